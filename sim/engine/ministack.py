@@ -1,0 +1,201 @@
+"""Start, stop and check the embedded MiniStack engine as a background child process.
+
+MiniStack runs in this project's own Python (so Lambda and Glue code run with our pinned
+libraries), bound to 127.0.0.1 on a free port, with S3 objects and service state on disk under
+the workdir. Its pid and port are recorded in `engine.json` so later commands find it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sim import workdir as wd
+from sim.errors import SimError
+
+STATE_FILE = "engine.json"
+LOG_FILE = "ministack.log"
+HEALTH_PATH = "/_ministack/health"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 20.0
+
+
+@dataclass
+class EngineState:
+    pid: int
+    port: int
+    endpoint: str
+    workdir: str
+    log: str
+    started_at: float
+
+
+def _state_path(workdir: Path) -> Path:
+    return workdir / STATE_FILE
+
+
+def load_state(workdir: Path) -> EngineState | None:
+    data = wd.read_json(_state_path(workdir))
+    return EngineState(**data) if data else None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours still answers kill(0): ask /proc when it exists.
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def healthy(endpoint: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint + HEALTH_PATH, timeout=timeout) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def engine_env(workdir: Path, port: int) -> dict[str, str]:
+    """The environment MiniStack runs in.
+
+    Glue Python-shell jobs inherit it: they get the endpoint (MiniStack injects none into Glue) and
+    run `python3` from PATH, so this interpreter's folder goes first on PATH.
+    """
+    endpoint = f"http://127.0.0.1:{port}"
+    env = dict(os.environ)
+    env.update(
+        {
+            "GATEWAY_PORT": str(port),
+            "BIND_HOST": "127.0.0.1",
+            "MINISTACK_HOST": "127.0.0.1",
+            "MINISTACK_REGION": "us-east-1",
+            "TMPDIR": str(workdir / "tmp"),
+            "PERSIST_STATE": "1",
+            "STATE_DIR": str(workdir / "state"),
+            "S3_PERSIST": "1",
+            "S3_DATA_DIR": str(workdir / "s3"),
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "test",
+            "AWS_SECRET_ACCESS_KEY": "test",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def start(workdir: Path, port: int | None = None) -> tuple[EngineState, bool]:
+    """Start the engine unless it already runs; return its state and whether it was started now."""
+    current = load_state(workdir)
+    if current and pid_alive(current.pid):
+        if healthy(current.endpoint):
+            if port and port != current.port:
+                raise SimError(
+                    f"the engine already runs on port {current.port}; `sim down` first to move it "
+                    f"to {port} (log: {current.log})"
+                )
+            return current, False
+        raise SimError(
+            f"the engine (pid {current.pid}) runs but does not answer on {current.endpoint}; "
+            f"see {current.log}, then `sim down`"
+        )
+
+    log = workdir / LOG_FILE
+    if port is None:
+        port = free_port()
+    elif port_taken(port):
+        raise SimError(f"port {port} on 127.0.0.1 is taken; choose another with --port (log: {log})")
+    for sub in ("tmp", "state", "s3"):
+        (workdir / sub).mkdir(parents=True, exist_ok=True)
+
+    with open(log, "ab") as out:
+        out.write(f"\n--- sim up {time.strftime('%Y-%m-%dT%H:%M:%S')} port {port} ---\n".encode())
+        out.flush()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ministack"],
+            env=engine_env(workdir, port),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=str(workdir),
+            start_new_session=True,
+        )
+    state = EngineState(
+        pid=proc.pid,
+        port=port,
+        endpoint=f"http://127.0.0.1:{port}",
+        workdir=str(workdir),
+        log=str(log),
+        started_at=time.time(),
+    )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SimError(f"the engine exited with code {proc.returncode} while starting; see {log}")
+        if healthy(state.endpoint, timeout=0.5):
+            wd.write_json(_state_path(workdir), asdict(state))
+            return state, True
+        time.sleep(0.1)
+    proc.terminate()
+    raise SimError(f"the engine did not become healthy within {START_TIMEOUT_S:.0f} s; see {log}")
+
+
+def stop(workdir: Path) -> bool:
+    """Stop the engine cleanly (SIGTERM lets it save state); return whether one was running."""
+    current = load_state(workdir)
+    if not current:
+        return False
+    running = pid_alive(current.pid)
+    if running:
+        try:
+            os.killpg(current.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        while time.monotonic() < deadline and pid_alive(current.pid):
+            _reap(current.pid)
+            time.sleep(0.1)
+        if pid_alive(current.pid):
+            os.killpg(current.pid, signal.SIGKILL)
+            _reap(current.pid)
+    _state_path(workdir).unlink(missing_ok=True)
+    return running
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status when the engine is our own child (tests start and stop it)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass

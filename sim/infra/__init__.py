@@ -1,0 +1,1 @@
+"""The pipeline's wiring as data, and an idempotent deploy of it through boto3."""

@@ -1,0 +1,411 @@
+"""Apply the wiring to an engine (or AWS) idempotently: create what is missing, update what
+differs, leave the rest alone, and say which was which.
+
+Each `_ensure_*` step reads the live resource first and writes only on a difference, so a second
+deploy with no change in the tree reports every resource `unchanged` (and S3 sends no new test
+event, Lambda keeps its version, the queue keeps its messages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+from botocore.exceptions import ClientError
+
+from sim.engine.target import Target
+from sim.infra import package, statemachine
+from sim.infra.spec import Settings, Wiring
+
+
+@dataclass
+class Change:
+    kind: str
+    name: str
+    action: str  # created | updated | unchanged
+    detail: str = ""
+
+
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def _not_found(exc: ClientError) -> bool:
+    code = _code(exc)
+    return "NotFound" in code or "NoSuch" in code or code in ("404", "EntityNotFoundException")
+
+
+class Deployer:
+    def __init__(self, target: Target, settings: Settings, progress: Callable[[Change], None] | None = None):
+        self.target = target
+        self.settings = settings
+        account = target.client("sts").get_caller_identity()["Account"]
+        self.wiring = Wiring(account, target.region, settings)
+        self.names = self.wiring.names
+        self.progress = progress
+        self.changes: list[Change] = []
+        self._c: dict = {}
+
+    def c(self, service: str):
+        if service not in self._c:
+            self._c[service] = self.target.client(service)
+        return self._c[service]
+
+    def _record(self, kind: str, name: str, action: str, detail: str = "") -> None:
+        change = Change(kind, name, action, detail)
+        self.changes.append(change)
+        if self.progress:
+            self.progress(change)
+
+    # -- the whole deploy ------------------------------------------------------------------
+    def apply(self) -> list[Change]:
+        self.zip_bytes = package.build_zip()
+        self._ensure_roles()
+        for bucket in (self.names.landing_bucket, self.names.output_bucket, self.names.artifacts_bucket):
+            self._ensure_bucket(bucket)
+        self._ensure_topic()
+        self._ensure_queue(self.names.dlq, self.wiring.dlq_attributes())
+        self._ensure_queue(self.names.queue, self.wiring.queue_attributes())
+        self._ensure_table()
+        self._ensure_object(self.names.artifacts_bucket, self.names.artifact_zip_key, self.zip_bytes)
+        if self.settings.converter_mode == "glue":
+            self._ensure_object(self.names.artifacts_bucket, self.names.glue_script_key, package.glue_script())
+            self._ensure_glue_job()
+            definition = statemachine.glue_definition(
+                self.names.glue_job, self.names.table, self.wiring.topic_arn(), self.settings.poll_seconds
+            )
+        else:
+            self._ensure_function(self.wiring.converter_config())
+            definition = statemachine.lambda_definition(
+                self.wiring.function_arn(self.names.converter_function), self.names.table, self.wiring.topic_arn()
+            )
+        self._ensure_state_machine(definition)
+        self._ensure_function(self.wiring.builder_config())
+        self._ensure_event_source_mapping()
+        self._ensure_notification()
+        self._ensure_flush_schedule()
+        for alarm in self.wiring.alarms():
+            self._ensure_alarm(alarm)
+        return self.changes
+
+    def resources(self) -> dict:
+        """The contract's resource map (`sim status`)."""
+        sqs = self.c("sqs")
+        return {
+            "landing_bucket": self.names.landing_bucket,
+            "output_bucket": self.names.output_bucket,
+            "queue_url": sqs.get_queue_url(QueueName=self.names.queue)["QueueUrl"],
+            "dlq_url": sqs.get_queue_url(QueueName=self.names.dlq)["QueueUrl"],
+            "table": self.names.table,
+            "state_machine_arn": self.wiring.state_machine_arn(),
+            "alerts_topic_arn": self.wiring.topic_arn(),
+        }
+
+    # -- IAM -------------------------------------------------------------------------------
+    def _ensure_roles(self) -> None:
+        iam = self.c("iam")
+        for name, (service, policy) in self.wiring.roles().items():
+            trust = {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+            }
+            action = "unchanged"
+            try:
+                iam.get_role(RoleName=name)
+            except ClientError as exc:
+                if not _not_found(exc):
+                    raise
+                iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+                action = "created"
+            try:
+                live = iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"]
+                if isinstance(live, str):
+                    live = json.loads(live)
+            except ClientError as exc:
+                if not _not_found(exc):
+                    raise
+                live = None
+            if live != policy:
+                iam.put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
+                action = "updated" if action == "unchanged" else action
+            self._record("iam-role", name, action)
+
+    # -- storage and messaging -------------------------------------------------------------
+    def _ensure_bucket(self, name: str) -> None:
+        s3 = self.c("s3")
+        try:
+            s3.head_bucket(Bucket=name)
+            self._record("s3-bucket", name, "unchanged")
+        except ClientError as exc:
+            if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            s3.create_bucket(Bucket=name)
+            self._record("s3-bucket", name, "created")
+
+    def _ensure_object(self, bucket: str, key: str, body: bytes) -> None:
+        s3 = self.c("s3")
+        want = hashlib.md5(body).hexdigest()
+        try:
+            live = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
+        except ClientError as exc:
+            if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            live = None
+        if live == want:
+            self._record("s3-object", f"{bucket}/{key}", "unchanged")
+            return
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+        self._record("s3-object", f"{bucket}/{key}", "created" if live is None else "updated")
+
+    def _ensure_topic(self) -> None:
+        sns = self.c("sns")
+        arn = self.wiring.topic_arn()
+        try:
+            sns.get_topic_attributes(TopicArn=arn)
+            self._record("sns-topic", self.names.topic, "unchanged")
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            sns.create_topic(Name=self.names.topic)
+            self._record("sns-topic", self.names.topic, "created")
+
+    def _ensure_queue(self, name: str, attributes: dict) -> None:
+        sqs = self.c("sqs")
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except ClientError as exc:
+            if "NonExistentQueue" not in _code(exc) and not _not_found(exc):
+                raise
+            sqs.create_queue(QueueName=name, Attributes=attributes)
+            self._record("sqs-queue", name, "created")
+            return
+        live = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
+        differs = {k: v for k, v in attributes.items() if not _same_attribute(live.get(k), v)}
+        if differs:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes=differs)
+            self._record("sqs-queue", name, "updated", ",".join(sorted(differs)))
+        else:
+            self._record("sqs-queue", name, "unchanged")
+
+    def _ensure_table(self) -> None:
+        ddb = self.c("dynamodb")
+        spec = self.wiring.table_definition()
+        try:
+            live = ddb.describe_table(TableName=spec["TableName"])["Table"]
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            ddb.create_table(**spec)
+            _wait(lambda: ddb.describe_table(TableName=spec["TableName"])["Table"]["TableStatus"] == "ACTIVE")
+            self._record("dynamodb-table", spec["TableName"], "created")
+            return
+        have = {g["IndexName"] for g in live.get("GlobalSecondaryIndexes", [])}
+        missing = [g for g in spec["GlobalSecondaryIndexes"] if g["IndexName"] not in have]
+        for gsi in missing:
+            ddb.update_table(
+                TableName=spec["TableName"],
+                AttributeDefinitions=spec["AttributeDefinitions"],
+                GlobalSecondaryIndexUpdates=[{"Create": gsi}],
+            )
+        self._record("dynamodb-table", spec["TableName"], "updated" if missing else "unchanged",
+                     ",".join(g["IndexName"] for g in missing))
+
+    # -- compute ---------------------------------------------------------------------------
+    def _ensure_function(self, config: dict) -> None:
+        lam = self.c("lambda")
+        name = config["FunctionName"]
+        want_sha = package.code_sha256(self.zip_bytes)
+        try:
+            live = lam.get_function_configuration(FunctionName=name)
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            lam.create_function(**config, Code={"ZipFile": self.zip_bytes}, Publish=False)
+            self._wait_function(name)
+            self._record("lambda-function", name, "created")
+            return
+        changed = []
+        if live.get("CodeSha256") != want_sha:
+            lam.update_function_code(FunctionName=name, ZipFile=self.zip_bytes)
+            self._wait_function(name)
+            changed.append("code")
+        differs = [
+            k for k in ("Runtime", "Handler", "Role", "Timeout", "MemorySize")
+            if live.get(k) != config[k]
+        ]
+        if live.get("Environment", {}).get("Variables", {}) != config["Environment"]["Variables"]:
+            differs.append("Environment")
+        if differs:
+            lam.update_function_configuration(**config)
+            self._wait_function(name)
+            changed.extend(differs)
+        self._record("lambda-function", name, "updated" if changed else "unchanged", ",".join(changed))
+
+    def _wait_function(self, name: str) -> None:
+        lam = self.c("lambda")
+
+        def ready() -> bool:
+            cfg = lam.get_function_configuration(FunctionName=name)
+            return cfg.get("State", "Active") == "Active" and cfg.get("LastUpdateStatus", "Successful") != "InProgress"
+
+        _wait(ready, what=f"Lambda function {name} to become active")
+
+    def _ensure_glue_job(self) -> None:
+        glue = self.c("glue")
+        spec = self.wiring.glue_job()
+        name = spec["Name"]
+        try:
+            live = glue.get_job(JobName=name)["Job"]
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            glue.create_job(**spec)
+            self._record("glue-job", name, "created")
+            return
+        fields = ("Role", "Command", "DefaultArguments", "MaxCapacity", "Timeout", "MaxRetries", "ExecutionProperty")
+        # An engine that does not keep a field (MiniStack drops ExecutionProperty) cannot drift on it.
+        differs = [f for f in fields if f in live and not _same_subset(live.get(f), spec[f])]
+        if differs:
+            update = {k: v for k, v in spec.items() if k != "Name"}
+            glue.update_job(JobName=name, JobUpdate=update)
+            self._record("glue-job", name, "updated", ",".join(differs))
+        else:
+            self._record("glue-job", name, "unchanged")
+
+    def _ensure_state_machine(self, definition: str) -> None:
+        sfn = self.c("stepfunctions")
+        arn = self.wiring.state_machine_arn()
+        role = self.wiring.role_arn(self.names.sfn_role)
+        try:
+            live = sfn.describe_state_machine(stateMachineArn=arn)
+        except ClientError as exc:
+            if not _not_found(exc) and _code(exc) != "StateMachineDoesNotExist":
+                raise
+            sfn.create_state_machine(name=self.names.state_machine, definition=definition, roleArn=role, type="STANDARD")
+            self._record("state-machine", self.names.state_machine, "created")
+            return
+        if json.loads(live["definition"]) != json.loads(definition) or live.get("roleArn") != role:
+            sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role)
+            self._record("state-machine", self.names.state_machine, "updated")
+        else:
+            self._record("state-machine", self.names.state_machine, "unchanged")
+
+    # -- triggers --------------------------------------------------------------------------
+    def _ensure_event_source_mapping(self) -> None:
+        lam = self.c("lambda")
+        spec = self.wiring.event_source_mapping()
+        found = lam.list_event_source_mappings(
+            EventSourceArn=spec["EventSourceArn"], FunctionName=spec["FunctionName"]
+        ).get("EventSourceMappings", [])
+        name = f"{self.names.queue}->{self.names.builder_function}"
+        if not found:
+            lam.create_event_source_mapping(**spec)
+            self._record("event-source-mapping", name, "created")
+            return
+        live = found[0]
+        keys = ("BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes")
+        differs = [k for k in keys if live.get(k) != spec[k]]
+        if live.get("State") in ("Disabled", "Disabling"):
+            differs.append("Enabled")
+        if differs:
+            update = {k: spec[k] for k in keys}
+            lam.update_event_source_mapping(UUID=live["UUID"], Enabled=True, **update)
+            self._record("event-source-mapping", name, "updated", ",".join(differs))
+        else:
+            self._record("event-source-mapping", name, "unchanged")
+
+    def _ensure_notification(self) -> None:
+        s3 = self.c("s3")
+        bucket = self.names.landing_bucket
+        want = self.wiring.bucket_notification()
+        live = s3.get_bucket_notification_configuration(Bucket=bucket)
+        live_queues = [
+            {"Id": q.get("Id"), "QueueArn": q["QueueArn"], "Events": sorted(q["Events"])}
+            for q in live.get("QueueConfigurations", [])
+        ]
+        want_queues = [{**q, "Events": sorted(q["Events"])} for q in want["QueueConfigurations"]]
+        if live_queues == want_queues and not live.get("TopicConfigurations") and not live.get("LambdaFunctionConfigurations"):
+            self._record("s3-notification", bucket, "unchanged")
+            return
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=want)
+        self._record("s3-notification", bucket, "updated" if live_queues else "created")
+
+    def _ensure_flush_schedule(self) -> None:
+        events, lam = self.c("events"), self.c("lambda")
+        rule = self.wiring.flush_rule()
+        action = "unchanged"
+        try:
+            live = events.describe_rule(Name=rule["Name"])
+            if live.get("ScheduleExpression") != rule["ScheduleExpression"] or live.get("State") != rule["State"]:
+                events.put_rule(**rule)
+                action = "updated"
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            live = events.put_rule(**rule)
+            action = "created"
+            try:
+                lam.add_permission(
+                    FunctionName=self.names.builder_function,
+                    StatementId="flush-schedule",
+                    Action="lambda:InvokeFunction",
+                    Principal="events.amazonaws.com",
+                    SourceArn=self.wiring.arn("events", f"rule/{rule['Name']}"),
+                )
+            except ClientError as perm_exc:
+                if _code(perm_exc) != "ResourceConflictException":
+                    raise
+        target = self.wiring.flush_target()
+        targets = events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", [])
+        if not any(t.get("Id") == target["Id"] and t.get("Arn") == target["Arn"] and t.get("Input") == target["Input"]
+                   for t in targets):
+            events.put_targets(Rule=rule["Name"], Targets=[target])
+            action = "updated" if action == "unchanged" else action
+        self._record("schedule-rule", rule["Name"], action)
+
+    def _ensure_alarm(self, alarm: dict) -> None:
+        cw = self.c("cloudwatch")
+        live = cw.describe_alarms(AlarmNames=[alarm["AlarmName"]]).get("MetricAlarms", [])
+        if live and all(_same_subset(live[0].get(k), v) for k, v in alarm.items()):
+            self._record("cloudwatch-alarm", alarm["AlarmName"], "unchanged")
+            return
+        cw.put_metric_alarm(**alarm)
+        self._record("cloudwatch-alarm", alarm["AlarmName"], "updated" if live else "created")
+
+
+def _same_attribute(live: str | None, want: str) -> bool:
+    if live is None:
+        return False
+    if want.startswith("{"):
+        try:
+            return json.loads(live) == json.loads(want)
+        except ValueError:
+            return False
+    return str(live) == str(want)
+
+
+def _same_subset(live, want) -> bool:
+    """True when every key we set has the value we want (the API may add keys of its own)."""
+    if isinstance(want, dict):
+        return isinstance(live, dict) and all(_same_subset(live.get(k), v) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(live, list) and len(live) == len(want) and all(_same_subset(a, b) for a, b in zip(live, want))
+    if isinstance(want, float) or isinstance(live, float):
+        return live is not None and abs(float(live) - float(want)) < 1e-9
+    return live == want
+
+
+def _wait(ready: Callable[[], bool], timeout: float = 60.0, what: str = "resource") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def changes_as_dicts(changes: list[Change]) -> list[dict]:
+    return [asdict(c) for c in changes]

@@ -1,0 +1,373 @@
+"""The pipeline's wiring as data: names, settings and the desired configuration of each resource.
+
+Pure (no AWS calls), so tests can check the rules that matter: the DLQ sits on the queue's redrive
+policy, the visibility timeout is at least six times the builder's timeout, alarms have actions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_PREFIX = "sim-ingest"
+LAMBDA_RUNTIME = "python3.11"
+BUILDER_HANDLER = "sim.pipeline.builder.handler"
+CONVERTER_HANDLER = "sim.pipeline.convert_task.handler"
+DLQ_RETENTION_S = 14 * 24 * 3600
+QUEUE_RETENTION_S = 4 * 24 * 3600
+MAX_RECEIVE_COUNT = 3
+VISIBILITY_MULTIPLE = 6
+
+
+@dataclass(frozen=True)
+class Names:
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def landing_bucket(self): return f"{self.prefix}-landing"
+    @property
+    def output_bucket(self): return f"{self.prefix}-output"
+    @property
+    def artifacts_bucket(self): return f"{self.prefix}-artifacts"
+    @property
+    def queue(self): return f"{self.prefix}-landing-events"
+    @property
+    def dlq(self): return f"{self.prefix}-landing-events-dlq"
+    @property
+    def table(self): return f"{self.prefix}-state"
+    @property
+    def builder_function(self): return f"{self.prefix}-manifest-builder"
+    @property
+    def converter_function(self): return f"{self.prefix}-converter"
+    @property
+    def glue_job(self): return f"{self.prefix}-ndjson-to-parquet"
+    @property
+    def state_machine(self): return f"{self.prefix}-manifest-workflow"
+    @property
+    def topic(self): return f"{self.prefix}-alerts"
+    @property
+    def flush_rule(self): return f"{self.prefix}-flush-schedule"
+    @property
+    def lambda_role(self): return f"{self.prefix}-lambda-role"
+    @property
+    def glue_role(self): return f"{self.prefix}-glue-role"
+    @property
+    def sfn_role(self): return f"{self.prefix}-sfn-role"
+    @property
+    def artifact_zip_key(self): return "pipeline/pipeline.zip"
+    @property
+    def glue_script_key(self): return "glue/glue_entry.py"
+    def alarm(self, what: str) -> str: return f"{self.prefix}-{what}"
+
+
+@dataclass
+class Settings:
+    """What a user tunes. Defaults are production-shaped; the engine changes only timing knobs."""
+
+    target: str = "ministack"
+    environment: str = ""
+    log_level: str = ""
+    batch_size: int = 200
+    flush_max_wait_s: int = 3600
+    flush_schedule: str = "rate(5 minutes)"
+    builder_timeout_s: int = 60
+    builder_memory_mb: int = 512
+    converter_timeout_s: int = 900
+    converter_memory_mb: int = 3008
+    batch_window_s: int = 0
+    glue_max_capacity: float = 0.0625
+    glue_timeout: int = 60
+    glue_max_concurrent_runs: int = 10
+    poll_seconds: int = 30
+    extra_env: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.environment:
+            self.environment = "production" if self.target == "aws" else "development"
+        if not self.log_level:
+            self.log_level = os.environ.get("SIM_LOG_LEVEL") or (
+                "INFO" if self.environment == "production" else "DEBUG"
+            )
+        if self.target == "ministack":
+            # MiniStack reads a Glue job's Timeout as seconds (AWS: minutes) and polls cheaply.
+            self.glue_timeout = 600
+            self.poll_seconds = 2
+        if self.batch_size < 1:
+            raise ValueError("batch size must be at least 1")
+
+    @property
+    def converter_mode(self) -> str:
+        """LocalStack's free edition has no Glue: the converter runs as a Lambda task there."""
+        return "lambda" if self.target == "localstack" else "glue"
+
+    @property
+    def visibility_timeout_s(self) -> int:
+        return VISIBILITY_MULTIPLE * self.builder_timeout_s
+
+
+class Wiring:
+    def __init__(self, account: str, region: str, settings: Settings, names: Names | None = None):
+        self.account = account
+        self.region = region
+        self.settings = settings
+        self.names = names or Names()
+
+    # -- ARNs ------------------------------------------------------------------------------
+    def arn(self, service: str, resource: str, region: bool = True) -> str:
+        return f"arn:aws:{service}:{self.region if region else ''}:{self.account}:{resource}"
+
+    def queue_arn(self, name: str) -> str: return self.arn("sqs", name)
+    def role_arn(self, name: str) -> str: return f"arn:aws:iam::{self.account}:role/{name}"
+    def function_arn(self, name: str) -> str: return self.arn("lambda", f"function:{name}")
+    def state_machine_arn(self) -> str: return self.arn("states", f"stateMachine:{self.names.state_machine}")
+    def topic_arn(self) -> str: return self.arn("sns", self.names.topic)
+    def table_arn(self) -> str: return self.arn("dynamodb", f"table/{self.names.table}")
+    def bucket_arn(self, name: str) -> str: return f"arn:aws:s3:::{name}"
+
+    # -- queues ----------------------------------------------------------------------------
+    def dlq_attributes(self) -> dict:
+        return {"MessageRetentionPeriod": str(DLQ_RETENTION_S)}
+
+    def queue_attributes(self) -> dict:
+        n = self.names
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "LandingBucketNotifications",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "s3.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": self.queue_arn(n.queue),
+                    "Condition": {
+                        "ArnEquals": {"aws:SourceArn": self.bucket_arn(n.landing_bucket)},
+                        "StringEquals": {"aws:SourceAccount": self.account},
+                    },
+                }
+            ],
+        }
+        return {
+            "VisibilityTimeout": str(self.settings.visibility_timeout_s),
+            "MessageRetentionPeriod": str(QUEUE_RETENTION_S),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": self.queue_arn(n.dlq), "maxReceiveCount": MAX_RECEIVE_COUNT}, sort_keys=True
+            ),
+            "Policy": json.dumps(policy, sort_keys=True),
+        }
+
+    # -- table -----------------------------------------------------------------------------
+    def table_definition(self) -> dict:
+        return {
+            "TableName": self.names.table,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [
+                {"AttributeName": "date_prefix", "AttributeType": "S"},
+                {"AttributeName": "file_key", "AttributeType": "S"},
+                {"AttributeName": "pending_date", "AttributeType": "S"},
+                {"AttributeName": "open_flag", "AttributeType": "S"},
+            ],
+            "KeySchema": [
+                {"AttributeName": "date_prefix", "KeyType": "HASH"},
+                {"AttributeName": "file_key", "KeyType": "RANGE"},
+            ],
+            "GlobalSecondaryIndexes": [
+                {
+                    "IndexName": "pending-index",
+                    "KeySchema": [
+                        {"AttributeName": "pending_date", "KeyType": "HASH"},
+                        {"AttributeName": "file_key", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+                {
+                    "IndexName": "open-manifest-index",
+                    "KeySchema": [
+                        {"AttributeName": "open_flag", "KeyType": "HASH"},
+                        {"AttributeName": "file_key", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
+            ],
+        }
+
+    # -- functions -------------------------------------------------------------------------
+    def builder_environment(self) -> dict:
+        s = self.settings
+        env = {
+            "TABLE_NAME": self.names.table,
+            "MANIFEST_BUCKET": self.names.output_bucket,
+            "STATE_MACHINE_ARN": self.state_machine_arn(),
+            "MANIFEST_BATCH_SIZE": str(s.batch_size),
+            "FLUSH_MAX_WAIT_SECONDS": str(s.flush_max_wait_s),
+            "LOCK_LEASE_SECONDS": str(2 * s.builder_timeout_s),
+            "LOG_LEVEL": s.log_level,
+            "ENVIRONMENT": s.environment,
+        }
+        env.update(s.extra_env)
+        return env
+
+    def builder_config(self) -> dict:
+        return {
+            "FunctionName": self.names.builder_function,
+            "Runtime": LAMBDA_RUNTIME,
+            "Handler": BUILDER_HANDLER,
+            "Role": self.role_arn(self.names.lambda_role),
+            "Timeout": self.settings.builder_timeout_s,
+            "MemorySize": self.settings.builder_memory_mb,
+            "Environment": {"Variables": self.builder_environment()},
+        }
+
+    def converter_config(self) -> dict:
+        return {
+            "FunctionName": self.names.converter_function,
+            "Runtime": LAMBDA_RUNTIME,
+            "Handler": CONVERTER_HANDLER,
+            "Role": self.role_arn(self.names.lambda_role),
+            "Timeout": self.settings.converter_timeout_s,
+            "MemorySize": self.settings.converter_memory_mb,
+            "Environment": {
+                "Variables": {
+                    "TABLE_NAME": self.names.table,
+                    "MANIFEST_BUCKET": self.names.output_bucket,
+                    "OUTPUT_BUCKET": self.names.output_bucket,
+                    "LOG_LEVEL": self.settings.log_level,
+                }
+            },
+        }
+
+    def event_source_mapping(self) -> dict:
+        return {
+            "EventSourceArn": self.queue_arn(self.names.queue),
+            "FunctionName": self.names.builder_function,
+            "BatchSize": 10,
+            "MaximumBatchingWindowInSeconds": self.settings.batch_window_s,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "Enabled": True,
+        }
+
+    # -- glue ------------------------------------------------------------------------------
+    def glue_job(self) -> dict:
+        n, s = self.names, self.settings
+        return {
+            "Name": n.glue_job,
+            "Role": self.role_arn(n.glue_role),
+            "Command": {
+                "Name": "pythonshell",
+                "ScriptLocation": f"s3://{n.artifacts_bucket}/{n.glue_script_key}",
+                "PythonVersion": "3.9",
+            },
+            "DefaultArguments": {
+                "--manifest_bucket": n.output_bucket,
+                "--output_bucket": n.output_bucket,
+                "--table_name": n.table,
+                "--extra-py-files": f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}",
+                "--LOG_LEVEL": s.log_level,
+                "library-set": "analytics",
+            },
+            "MaxCapacity": s.glue_max_capacity,
+            "Timeout": s.glue_timeout,
+            "MaxRetries": 0,
+            "ExecutionProperty": {"MaxConcurrentRuns": s.glue_max_concurrent_runs},
+        }
+
+    # -- notifications, schedule, alarms ---------------------------------------------------
+    def bucket_notification(self) -> dict:
+        return {
+            "QueueConfigurations": [
+                {
+                    "Id": "landing-to-queue",
+                    "QueueArn": self.queue_arn(self.names.queue),
+                    "Events": ["s3:ObjectCreated:*"],
+                }
+            ]
+        }
+
+    def flush_rule(self) -> dict:
+        return {"Name": self.names.flush_rule, "ScheduleExpression": self.settings.flush_schedule, "State": "ENABLED"}
+
+    def flush_target(self) -> dict:
+        return {"Id": "manifest-builder-flush", "Arn": self.function_arn(self.names.builder_function),
+                "Input": json.dumps({"action": "flush"})}
+
+    def alarms(self) -> list[dict]:
+        n, topic = self.names, self.topic_arn()
+        common = {
+            "EvaluationPeriods": 1,
+            "Period": 300,
+            "Threshold": 0.0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [topic],
+            "ActionsEnabled": True,
+        }
+        return [
+            {
+                "AlarmName": n.alarm("dlq-not-empty"),
+                "AlarmDescription": "The landing events DLQ holds messages: files that could not be tracked.",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [{"Name": "QueueName", "Value": n.dlq}],
+                "Statistic": "Maximum",
+                **common,
+            },
+            {
+                "AlarmName": n.alarm("builder-errors"),
+                "AlarmDescription": "The manifest builder Lambda raised errors.",
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": n.builder_function}],
+                "Statistic": "Sum",
+                **common,
+            },
+            {
+                "AlarmName": n.alarm("failed-workflows"),
+                "AlarmDescription": "A manifest's conversion workflow failed.",
+                "Namespace": "AWS/States",
+                "MetricName": "ExecutionsFailed",
+                "Dimensions": [{"Name": "StateMachineArn", "Value": self.state_machine_arn()}],
+                "Statistic": "Sum",
+                **common,
+            },
+        ]
+
+    # -- IAM -------------------------------------------------------------------------------
+    def roles(self) -> dict[str, tuple[str, dict]]:
+        """role name -> (trusted service, inline policy)."""
+        n = self.names
+        landing, output, artifacts = (self.bucket_arn(b) for b in (n.landing_bucket, n.output_bucket, n.artifacts_bucket))
+        table = [self.table_arn(), self.table_arn() + "/index/*"]
+        logs = {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}
+        lambda_policy = [
+            logs,
+            {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                           "sqs:ChangeMessageVisibility"], "Resource": self.queue_arn(n.queue)},
+            {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                           "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"], "Resource": table},
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{landing}/*"]},
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": [f"{output}/*"]},
+            {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": self.state_machine_arn()},
+        ]
+        glue_policy = [
+            logs,
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{landing}/*", f"{artifacts}/*"]},
+            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
+             "Resource": [f"{output}/*"]},
+            {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": [self.table_arn()]},
+        ]
+        sfn_policy = [
+            {"Effect": "Allow", "Action": ["glue:StartJobRun", "glue:GetJobRun"],
+             "Resource": self.arn("glue", f"job/{n.glue_job}")},
+            {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": self.function_arn(n.converter_function)},
+            {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": [self.table_arn()]},
+            {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": self.topic_arn()},
+        ]
+
+        def doc(statements):
+            return {"Version": "2012-10-17", "Statement": statements}
+
+        return {
+            n.lambda_role: ("lambda.amazonaws.com", doc(lambda_policy)),
+            n.glue_role: ("glue.amazonaws.com", doc(glue_policy)),
+            n.sfn_role: ("states.amazonaws.com", doc(sfn_policy)),
+        }

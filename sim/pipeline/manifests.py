@@ -1,0 +1,75 @@
+"""Pure manifest assembly: ids, batching decisions and the manifest document.
+
+A manifest is the unit of conversion: up to MANIFEST_BATCH_SIZE landed files of one date prefix,
+written to S3 as JSON and converted into one Parquet file. Its id doubles as the Step Functions
+execution name, so it is unique, at most 80 characters, and made of [A-Za-z0-9-_].
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+
+_NAME_OK = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+
+
+def new_manifest_id(date_prefix: str) -> str:
+    mid = f"{date_prefix}-{uuid.uuid4().hex[:20]}"
+    assert _NAME_OK.match(mid), mid
+    return mid
+
+
+def manifest_key(date_prefix: str, manifest_id: str) -> str:
+    return f"manifests/date={date_prefix}/{manifest_id}.json"
+
+
+def output_key(date_prefix: str, manifest_id: str) -> str:
+    """The contract's output location of a manifest's Parquet file."""
+    return f"parquet/date={date_prefix}/manifest={manifest_id}.parquet"
+
+
+def should_build(pending_count: int, batch_size: int, flush: bool) -> bool:
+    """A full batch is always built; a partial one only when flushing."""
+    if pending_count <= 0:
+        return False
+    return flush or pending_count >= batch_size
+
+
+def next_batch(pending_keys: list[str], batch_size: int, flush: bool) -> list[str]:
+    """The files the next manifest claims: the first `batch_size` pending keys in key order.
+
+    Empty when there is not a full batch and this is not a flush.
+    """
+    ordered = sorted(pending_keys)
+    if not should_build(len(ordered), batch_size, flush):
+        return []
+    return ordered[:batch_size]
+
+
+def manifest_document(manifest_id: str, date_prefix: str, files: list[dict]) -> bytes:
+    """The manifest object: which files, in which order, the converter reads."""
+    doc = {
+        "manifest_id": manifest_id,
+        "date_prefix": date_prefix,
+        "created_at": round(time.time(), 3),
+        "file_count": len(files),
+        "files": [
+            {"bucket": f["bucket"], "key": f["file_key"], "size": int(f.get("size", 0))}
+            for f in sorted(files, key=lambda f: f["file_key"])
+        ],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def parse_manifest(body: bytes) -> dict:
+    doc = json.loads(body)
+    if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) or "manifest_id" not in doc:
+        raise ValueError("not a manifest document")
+    return doc
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN an execution of `name` has (used when StartExecution says it already exists)."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + ":" + name

@@ -1,0 +1,235 @@
+"""The builder's DynamoDB state: one item per landed file, one MANIFEST item per manifest.
+
+Table keys: `date_prefix` (partition), `file_key` (sort).
+- File item: status `pending` -> `manifested` (with `manifest_id`). While pending it carries
+  `pending_date`, the key of the sparse `pending-index`, so pending files are found without a scan.
+- MANIFEST item (`file_key` = `MANIFEST#<id>`): status `claiming` -> `started` -> `succeeded` or
+  `failed`. While not yet started it carries `open_flag`, the key of the sparse
+  `open-manifest-index`, so the flush can finish manifests whose builder crashed.
+- LOCK item (`file_key` = `LOCK`): a lease so that one builder at a time assembles a date's
+  manifests; claims stay conditional underneath, so even an expired lease cannot double-claim.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+from botocore.exceptions import ClientError
+
+PENDING_INDEX = "pending-index"
+OPEN_MANIFEST_INDEX = "open-manifest-index"
+MANIFEST_PREFIX = "MANIFEST#"
+LOCK_KEY = "LOCK"
+OPEN = "OPEN"
+
+
+def _conditional_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def now() -> Decimal:
+    return Decimal(str(round(time.time(), 3)))
+
+
+class State:
+    def __init__(self, table):
+        self.table = table
+
+    # -- files -----------------------------------------------------------------------------
+    def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str) -> bool:
+        """Record a landed file as pending; False when it was already tracked (a redelivery)."""
+        try:
+            self.table.put_item(
+                Item={
+                    "date_prefix": date_prefix,
+                    "file_key": key,
+                    "record_type": "FILE",
+                    "status": "pending",
+                    "pending_date": date_prefix,
+                    "bucket": bucket,
+                    "size": size,
+                    "etag": etag,
+                    "tracked_at": now(),
+                },
+                ConditionExpression="attribute_not_exists(file_key)",
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def pending_files(self, date_prefix: str, limit: int | None = None) -> list[dict]:
+        """Pending files of one date in key order (the index may lag; claims are conditional)."""
+        items: list[dict] = []
+        kwargs = {
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": "pending_date = :d",
+            "ExpressionAttributeValues": {":d": date_prefix},
+        }
+        while True:
+            resp = self.table.query(**kwargs)
+            items.extend(i for i in resp.get("Items", []) if not i["file_key"].startswith(MANIFEST_PREFIX))
+            if limit is not None and len(items) >= limit:
+                return items[:limit]
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def count_pending(self, date_prefix: str) -> int:
+        total = 0
+        kwargs = {
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": "pending_date = :d",
+            "ExpressionAttributeValues": {":d": date_prefix},
+            "Select": "COUNT",
+        }
+        while True:
+            resp = self.table.query(**kwargs)
+            total += resp.get("Count", 0)
+            if "LastEvaluatedKey" not in resp:
+                return total
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def pending_dates(self) -> dict[str, Decimal]:
+        """Every date with pending files, with the oldest pending file's tracking time."""
+        oldest: dict[str, Decimal] = {}
+        kwargs = {"IndexName": PENDING_INDEX}
+        while True:
+            resp = self.table.scan(**kwargs)
+            for item in resp.get("Items", []):
+                d = item["pending_date"]
+                t = item.get("tracked_at", now())
+                if d not in oldest or t < oldest[d]:
+                    oldest[d] = t
+            if "LastEvaluatedKey" not in resp:
+                return oldest
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def claim(self, date_prefix: str, key: str, manifest_id: str) -> bool:
+        """Move one file from pending to this manifest; False when someone else has it."""
+        try:
+            self.table.update_item(
+                Key={"date_prefix": date_prefix, "file_key": key},
+                UpdateExpression="SET #s = :m, manifest_id = :mid, claimed_at = :t REMOVE pending_date",
+                ConditionExpression="#s = :p",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":m": "manifested", ":p": "pending", ":mid": manifest_id, ":t": now()},
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def release(self, date_prefix: str, key: str, manifest_id: str) -> None:
+        """Give a claimed file back to pending (only if this manifest still holds it)."""
+        try:
+            self.table.update_item(
+                Key={"date_prefix": date_prefix, "file_key": key},
+                UpdateExpression="SET #s = :p, pending_date = :d REMOVE manifest_id, claimed_at",
+                ConditionExpression="#s = :m AND manifest_id = :mid",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":m": "manifested", ":p": "pending", ":mid": manifest_id, ":d": date_prefix},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+
+    def files_of_manifest(self, date_prefix: str, manifest_id: str) -> list[dict]:
+        items: list[dict] = []
+        kwargs = {
+            "KeyConditionExpression": "date_prefix = :d",
+            "FilterExpression": "manifest_id = :mid AND record_type = :f",
+            "ExpressionAttributeValues": {":d": date_prefix, ":mid": manifest_id, ":f": "FILE"},
+            "ConsistentRead": True,
+        }
+        while True:
+            resp = self.table.query(**kwargs)
+            items.extend(resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    # -- manifests -------------------------------------------------------------------------
+    def open_manifest(self, date_prefix: str, manifest_id: str, manifest_key: str) -> None:
+        """Write the MANIFEST item before any file is claimed for it, so no claim is orphaned."""
+        self.table.put_item(
+            Item={
+                "date_prefix": date_prefix,
+                "file_key": MANIFEST_PREFIX + manifest_id,
+                "record_type": "MANIFEST",
+                "manifest_id": manifest_id,
+                "manifest_key": manifest_key,
+                "status": "claiming",
+                "open_flag": OPEN,
+                "created_at": now(),
+                "updated_at": now(),
+            },
+            ConditionExpression="attribute_not_exists(file_key)",
+        )
+
+    def drop_manifest(self, date_prefix: str, manifest_id: str) -> None:
+        self.table.delete_item(Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id})
+
+    def mark_started(self, date_prefix: str, manifest_id: str, execution_arn: str, file_count: int) -> None:
+        self.table.update_item(
+            Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
+            UpdateExpression="SET #s = :s, execution_arn = :a, file_count = :n, updated_at = :t REMOVE open_flag",
+            ConditionExpression="attribute_exists(file_key)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": "started", ":a": execution_arn, ":n": file_count, ":t": now()},
+        )
+
+    def open_manifests(self) -> list[dict]:
+        items: list[dict] = []
+        kwargs = {"IndexName": OPEN_MANIFEST_INDEX}
+        while True:
+            resp = self.table.scan(**kwargs)
+            items.extend(resp.get("Items", []))
+            if "LastEvaluatedKey" not in resp:
+                return items
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    def record_conversion(self, date_prefix: str, manifest_id: str, record_count: int, output_key: str) -> None:
+        """The converter writes back how many records it produced and where."""
+        self.table.update_item(
+            Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
+            UpdateExpression="SET record_count = :n, output_key = :o, converted_at = :t, updated_at = :t",
+            ExpressionAttributeValues={":n": record_count, ":o": output_key, ":t": now()},
+        )
+
+    # -- lease -----------------------------------------------------------------------------
+    def acquire_lock(self, date_prefix: str, owner: str, lease_s: float) -> bool:
+        t = now()
+        try:
+            self.table.put_item(
+                Item={
+                    "date_prefix": date_prefix,
+                    "file_key": LOCK_KEY,
+                    "record_type": "LOCK",
+                    "owner": owner,
+                    "expires_at": t + Decimal(str(lease_s)),
+                },
+                ConditionExpression="attribute_not_exists(file_key) OR expires_at < :t OR #o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":t": t, ":me": owner},
+            )
+            return True
+        except ClientError as exc:
+            if _conditional_failed(exc):
+                return False
+            raise
+
+    def release_lock(self, date_prefix: str, owner: str) -> None:
+        try:
+            self.table.delete_item(
+                Key={"date_prefix": date_prefix, "file_key": LOCK_KEY},
+                ConditionExpression="#o = :me",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":me": owner},
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise

@@ -1,0 +1,96 @@
+"""State checks that need no record data: files vs manifests vs workflows (pure functions).
+
+These are DESIGN's invariants 1 and 3: every landed file in exactly one manifest; no MANIFEST item
+without a workflow, no workflow without a MANIFEST item, no file claimed by a manifest that does
+not exist.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sim.validate.inventory import Inventory
+
+_FINISHED = {"succeeded", "failed"}
+_FAILED_RUNS = {"FAILED", "TIMED_OUT", "ABORTED"}
+EXAMPLES = 5
+
+
+def check_state(inv: Inventory) -> dict:
+    entries = Counter(
+        f["key"] for mid, doc in inv.manifest_docs.items() if mid in inv.manifest_items for f in doc.get("files", [])
+    )
+    landed, tracked = set(inv.landed), set(inv.file_items)
+    in_manifests = set(entries)
+    without_workflow = sorted(m for m, i in inv.manifest_items.items()
+                              if i.get("status") != "claiming" and m not in inv.executions)
+    open_manifests = sorted(m for m, i in inv.manifest_items.items() if i.get("status") == "claiming")
+    workflows_without_manifest = sorted(n for n in inv.executions if n not in inv.manifest_items)
+    claims_without_manifest = sorted(
+        k for k, i in inv.file_items.items()
+        if i.get("status") == "manifested" and i.get("manifest_id") not in inv.manifest_items
+    )
+    failed = sorted(m for m, i in inv.manifest_items.items()
+                    if i.get("status") == "failed" or inv.executions.get(m) in _FAILED_RUNS)
+    unfinished = sorted(m for m, i in inv.manifest_items.items()
+                        if i.get("status") not in _FINISHED and m not in failed)
+    succeeded = [m for m, i in inv.manifest_items.items() if i.get("status") == "succeeded"]
+    output_of = {k.rsplit("manifest=", 1)[-1][: -len(".parquet")]: k for k in inv.outputs}
+    outputs_missing = sorted(m for m in succeeded if m not in output_of)
+    docs_missing = sorted(m for m, i in inv.manifest_items.items()
+                          if i.get("status") != "claiming" and m not in inv.manifest_docs)
+    return {
+        "files_landed": len(landed),
+        "files_tracked": len(tracked),
+        "files_in_manifests": sum(entries.values()),
+        "files_in_two_manifests": sorted(k for k, n in entries.items() if n > 1),
+        "landed_not_tracked": sorted(landed - tracked),
+        "landed_not_in_manifest": sorted(landed - in_manifests),
+        "in_manifest_not_landed": sorted(in_manifests - landed),
+        "manifests": len(inv.manifest_items),
+        "workflows": len(inv.executions),
+        "manifests_without_workflow": without_workflow,
+        "workflows_without_manifest": workflows_without_manifest,
+        "claims_without_manifest": claims_without_manifest,
+        "open_manifests": open_manifests,
+        "manifests_failed": failed,
+        "manifests_unfinished": unfinished,
+        "manifest_docs_missing": docs_missing,
+        "outputs_missing": outputs_missing,
+        "output_of": output_of,
+    }
+
+
+def problems(state: dict, records) -> list[str]:
+    """Human-readable reasons a validation fails; empty means it passes."""
+    out = []
+
+    def add(label: str, items) -> None:
+        if items:
+            shown = ", ".join(str(i) for i in list(items)[:EXAMPLES])
+            more = f" (+{len(items) - EXAMPLES} more)" if len(items) > EXAMPLES else ""
+            out.append(f"{label}: {len(items)}: {shown}{more}")
+
+    add("files in two manifests", state["files_in_two_manifests"])
+    add("landed files never tracked", state["landed_not_tracked"])
+    add("landed files in no manifest", state["landed_not_in_manifest"])
+    add("manifest files that did not land", state["in_manifest_not_landed"])
+    add("manifests without a workflow", state["manifests_without_workflow"])
+    add("workflows without a MANIFEST item", state["workflows_without_manifest"])
+    add("files claimed by a missing manifest", state["claims_without_manifest"])
+    add("manifests left open by a builder", state["open_manifests"])
+    add("failed manifests", state["manifests_failed"])
+    add("manifests not finished", state["manifests_unfinished"])
+    add("manifest objects missing", state["manifest_docs_missing"])
+    add("succeeded manifests without Parquet", state["outputs_missing"])
+    if records.records_in != records.records_out:
+        out.append(f"records in {records.records_in} != records out {records.records_out}")
+    for label in ("duplicates", "missing", "unexpected"):
+        n = getattr(records, label)
+        if n:
+            examples = records.examples.get(label, [])
+            shown = ", ".join(f"{e['key']}:{e['line']}" for e in examples)
+            out.append(f"{label} records: {n} (e.g. {shown})")
+    if records.wrong_manifest:
+        out.append(f"rows whose _manifest_id differs from their file's manifest: {records.wrong_manifest}")
+    return out

@@ -1,0 +1,36 @@
+"""Where the simulator keeps its files: engine state, logs, generated data, caches.
+
+One folder (default `.sim` in the current directory, or `$SIM_WORKDIR`, or `--workdir`) so that
+`sim down` plus `rm -r .sim` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+DEFAULT_NAME = ".sim"
+
+
+def resolve(workdir: str | os.PathLike | None = None) -> Path:
+    """Return the workdir as an absolute path, creating it."""
+    raw = workdir or os.environ.get("SIM_WORKDIR") or DEFAULT_NAME
+    path = Path(raw).expanduser().resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read_json(path: Path) -> dict | None:
+    """Read a small JSON state file; None when it does not exist."""
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def write_json(path: Path, data: dict) -> None:
+    """Write a small JSON state file atomically (write, then rename)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
+    tmp.replace(path)

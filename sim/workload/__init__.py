@@ -1,0 +1,1 @@
+"""Production-shaped NDJSON: a seeded generator and uploads of it into the landing bucket."""
