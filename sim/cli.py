@@ -1,0 +1,226 @@
+"""The `sim` command line. Thin: parse options, call the modules, print a table or `--json`."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from typing import Annotated, Optional
+
+import typer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from sim import ui
+from sim.errors import SimError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Run the ingestion pipeline locally, push load through it, validate every record.")
+
+Workdir = Annotated[Optional[str], typer.Option("--workdir", help="Workdir for engine state and data (default .sim, or $SIM_WORKDIR).")]
+Endpoint = Annotated[Optional[str], typer.Option("--endpoint", help="Use an engine someone else runs at this URL.")]
+TargetOpt = Annotated[Optional[str], typer.Option("--target", help="ministack, localstack or aws.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
+
+
+def command(fn):
+    """Turn expected failures into one line on stderr (and a JSON error with --json), exit 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (SimError, ValueError) as exc:
+            message = str(exc)
+        except ClientError as exc:
+            err = exc.response.get("Error", {})
+            message = f"{exc.operation_name} failed: {err.get('Code')}: {err.get('Message')}"
+        except BotoCoreError as exc:
+            message = f"cannot reach the engine: {exc}"
+        if kwargs.get("as_json"):
+            ui.emit_json({"pass": False, "error": message})
+        ui.err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+
+    return wrapper
+
+
+def _project(workdir=None, endpoint=None, target=None):
+    from sim.project import Project
+
+    return Project(workdir, endpoint, target)
+
+
+def _deploy(project, as_json: bool, **overrides):
+    from sim.infra.deploy import Deployer
+
+    settings = project.settings(**overrides)
+    deployer = Deployer(project.target, settings)
+    changes = deployer.apply()
+    project.remember(settings)
+    return deployer, changes
+
+
+@app.command()
+@command
+def up(
+    port: Annotated[Optional[int], typer.Option(help="Port on 127.0.0.1 (default: a free one).")] = None,
+    workdir: Workdir = None,
+    as_json: Json = False,
+):
+    """Start the embedded engine in the background and deploy the pipeline (idempotent)."""
+    from sim.engine import ministack
+
+    project = _project(workdir)
+    state, started = ministack.start(project.workdir, port)
+    _, changes = _deploy(project, as_json)
+    changed = [c for c in changes if c.action != "unchanged"]
+    result = {"endpoint": state.endpoint, "pid": state.pid, "port": state.port, "log": state.log,
+              "workdir": str(project.workdir), "started": started, "deploy_changes": len(changed)}
+    if as_json:
+        return ui.emit_json(result)
+    verb = "started" if started else "already running"
+    ui.out.print(f"engine {verb} at {state.endpoint} (pid {state.pid}, log {state.log})")
+    ui.out.print(f"deploy: {len(changed)} change(s)" if changed else "deploy: no change")
+
+
+@app.command()
+@command
+def down(workdir: Workdir = None, as_json: Json = False):
+    """Stop the embedded engine cleanly (its state stays under the workdir)."""
+    from sim.engine import ministack
+
+    project = _project(workdir)
+    was_running = ministack.stop(project.workdir)
+    if as_json:
+        return ui.emit_json({"stopped": was_running, "workdir": str(project.workdir)})
+    ui.out.print("engine stopped" if was_running else "no engine was running")
+
+
+@app.command()
+@command
+def deploy(
+    endpoint: Endpoint = None,
+    target: TargetOpt = None,
+    workdir: Workdir = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default 200).")] = None,
+    flush_max_wait: Annotated[Optional[int], typer.Option(help="Seconds before a partial batch is flushed (default 3600).")] = None,
+    log_level: Annotated[Optional[str], typer.Option(help="LOG_LEVEL for the pipeline (default INFO in production, DEBUG elsewhere).")] = None,
+    environment: Annotated[Optional[str], typer.Option(help="production or development (default: production on aws).")] = None,
+    as_json: Json = False,
+):
+    """Create or update every resource of the pipeline; a second run changes nothing."""
+    project = _project(workdir, endpoint, target)
+    deployer, changes = _deploy(project, as_json, batch_size=batch_size, flush_max_wait_s=flush_max_wait,
+                                log_level=log_level, environment=environment)
+    changed = [c for c in changes if c.action != "unchanged"]
+    if as_json:
+        from sim.infra.deploy import changes_as_dicts
+
+        return ui.emit_json({"target": project.target.name, "endpoint": project.target.endpoint,
+                             "changed": len(changed), "changes": changes_as_dicts(changes)})
+    ui.out.print(ui.changes_table(changes))
+    ui.out.print(f"{len(changed)} change(s)" if changed else "no change")
+
+
+@app.command()
+@command
+def status(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
+    """Where the pipeline runs, its resources, and how many files are at each stage."""
+    from sim.drain import Watcher
+    from sim.infra.deploy import Deployer
+    from sim.validate import inventory
+
+    project = _project(workdir, endpoint, target)
+    deployer = Deployer(project.target, project.settings())
+    counts = inventory.read(project.target, project.names).counts()
+    snap = Watcher(project.target, project.names).snapshot()
+    counts.update({"queue_visible": snap.queue_visible, "queue_in_flight": snap.queue_in_flight,
+                   "dlq_visible": snap.dlq_visible})
+    result = {"endpoint": project.target.endpoint, "target": project.target.name,
+              "resources": deployer.resources(), "counts": counts}
+    if as_json:
+        return ui.emit_json(result)
+    ui.out.print(f"{project.target.name} at {project.target.endpoint or 'AWS'}")
+    ui.out.print(ui.kv_table("resources", result["resources"]))
+    ui.out.print(ui.kv_table("counts", counts))
+
+
+@app.command()
+@command
+def flush(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
+    """Turn every pending file into manifests now, whatever the batch size."""
+    from sim.drain import Watcher
+
+    project = _project(workdir, endpoint, target)
+    answer = Watcher(project.target, project.names).flush(0.0)
+    if as_json:
+        return ui.emit_json(answer)
+    built, recovered = answer.get("manifests", []), answer.get("recovered", [])
+    ui.out.print(f"flushed: {len(built)} manifest(s) started" + (f", {len(recovered)} recovered" if recovered else ""))
+    for mid in built:
+        ui.out.print(f"  {mid}")
+
+
+@app.command()
+@command
+def validate(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
+    """Account for every landed record in the Parquet output, and check files, manifests, workflows."""
+    from sim.validate.run import validate as run_validate
+
+    project = _project(workdir, endpoint, target)
+    with ui.err.status("validating", spinner="dots") if not as_json else contextlib.nullcontext() as spinner:
+        verdict = run_validate(project.target, project.names, project.cache_dir(),
+                               on_step=(lambda m: spinner.update(m)) if spinner else None)
+    if as_json:
+        ui.emit_json(verdict)
+    else:
+        ui.out.print(ui.validation_table(verdict))
+        ui.print_problems(verdict)
+        ui.out.print(f"{verdict['seconds']['total']:.2f} s")
+    if not verdict["pass"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@command
+def demo(
+    files: Annotated[int, typer.Option(help="How many NDJSON files to land.")] = 1000,
+    file_size: Annotated[str, typer.Option(help="Size of each file, e.g. 256KB or 3.5MB.")] = "256KB",
+    seed: Annotated[int, typer.Option(help="Generator seed: the same seed lands the same bytes.")] = 7,
+    batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default: as deployed, 200).")] = None,
+    keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
+    endpoint: Endpoint = None,
+    workdir: Workdir = None,
+    as_json: Json = False,
+):
+    """The main job: start the engine, deploy, land files, wait for the drain, validate, summarise."""
+    from sim import demo as demo_mod
+    from sim.workload.sizes import format_size, parse_size
+
+    if files < 1:
+        raise SimError("--files must be at least 1")
+    opts = demo_mod.DemoOptions(files=files, file_size=parse_size(file_size), seed=seed, keep_data=keep_data,
+                                batch_size=batch_size)
+    project = _project(workdir, endpoint)
+    with ui.DemoProgressBars(files, enabled=not as_json) as bars:
+        result = demo_mod.run(project, opts, bars)
+    if as_json:
+        ui.emit_json(result)
+    else:
+        v = result["validation"]
+        ui.out.print(ui.validation_table(v))
+        ui.print_problems(v)
+        t = result["timings"]
+        ui.out.print(
+            f"{files} files of {format_size(opts.file_size)} ({format_size(result['bytes_landed'])}, "
+            f"{result['records_generated']} records) through {v['manifests']} manifests of up to "
+            f"{result['batch_size']} files: landed in {t['upload_s']} s, converted end to end in "
+            f"{t['drain_s']} s ({result['end_to_end_files_per_s']} files/s), validated in {t['validate_s']} s."
+        )
+        ui.out.print("[bold green]PASS[/]" if result["pass"] else "[bold red]FAIL[/]")
+    if not result["pass"]:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover
+    app(sys.argv[1:])

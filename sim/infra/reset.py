@@ -1,0 +1,44 @@
+"""Wipe the pipeline's data (not its wiring): landed and output objects, state items, queued
+messages and workflow history, so a run is judged on its own files.
+
+Workflow history cannot be deleted execution by execution; the state machine is deleted and the
+deploy that follows recreates it.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from sim.infra.spec import Names
+
+
+def wipe(target, names: Names, state_machine_arn: str) -> dict:
+    s3, ddb, sqs, sfn = (target.client(s) for s in ("s3", "dynamodb", "sqs", "stepfunctions"))
+    removed = {"objects": 0, "items": 0}
+    for bucket in (names.landing_bucket, names.output_bucket):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            for i in range(0, len(keys), 1000):
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
+            removed["objects"] += len(keys)
+    table = target.session.resource("dynamodb", endpoint_url=target.endpoint).Table(names.table)
+    with table.batch_writer() as batch:
+        for page in ddb.get_paginator("scan").paginate(
+            TableName=names.table, ProjectionExpression="date_prefix, file_key"
+        ):
+            for item in page.get("Items", []):
+                batch.delete_item(Key={"date_prefix": item["date_prefix"]["S"], "file_key": item["file_key"]["S"]})
+                removed["items"] += 1
+    for queue in (names.queue, names.dlq):
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        try:
+            sqs.purge_queue(QueueUrl=url)
+        except ClientError as exc:
+            if "PurgeQueueInProgress" not in exc.response["Error"]["Code"]:
+                raise
+    try:
+        sfn.delete_state_machine(stateMachineArn=state_machine_arn)
+    except ClientError as exc:
+        if "DoesNotExist" not in exc.response["Error"]["Code"]:
+            raise
+    return removed

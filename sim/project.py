@@ -1,0 +1,53 @@
+"""The objects every command needs: the workdir, the engine it talks to, names and settings.
+
+`sim deploy` records the settings it deployed (batch size, flush wait, log level, target) in the
+workdir, so later commands (`demo`, `flush`, `status`) agree with what runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import cached_property
+from pathlib import Path
+
+from sim import workdir as wd
+from sim.engine import ministack
+from sim.engine.target import Target, resolve
+from sim.infra.spec import Names, Settings
+
+DEPLOY_FILE = "deploy.json"
+_SETTING_KEYS = ("batch_size", "flush_max_wait_s", "flush_schedule", "log_level", "environment")
+
+
+class Project:
+    def __init__(self, workdir: str | None = None, endpoint: str | None = None, target: str | None = None):
+        self.workdir: Path = wd.resolve(workdir)
+        self._endpoint = endpoint
+        self._target_name = target
+        self.names = Names()
+
+    @cached_property
+    def target(self) -> Target:
+        return resolve(self.workdir, self._endpoint, self._target_name)
+
+    def engine(self) -> ministack.EngineState | None:
+        return ministack.load_state(self.workdir)
+
+    def saved_settings(self) -> dict:
+        return (wd.read_json(self.workdir / DEPLOY_FILE) or {}).get("settings", {})
+
+    def settings(self, **overrides) -> Settings:
+        """Settings for this target: saved ones from the last deploy, then explicit overrides."""
+        saved = {k: v for k, v in self.saved_settings().items() if k in _SETTING_KEYS}
+        if (wd.read_json(self.workdir / DEPLOY_FILE) or {}).get("target") != self.target.name:
+            saved = {}
+        saved.update({k: v for k, v in overrides.items() if v is not None})
+        return Settings(target=self.target.name, **saved)
+
+    def remember(self, settings: Settings) -> None:
+        data = {k: v for k, v in asdict(settings).items() if k in _SETTING_KEYS}
+        wd.write_json(self.workdir / DEPLOY_FILE, {"target": self.target.name, "endpoint": self.target.endpoint,
+                                                   "settings": data})
+
+    def cache_dir(self) -> Path:
+        return self.workdir / "cache"
