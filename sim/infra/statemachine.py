@@ -32,14 +32,21 @@ def _mark(table: str, status: str, with_failure: bool) -> dict:
         expr += ", failure = :f"
         values[":f"] = {"S.$": "$.failure.text"}
     params.update(
-        {"UpdateExpression": expr, "ExpressionAttributeNames": {"#s": "status"}, "ExpressionAttributeValues": values}
+        {
+            "UpdateExpression": expr,
+            # Never create an item: a workflow whose MANIFEST item is gone fails loudly instead.
+            "ConditionExpression": "attribute_exists(file_key)",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": values,
+        }
     )
     return {
         "Type": "Task",
         "Resource": "arn:aws:states:::dynamodb:updateItem",
         "Parameters": params,
         "ResultPath": None,
-        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}],
+        "Retry": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "MaxAttempts": 0},
+                  {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 2, "MaxAttempts": 3, "BackoffRate": 2.0}],
     }
 
 

@@ -10,6 +10,7 @@ import logging
 import os
 
 _FORMAT = "%(levelname)s %(name)s %(message)s"
+_LIBRARY_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -21,6 +22,10 @@ def get_logger(name: str) -> logging.Logger:
     if not root.handlers:  # AWS Lambda installs its own handler; keep it when present.
         logging.basicConfig(format=_FORMAT)
     root.setLevel(level)
+    # Library loggers at DEBUG print request parameters and bodies: keep them quiet whatever
+    # LOG_LEVEL says, so DEBUG means more of this pipeline's own lines, never record content.
+    for noisy in _LIBRARY_LOGGERS:
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     logger = logging.getLogger(name)
     logger.setLevel(level)
     return logger

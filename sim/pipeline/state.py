@@ -197,6 +197,7 @@ class State:
         self.table.update_item(
             Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
             UpdateExpression="SET record_count = :n, output_key = :o, converted_at = :t, updated_at = :t",
+            ConditionExpression="attribute_exists(file_key)",
             ExpressionAttributeValues={":n": record_count, ":o": output_key, ":t": now()},
         )
 

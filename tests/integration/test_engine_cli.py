@@ -1,0 +1,87 @@
+"""The engine's lifecycle and the CLI's JSON contract, through the real `sim` command."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+from sim.engine import ministack
+
+SIM = [sys.executable, "-m", "sim"]
+
+
+def sim(*args, workdir, check=True, timeout=300):
+    proc = subprocess.run(SIM + list(args) + ["--workdir", str(workdir)], capture_output=True, text=True,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"sim {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def test_up_twice_is_harmless_and_down_stops(tmp_path):
+    first = json.loads(sim("up", "--json", workdir=tmp_path).stdout)
+    try:
+        assert first["started"] is True and first["endpoint"].startswith("http://127.0.0.1:")
+        second = json.loads(sim("up", "--json", workdir=tmp_path).stdout)
+        assert second["started"] is False and second["pid"] == first["pid"]
+        assert second["deploy_changes"] == 0
+    finally:
+        down = json.loads(sim("down", "--json", workdir=tmp_path).stdout)
+    assert down["stopped"] is True
+    assert not ministack.pid_alive(first["pid"])
+    assert json.loads(sim("down", "--json", workdir=tmp_path).stdout)["stopped"] is False
+
+
+def test_a_taken_port_gives_one_line_naming_the_log(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        proc = sim("up", "--port", str(port), workdir=tmp_path, check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and str(port) in lines[0] and "ministack.log" in lines[0]
+
+
+def test_a_dead_engine_gives_one_line_naming_the_log(tmp_path):
+    state, _ = ministack.start(tmp_path)
+    os.killpg(state.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while ministack.pid_alive(state.pid) and time.monotonic() < deadline:
+        try:
+            os.waitpid(state.pid, os.WNOHANG)
+        except ChildProcessError:
+            break
+        time.sleep(0.05)
+    proc = sim("status", "--json", workdir=tmp_path, check=False)
+    assert proc.returncode == 1
+    assert "dead" in proc.stderr and "ministack.log" in proc.stderr
+    assert json.loads(proc.stdout)["error"]
+    sim("down", workdir=tmp_path)
+
+
+def test_status_json_follows_the_contract(engine, pipeline):
+    out = json.loads(sim("status", "--json", workdir=engine).stdout)
+    assert {"endpoint", "target", "resources", "counts"} <= set(out)
+    assert set(out["resources"]) >= {"landing_bucket", "output_bucket", "queue_url", "dlq_url", "table",
+                                     "state_machine_arn", "alerts_topic_arn"}
+    assert out["target"] == "ministack" and out["counts"]["files_landed"] == 0
+
+
+def test_demo_json_passes_on_a_small_run(engine):
+    proc = sim("demo", "--files", "60", "--file-size", "8KB", "--batch-size", "20", "--json", workdir=engine,
+               check=False, timeout=600)
+    result = json.loads(proc.stdout)
+    assert proc.returncode == 0, result
+    v = result["validation"]
+    assert result["pass"] and v["records_in"] == v["records_out"] == result["records_generated"] > 0
+    assert v["duplicates"] == 0 and v["missing"] == 0 and v["manifests"] == 3
+    validate = json.loads(sim("validate", "--json", workdir=engine).stdout)
+    assert {"pass", "files_landed", "files_in_manifests", "manifests", "records_in", "records_out", "duplicates",
+            "missing", "quarantined", "orphans"} <= set(validate)
+    assert validate["pass"] is True
+    deploy = json.loads(sim("deploy", "--json", workdir=engine).stdout)
+    assert deploy["changed"] == 0

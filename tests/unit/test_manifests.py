@@ -1,0 +1,42 @@
+import json
+import re
+
+from sim.pipeline import manifests
+
+
+def test_full_batches_only_unless_flushing():
+    keys = [f"k{i:03d}" for i in range(250)]
+    assert manifests.next_batch(keys[:199], 200, flush=False) == []
+    assert manifests.next_batch(keys[:199], 200, flush=True) == sorted(keys[:199])
+    batch = manifests.next_batch(list(reversed(keys)), 200, flush=False)
+    assert batch == keys[:200]
+    assert manifests.next_batch([], 200, flush=True) == []
+
+
+def test_manifest_ids_are_valid_unique_execution_names():
+    ids = {manifests.new_manifest_id("2026-11-25") for _ in range(1000)}
+    assert len(ids) == 1000
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{1,80}", i) and i.startswith("2026-11-25-") for i in ids)
+
+
+def test_manifest_document_lists_files_in_key_order():
+    files = [{"file_key": "b", "bucket": "l", "size": 2}, {"file_key": "a", "bucket": "l", "size": 1}]
+    doc = manifests.parse_manifest(manifests.manifest_document("m1", "2026-11-25", files))
+    assert [f["key"] for f in doc["files"]] == ["a", "b"]
+    assert doc["file_count"] == 2 and doc["manifest_id"] == "m1" and doc["date_prefix"] == "2026-11-25"
+
+
+def test_output_key_follows_the_contract():
+    assert manifests.output_key("2026-11-25", "m1") == "parquet/date=2026-11-25/manifest=m1.parquet"
+
+
+def test_execution_arn_from_state_machine_arn():
+    sm = "arn:aws:states:us-east-1:123456789012:stateMachine:wf"
+    assert manifests.execution_arn(sm, "m1") == "arn:aws:states:us-east-1:123456789012:execution:wf:m1"
+
+
+def test_parse_manifest_rejects_other_documents():
+    import pytest
+
+    with pytest.raises(ValueError):
+        manifests.parse_manifest(json.dumps({"files": []}).encode())

@@ -1,0 +1,90 @@
+import json
+
+from sim.infra import statemachine
+from sim.infra.spec import Settings, Wiring
+
+
+def wiring(**kw) -> Wiring:
+    return Wiring("123456789012", "us-east-1", Settings(**kw))
+
+
+def test_dlq_is_on_the_queue_redrive_policy_with_14_day_retention():
+    w = wiring()
+    redrive = json.loads(w.queue_attributes()["RedrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": w.queue_arn(w.names.dlq), "maxReceiveCount": 3}
+    assert int(w.dlq_attributes()["MessageRetentionPeriod"]) == 14 * 24 * 3600
+
+
+def test_visibility_timeout_is_at_least_six_times_the_builder_timeout():
+    for timeout in (30, 60, 300):
+        w = wiring(builder_timeout_s=timeout)
+        assert int(w.queue_attributes()["VisibilityTimeout"]) >= 6 * w.builder_config()["Timeout"]
+
+
+def test_queue_policy_lets_only_the_landing_bucket_send():
+    w = wiring()
+    (stmt,) = json.loads(w.queue_attributes()["Policy"])["Statement"]
+    assert stmt["Principal"] == {"Service": "s3.amazonaws.com"} and stmt["Action"] == "sqs:SendMessage"
+    assert stmt["Condition"]["ArnEquals"]["aws:SourceArn"] == "arn:aws:s3:::" + w.names.landing_bucket
+
+
+def test_event_source_mapping_reports_batch_item_failures():
+    esm = wiring().event_source_mapping()
+    assert esm["BatchSize"] == 10 and esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_every_alarm_notifies_the_alerts_topic():
+    w = wiring()
+    alarms = w.alarms()
+    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible", "Errors", "ExecutionsFailed"}
+    assert all(a["AlarmActions"] == [w.topic_arn()] and a["ActionsEnabled"] for a in alarms)
+
+
+def test_log_level_info_in_production_debug_elsewhere_and_overridable(monkeypatch):
+    monkeypatch.delenv("SIM_LOG_LEVEL", raising=False)
+    assert wiring(target="aws").builder_environment()["LOG_LEVEL"] == "INFO"
+    assert wiring(target="ministack").builder_environment()["LOG_LEVEL"] == "DEBUG"
+    assert wiring(target="ministack", environment="production").builder_environment()["LOG_LEVEL"] == "INFO"
+    assert wiring(target="aws", log_level="WARNING").builder_environment()["LOG_LEVEL"] == "WARNING"
+    monkeypatch.setenv("SIM_LOG_LEVEL", "ERROR")
+    assert wiring(target="aws").builder_environment()["LOG_LEVEL"] == "ERROR"
+
+
+def test_glue_timeout_is_minutes_on_aws_and_seconds_on_ministack():
+    assert wiring(target="aws").glue_job()["Timeout"] == 60
+    assert wiring(target="ministack").glue_job()["Timeout"] == 600
+
+
+def test_converter_runs_as_lambda_only_where_glue_is_absent():
+    assert Settings(target="localstack").converter_mode == "lambda"
+    assert Settings(target="ministack").converter_mode == "glue"
+    assert Settings(target="aws").converter_mode == "glue"
+
+
+def _reachable(definition: str) -> set:
+    doc = json.loads(definition)
+    states = doc["States"]
+    seen, todo = set(), [doc["StartAt"]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        assert name in states, f"{name} is referenced but not defined"
+        seen.add(name)
+        s = states[name]
+        todo += [s[k] for k in ("Next", "Default") if k in s]
+        todo += [c["Next"] for c in s.get("Choices", []) + s.get("Catch", [])]
+    assert seen == set(states), f"unreachable states: {set(states) - seen}"
+    return seen
+
+
+def test_state_machines_are_closed_graphs_with_a_failure_path_to_sns():
+    w = wiring()
+    glue = statemachine.glue_definition("job", "table", w.topic_arn(), 2)
+    lam = statemachine.lambda_definition("arn:fn", "table", w.topic_arn())
+    for definition in (glue, lam):
+        states = _reachable(definition)
+        assert {"MarkFailed", "NotifyFailure", "Failed", "MarkSucceeded"} <= states
+        doc = json.loads(definition)["States"]
+        assert doc["NotifyFailure"]["Parameters"]["TopicArn"] == w.topic_arn()
+        assert doc["Failed"]["Type"] == "Fail"
