@@ -200,13 +200,12 @@ class Builder:
 
 def handler(event, context=None):
     """Lambda entry point: an SQS batch, or a flush request (scheduled or by hand)."""
-    builder = Builder(Settings.from_env())
-    if isinstance(event, dict) and "Records" in event:
-        return builder.handle_sqs(event["Records"])
-    if isinstance(event, dict) and event.get("action") == "flush":
+    if not isinstance(event, dict):
+        raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
+    if "Records" in event:
+        return Builder(Settings.from_env()).handle_sqs(event["Records"])
+    if event.get("action") == "flush" or event.get("source") == "aws.events":
+        builder = Builder(Settings.from_env())
         max_wait = event.get("max_wait_seconds")
-        wait = builder.settings.flush_max_wait_s if max_wait is None else float(max_wait)
-        return builder.flush(wait)
-    if isinstance(event, dict) and event.get("source") == "aws.events":
-        return builder.flush(builder.settings.flush_max_wait_s)
+        return builder.flush(builder.settings.flush_max_wait_s if max_wait is None else float(max_wait))
     raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
