@@ -32,7 +32,7 @@ class DemoOptions:
     keep_data: bool = False
     batch_size: int | None = None
     date_prefix: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date().isoformat())
-    stall_timeout_s: float = 180.0
+    stall_timeout_s: float | None = None
 
 
 def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
@@ -69,7 +69,9 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
 
     progress.phase("waiting for the pipeline to drain")
     watcher = Watcher(project.target, project.names)
-    final = watcher.wait(opts.files, on_progress=progress.pipeline, stall_timeout_s=opts.stall_timeout_s)
+    # A batch whose builder timed out comes back only after the visibility timeout: wait past it.
+    stall = opts.stall_timeout_s or settings.visibility_timeout_s + 60
+    final = watcher.wait(opts.files, on_progress=progress.pipeline, stall_timeout_s=stall)
     timings["drain_s"] = time.monotonic() - t1
 
     progress.phase("validating every record")

@@ -41,7 +41,7 @@ class Settings:
     batch_size: int = 200
     flush_max_wait_s: float = 3600.0
     lease_s: float = 120.0
-    open_manifest_grace_s: float = 300.0
+    open_manifest_grace_s: float = 120.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -52,13 +52,19 @@ class Settings:
             batch_size=int(os.environ.get("MANIFEST_BATCH_SIZE", "200")),
             flush_max_wait_s=float(os.environ.get("FLUSH_MAX_WAIT_SECONDS", "3600")),
             lease_s=float(os.environ.get("LOCK_LEASE_SECONDS", "120")),
-            open_manifest_grace_s=float(os.environ.get("OPEN_MANIFEST_GRACE_SECONDS", "300")),
+            # A builder cannot outlive its lease (twice the function timeout), so a manifest left
+            # `claiming` for longer than that belongs to a builder that died.
+            open_manifest_grace_s=float(
+                os.environ.get("OPEN_MANIFEST_GRACE_SECONDS", os.environ.get("LOCK_LEASE_SECONDS", "120"))
+            ),
         )
 
 
 class Builder:
-    def __init__(self, settings: Settings, dynamodb=None, s3=None, sfn=None):
+    def __init__(self, settings: Settings, dynamodb=None, s3=None, sfn=None, deadline: float | None = None):
         self.settings = settings
+        # monotonic time after which no new manifest is started (the function's timeout nears)
+        self.deadline = deadline
         dynamodb = dynamodb or boto3.resource("dynamodb")
         self.state = State(dynamodb.Table(settings.table))
         self.s3 = s3 or boto3.client("s3")
@@ -113,7 +119,11 @@ class Builder:
                 return built  # the holder re-checks the count after it lets go
             before = len(built)
             try:
+                self.recover_open_manifests(date_prefix)
                 while True:
+                    if self.deadline is not None and time.monotonic() > self.deadline:
+                        log.info(kv("deadline_stop", date=date_prefix, built=len(built)))
+                        return built  # the next invocation or the scheduled flush goes on
                     mid = self._build_one(date_prefix, flush)
                     if mid is None:
                         break
@@ -175,17 +185,17 @@ class Builder:
         built: list[str] = []
         cutoff = Decimal(str(time.time() - max_wait_s))
         for date_prefix, oldest in sorted(self.state.pending_dates().items()):
-            if oldest <= cutoff:
-                built.extend(self.build_ready(date_prefix, flush=True))
+            # Full batches are always built; a partial one only once its oldest file waited long enough.
+            built.extend(self.build_ready(date_prefix, flush=oldest <= cutoff))
         log.info(kv("flush", max_wait_s=max_wait_s, manifests=len(built), recovered=len(recovered)))
         return {"manifests": built, "recovered": recovered}
 
-    def recover_open_manifests(self, grace_s: float | None = None) -> list[str]:
-        grace = self.settings.open_manifest_grace_s if grace_s is None else grace_s
-        cutoff = Decimal(str(time.time() - grace))
+    def recover_open_manifests(self, only_date: str | None = None) -> list[str]:
+        """Finish manifests whose builder died between opening them and starting their workflow."""
+        cutoff = Decimal(str(time.time() - self.settings.open_manifest_grace_s))
         recovered = []
         for item in self.state.open_manifests():
-            if item.get("created_at", cutoff) > cutoff:
+            if item.get("created_at", cutoff) > cutoff or (only_date and item["date_prefix"] != only_date):
                 continue  # a live builder may still be working on it
             date_prefix, mid = item["date_prefix"], item["manifest_id"]
             files = self.state.files_of_manifest(date_prefix, mid)
@@ -194,6 +204,7 @@ class Builder:
                 log.info(kv("open_manifest_dropped", manifest_id=mid, reason="no_claimed_files"))
                 continue
             self._submit(date_prefix, mid, item["manifest_key"], files)
+            log.warning(kv("open_manifest_recovered", manifest_id=mid, date=date_prefix, files=len(files)))
             recovered.append(mid)
         return recovered
 
@@ -202,10 +213,20 @@ def handler(event, context=None):
     """Lambda entry point: an SQS batch, or a flush request (scheduled or by hand)."""
     if not isinstance(event, dict):
         raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
+    deadline = _deadline(context)
     if "Records" in event:
-        return Builder(Settings.from_env()).handle_sqs(event["Records"])
+        return Builder(Settings.from_env(), deadline=deadline).handle_sqs(event["Records"])
     if event.get("action") == "flush" or event.get("source") == "aws.events":
-        builder = Builder(Settings.from_env())
+        builder = Builder(Settings.from_env(), deadline=deadline)
         max_wait = event.get("max_wait_seconds")
         return builder.flush(builder.settings.flush_max_wait_s if max_wait is None else float(max_wait))
     raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
+
+
+def _deadline(context) -> float | None:
+    """Stop starting manifests with a safety margin before the function times out."""
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining_ms is None:
+        return None
+    remaining = remaining_ms() / 1000.0
+    return time.monotonic() + remaining - max(10.0, 0.25 * remaining)
