@@ -70,7 +70,7 @@ class Settings:
     log_level: str = ""
     batch_size: int = 200
     flush_max_wait_s: int = 3600
-    flush_schedule: str = "rate(5 minutes)"
+    flush_schedule: str = "rate(1 minute)"
     builder_timeout_s: int = 60
     builder_memory_mb: int = 512
     converter_timeout_s: int = 900

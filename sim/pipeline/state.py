@@ -60,52 +60,42 @@ class State:
                 return False
             raise
 
+    def _pages(self, op: str, **kwargs):
+        """Every page of a Query or Scan, following LastEvaluatedKey."""
+        call = getattr(self.table, op)
+        while True:
+            resp = call(**kwargs)
+            yield resp
+            if "LastEvaluatedKey" not in resp:
+                return
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
     def pending_files(self, date_prefix: str, limit: int | None = None) -> list[dict]:
         """Pending files of one date in key order (the index may lag; claims are conditional)."""
         items: list[dict] = []
-        kwargs = {
-            "IndexName": PENDING_INDEX,
-            "KeyConditionExpression": "pending_date = :d",
-            "ExpressionAttributeValues": {":d": date_prefix},
-        }
-        while True:
-            resp = self.table.query(**kwargs)
-            items.extend(i for i in resp.get("Items", []) if not i["file_key"].startswith(MANIFEST_PREFIX))
+        for resp in self._pages("query", IndexName=PENDING_INDEX, KeyConditionExpression="pending_date = :d",
+                                ExpressionAttributeValues={":d": date_prefix}):
+            items.extend(resp.get("Items", []))
             if limit is not None and len(items) >= limit:
                 return items[:limit]
-            if "LastEvaluatedKey" not in resp:
-                return items
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return items
 
     def count_pending(self, date_prefix: str) -> int:
-        total = 0
-        kwargs = {
-            "IndexName": PENDING_INDEX,
-            "KeyConditionExpression": "pending_date = :d",
-            "ExpressionAttributeValues": {":d": date_prefix},
-            "Select": "COUNT",
-        }
-        while True:
-            resp = self.table.query(**kwargs)
-            total += resp.get("Count", 0)
-            if "LastEvaluatedKey" not in resp:
-                return total
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return sum(
+            resp.get("Count", 0)
+            for resp in self._pages("query", IndexName=PENDING_INDEX, KeyConditionExpression="pending_date = :d",
+                                    ExpressionAttributeValues={":d": date_prefix}, Select="COUNT")
+        )
 
     def pending_dates(self) -> dict[str, Decimal]:
         """Every date with pending files, with the oldest pending file's tracking time."""
         oldest: dict[str, Decimal] = {}
-        kwargs = {"IndexName": PENDING_INDEX}
-        while True:
-            resp = self.table.scan(**kwargs)
+        for resp in self._pages("scan", IndexName=PENDING_INDEX):
             for item in resp.get("Items", []):
-                d = item["pending_date"]
-                t = item.get("tracked_at", now())
+                d, t = item["pending_date"], item.get("tracked_at", now())
                 if d not in oldest or t < oldest[d]:
                     oldest[d] = t
-            if "LastEvaluatedKey" not in resp:
-                return oldest
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return oldest
 
     def claim(self, date_prefix: str, key: str, manifest_id: str) -> bool:
         """Move one file from pending to this manifest; False when someone else has it."""
@@ -138,19 +128,13 @@ class State:
                 raise
 
     def files_of_manifest(self, date_prefix: str, manifest_id: str) -> list[dict]:
-        items: list[dict] = []
-        kwargs = {
-            "KeyConditionExpression": "date_prefix = :d",
-            "FilterExpression": "manifest_id = :mid AND record_type = :f",
-            "ExpressionAttributeValues": {":d": date_prefix, ":mid": manifest_id, ":f": "FILE"},
-            "ConsistentRead": True,
-        }
-        while True:
-            resp = self.table.query(**kwargs)
-            items.extend(resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                return items
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return [
+            item
+            for resp in self._pages("query", KeyConditionExpression="date_prefix = :d", ConsistentRead=True,
+                                    FilterExpression="manifest_id = :mid AND record_type = :f",
+                                    ExpressionAttributeValues={":d": date_prefix, ":mid": manifest_id, ":f": "FILE"})
+            for item in resp.get("Items", [])
+        ]
 
     # -- manifests -------------------------------------------------------------------------
     def open_manifest(self, date_prefix: str, manifest_id: str, manifest_key: str) -> None:
@@ -183,14 +167,7 @@ class State:
         )
 
     def open_manifests(self) -> list[dict]:
-        items: list[dict] = []
-        kwargs = {"IndexName": OPEN_MANIFEST_INDEX}
-        while True:
-            resp = self.table.scan(**kwargs)
-            items.extend(resp.get("Items", []))
-            if "LastEvaluatedKey" not in resp:
-                return items
-            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return [item for resp in self._pages("scan", IndexName=OPEN_MANIFEST_INDEX) for item in resp.get("Items", [])]
 
     def record_conversion(self, date_prefix: str, manifest_id: str, record_count: int, output_key: str) -> None:
         """The converter writes back how many records it produced and where."""
