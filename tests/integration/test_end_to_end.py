@@ -7,7 +7,9 @@ import re
 
 import pyarrow.parquet as pq
 
+from sim.engine import ministack
 from sim.validate.run import validate
+from sim.workload.generator import CANARY_MARK
 from sim.workload.upload import upload_generated
 
 from .conftest import BATCH, dumps, manifest_items
@@ -28,6 +30,11 @@ def test_a_few_hundred_generated_files_end_to_end(project, pipeline, watcher):
 
     counts = sorted(int(i["file_count"]["N"]) for i in manifest_items(project))
     assert counts == [7] + [BATCH] * 8, counts  # full manifests, one flushed tail
+
+    # The pipeline ran at LOG_LEVEL=DEBUG: its lines carry keys and ids, never record content.
+    log = (project.workdir / ministack.LOG_FILE).read_text(errors="replace")
+    assert "manifest_builder" in log and "manifest_started" in log
+    assert CANARY_MARK not in log and CANARY_MARK.lower() not in log
 
 
 def test_hand_written_files_within_the_contract_come_out_once_with_lineage(project, pipeline, watcher):
