@@ -39,7 +39,7 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     engine = None
-    if project._endpoint is None and project._target_name in (None, "ministack"):
+    if project.embedded:
         progress.phase("starting the embedded engine")
         engine, _ = ministack.start(project.workdir)
     progress.phase("deploying the pipeline")

@@ -6,6 +6,7 @@ workdir, so later commands (`demo`, `flush`, `status`) agree with what runs.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
@@ -33,14 +34,17 @@ class Project:
     def engine(self) -> ministack.EngineState | None:
         return ministack.load_state(self.workdir)
 
-    def saved_settings(self) -> dict:
-        return (wd.read_json(self.workdir / DEPLOY_FILE) or {}).get("settings", {})
+    @property
+    def embedded(self) -> bool:
+        """True when commands should run the embedded engine themselves (no endpoint given)."""
+        return self._endpoint is None and not os.environ.get("SIM_ENDPOINT") and self._target_name in (None, "ministack")
 
     def settings(self, **overrides) -> Settings:
         """Settings for this target: saved ones from the last deploy, then explicit overrides."""
-        saved = {k: v for k, v in self.saved_settings().items() if k in _SETTING_KEYS}
-        if (wd.read_json(self.workdir / DEPLOY_FILE) or {}).get("target") != self.target.name:
-            saved = {}
+        last = wd.read_json(self.workdir / DEPLOY_FILE) or {}
+        saved = {}
+        if last.get("target") == self.target.name:
+            saved = {k: v for k, v in last.get("settings", {}).items() if k in _SETTING_KEYS}
         saved.update({k: v for k, v in overrides.items() if v is not None})
         return Settings(target=self.target.name, **saved)
 
