@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import functools
 import sys
 from typing import Annotated, Optional
@@ -224,3 +225,8 @@ def demo(
 
 def main() -> None:  # pragma: no cover
     app(sys.argv[1:])
+
+
+# Features keep their commands beside their code; each module's register(app) adds them here.
+for _module in ("sim.load.commands", "sim.report.commands", "sim.scenario.commands"):
+    importlib.import_module(_module).register(app)

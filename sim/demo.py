@@ -5,6 +5,7 @@ converted, validate every record, and summarise.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -14,6 +15,7 @@ from sim.engine import ministack
 from sim.infra import reset
 from sim.infra.deploy import Deployer
 from sim.project import Project
+from sim.runs import new_run_dir, write_run
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated
 
@@ -54,6 +56,10 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
     project.remember(settings)
     timings["setup_s"] = time.monotonic() - t0
 
+    run_dir = new_run_dir("demo")
+    write_run(run_dir, kind="demo", started_at=time.time(), files=opts.files, file_size_bytes=opts.file_size,
+              batch_size=settings.batch_size, target=project.target.name, endpoint=project.target.endpoint,
+              workdir=str(project.workdir), telemetry_file=settings.telemetry_file)
     progress.phase(f"landing {opts.files} files")
     t1 = time.monotonic()
     uploaded = upload_generated(
@@ -73,6 +79,7 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
     stall = opts.stall_timeout_s or settings.visibility_timeout_s + 60
     final = watcher.wait(opts.files, on_progress=progress.pipeline, stall_timeout_s=stall)
     timings["drain_s"] = time.monotonic() - t1
+    write_run(run_dir, ended_at=time.time(), records=uploaded.records, bytes_landed=uploaded.bytes)
 
     progress.phase("validating every record")
     t2 = time.monotonic()
@@ -81,7 +88,7 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
     timings["total_s"] = time.monotonic() - t0
     # After a wipe, the bucket holds exactly what was generated: the accounting must agree.
     generator_agrees = opts.keep_data or verdict["records_in"] == uploaded.records
-    return {
+    result = {
         "pass": bool(verdict["pass"]) and verdict["records_out"] > 0 and generator_agrees,
         "endpoint": project.target.endpoint,
         "target": project.target.name,
@@ -98,5 +105,8 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
         "dlq_messages": final.dlq_visible,
         "deploy_changes": sum(1 for c in changes if c.action != "unchanged"),
         "timings": {k: round(v, 2) for k, v in timings.items()},
+        "run_dir": str(run_dir),
         "validation": verdict,
     }
+    (run_dir / "demo.json").write_text(json.dumps(result, indent=2, default=str))
+    return result

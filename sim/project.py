@@ -46,7 +46,13 @@ class Project:
         if last.get("target") == self.target.name:
             saved = {k: v for k, v in last.get("settings", {}).items() if k in _SETTING_KEYS}
         saved.update({k: v for k, v in overrides.items() if v is not None})
+        if self.target.name == "ministack" and "telemetry_file" not in saved:
+            saved["telemetry_file"] = str(self.telemetry_file())
         return Settings(target=self.target.name, **saved)
+
+    def telemetry_file(self) -> Path:
+        """Per-invocation AWS call counts appended by the pipeline on the embedded engine."""
+        return self.workdir / "telemetry.jsonl"
 
     def remember(self, settings: Settings) -> None:
         data = {k: v for k, v in asdict(settings).items() if k in _SETTING_KEYS}

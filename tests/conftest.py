@@ -8,3 +8,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
         elif "/packaging/" in path:
             item.add_marker(pytest.mark.packaging)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _reports_in_tmp(tmp_path_factory):
+    """Runs made by tests write their reports/ folders to a temporary place, not the tree."""
+    import os
+
+    path = tmp_path_factory.mktemp("reports")
+    old = os.environ.get("SIM_REPORTS_DIR")
+    os.environ["SIM_REPORTS_DIR"] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop("SIM_REPORTS_DIR", None)
+    else:
+        os.environ["SIM_REPORTS_DIR"] = old

@@ -80,6 +80,7 @@ class Settings:
     glue_timeout: int = 60
     glue_max_concurrent_runs: int = 10
     poll_seconds: int = 30
+    telemetry_file: str = ""  # local engines only: where the pipeline appends per-invocation call counts
     extra_env: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -204,8 +205,12 @@ class Wiring:
             "LOG_LEVEL": s.log_level,
             "ENVIRONMENT": s.environment,
         }
+        env.update(self._telemetry_env())
         env.update(s.extra_env)
         return env
+
+    def _telemetry_env(self) -> dict:
+        return {"SIM_TELEMETRY_FILE": self.settings.telemetry_file} if self.settings.telemetry_file else {}
 
     def builder_config(self) -> dict:
         return {
@@ -232,6 +237,7 @@ class Wiring:
                     "MANIFEST_BUCKET": self.names.output_bucket,
                     "OUTPUT_BUCKET": self.names.output_bucket,
                     "LOG_LEVEL": self.settings.log_level,
+                    **self._telemetry_env(),
                 }
             },
         }
@@ -264,6 +270,7 @@ class Wiring:
                 "--extra-py-files": f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}",
                 "--LOG_LEVEL": s.log_level,
                 "library-set": "analytics",
+                **{"--" + k: v for k, v in self._telemetry_env().items()},
             },
             "MaxCapacity": s.glue_max_capacity,
             "Timeout": s.glue_timeout,

@@ -25,7 +25,7 @@ from decimal import Decimal
 import boto3
 from botocore.exceptions import ClientError
 
-from . import manifests
+from . import manifests, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
 from .state import State
@@ -215,11 +215,13 @@ def handler(event, context=None):
         raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
     deadline = _deadline(context)
     if "Records" in event:
-        return Builder(Settings.from_env(), deadline=deadline).handle_sqs(event["Records"])
+        with telemetry.invocation("builder", kind="sqs", records=len(event["Records"])):
+            return Builder(Settings.from_env(), deadline=deadline).handle_sqs(event["Records"])
     if event.get("action") == "flush" or event.get("source") == "aws.events":
-        builder = Builder(Settings.from_env(), deadline=deadline)
-        max_wait = event.get("max_wait_seconds")
-        return builder.flush(builder.settings.flush_max_wait_s if max_wait is None else float(max_wait))
+        with telemetry.invocation("builder", kind="flush"):
+            builder = Builder(Settings.from_env(), deadline=deadline)
+            max_wait = event.get("max_wait_seconds")
+            return builder.flush(builder.settings.flush_max_wait_s if max_wait is None else float(max_wait))
     raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
 
 

@@ -30,7 +30,7 @@ def parse_args(argv: list[str], environ: dict) -> dict:
                     value = "true"
             args[name] = value
         i += 1
-    for name in REQUIRED + ("extra-py-files", "LOG_LEVEL", "manifest_id"):
+    for name in REQUIRED + ("extra-py-files", "LOG_LEVEL", "manifest_id", "SIM_TELEMETRY_FILE"):
         if name not in args and environ.get(name):
             args[name] = environ[name]
     return args
@@ -55,18 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"missing job arguments: {', '.join('--' + m for m in missing)}", file=sys.stderr)
         return 2
-    if args.get("LOG_LEVEL"):
-        os.environ["LOG_LEVEL"] = args["LOG_LEVEL"]
+    for name in ("LOG_LEVEL", "SIM_TELEMETRY_FILE"):
+        if args.get(name):
+            os.environ[name] = args[name]
     if args.get("extra-py-files"):
         _use_deployed_zip(args["extra-py-files"])
-    from sim.pipeline import convert_manifest
+    from sim.pipeline import convert_manifest, telemetry
 
-    convert_manifest.run(
-        manifest_bucket=args["manifest_bucket"],
-        manifest_key=args["manifest_key"],
-        output_bucket=args["output_bucket"],
-        table_name=args["table_name"],
-    )
+    with telemetry.invocation("converter", runtime="glue", manifest_id=args.get("manifest_id", "")):
+        convert_manifest.run(
+            manifest_bucket=args["manifest_bucket"],
+            manifest_key=args["manifest_key"],
+            output_bucket=args["output_bucket"],
+            table_name=args["table_name"],
+        )
     return 0
 
 

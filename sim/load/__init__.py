@@ -1,0 +1,1 @@
+"""Load replay with Locust against the landing bucket, and `sim bench`."""

@@ -1,0 +1,101 @@
+"""Count the AWS calls each pipeline invocation makes, for the capacity and cost models.
+
+Off unless SIM_TELEMETRY_FILE names a file (the simulator sets it on local engines only; nothing
+changes in production). When on, every boto3 call of the default session is counted by
+`service.Operation`, DynamoDB calls ask for ReturnConsumedCapacity so units can be summed, and at
+the end of the invocation one JSON line is appended to the file: component, calls, capacity units,
+duration, peak memory. Lines are small single writes with O_APPEND, so concurrent Lambda workers
+and Glue runs on one machine can share the file. Counts only: no keys, no content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import threading
+import time
+from collections import Counter
+
+ENV = "SIM_TELEMETRY_FILE"
+_CAPACITY_OPS = {"PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan", "BatchWriteItem",
+                 "BatchGetItem", "TransactWriteItems", "TransactGetItems"}
+
+_lock = threading.Lock()
+_calls: Counter = Counter()
+_units = {"write": 0.0, "read": 0.0}
+_installed = False
+
+
+def enabled() -> bool:
+    return bool(os.environ.get(ENV))
+
+
+def _before_params(params, model, **_):
+    if model.service_model.service_name == "dynamodb" and model.name in _CAPACITY_OPS:
+        params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+
+def _after_call(http_response, parsed, model, **_):
+    service = model.service_model.service_name
+    with _lock:
+        _calls[f"{service}.{model.name}"] += 1
+        if service == "dynamodb" and isinstance(parsed, dict):
+            consumed = parsed.get("ConsumedCapacity")
+            for c in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+                _units["write"] += float(c.get("WriteCapacityUnits", 0) or 0)
+                _units["read"] += float(c.get("ReadCapacityUnits", 0) or 0)
+                if not c.get("WriteCapacityUnits") and not c.get("ReadCapacityUnits"):
+                    # Engines that report only the total: attribute it by the operation's kind.
+                    kind = "read" if model.name in ("GetItem", "Query", "Scan", "BatchGetItem",
+                                                    "TransactGetItems") else "write"
+                    _units[kind] += float(c.get("CapacityUnits", 0) or 0)
+
+
+def install() -> None:
+    """Hook the default boto3 session (the one `boto3.client()` and `boto3.resource()` use)."""
+    global _installed
+    if _installed or not enabled():
+        return
+    import boto3
+
+    events = boto3._get_default_session().events
+    events.register("provide-client-params.dynamodb.*", _before_params)
+    events.register("after-call.*.*", _after_call)
+    _installed = True
+
+
+@contextlib.contextmanager
+def invocation(component: str, **fields):
+    """Measure one invocation; append its line when telemetry is on."""
+    if not enabled():
+        yield
+        return
+    install()
+    with _lock:
+        _calls.clear()
+        _units.update(write=0.0, read=0.0)
+    started = time.monotonic()
+    ok = False
+    try:
+        yield
+        ok = True
+    finally:
+        line = {
+            "component": component,
+            "ok": ok,
+            "at": round(time.time(), 3),
+            "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "calls": dict(sorted(_calls.items())),
+            "write_units": round(_units["write"], 2),
+            "read_units": round(_units["read"], 2),
+            **fields,
+        }
+        data = (json.dumps(line, separators=(",", ":")) + "\n").encode()
+        fd = os.open(os.environ[ENV], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
