@@ -81,6 +81,7 @@ class Settings:
     glue_max_concurrent_runs: int = 10
     poll_seconds: int = 30
     telemetry_file: str = ""  # local engines only: where the pipeline appends per-invocation call counts
+    faults: str = ""  # scenarios only: SIM_FAULTS JSON for the builder, converter and Glue job
     extra_env: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -210,7 +211,13 @@ class Wiring:
         return env
 
     def _telemetry_env(self) -> dict:
-        return {"SIM_TELEMETRY_FILE": self.settings.telemetry_file} if self.settings.telemetry_file else {}
+        """Simulator-only switches; empty (so nothing differs) in a production deploy."""
+        env = {}
+        if self.settings.telemetry_file:
+            env["SIM_TELEMETRY_FILE"] = self.settings.telemetry_file
+        if self.settings.faults:
+            env["SIM_FAULTS"] = self.settings.faults
+        return env
 
     def builder_config(self) -> dict:
         return {

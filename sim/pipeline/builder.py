@@ -25,7 +25,7 @@ from decimal import Decimal
 import boto3
 from botocore.exceptions import ClientError
 
-from . import manifests, telemetry
+from . import faultpoints, manifests, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
 from .state import State
@@ -70,6 +70,8 @@ class Builder:
         self.s3 = s3 or boto3.client("s3")
         self.sfn = sfn or boto3.client("stepfunctions")
         self.owner = uuid.uuid4().hex
+        if faultpoints.active():
+            faultpoints.install(self.s3, self.sfn, self.state.table.meta.client)
 
     # -- SQS batch -------------------------------------------------------------------------
     def handle_sqs(self, records: list[dict]) -> dict:
@@ -105,6 +107,7 @@ class Builder:
             kv("batch", records=len(records), tracked=tracked, duplicates=duplicates,
                ignored=ignored, test_events=tests, failed=len(failures))
         )
+        faultpoints.reach("after_track")
         for date_prefix in sorted(touched):
             self.build_ready(date_prefix, flush=False)
         return {"batchItemFailures": failures}
@@ -146,7 +149,14 @@ class Builder:
         mid = manifests.new_manifest_id(date_prefix)
         mkey = manifests.manifest_key(date_prefix, mid)
         self.state.open_manifest(date_prefix, mid, mkey)
-        claimed = [p for p in candidates if self.state.claim(date_prefix, p["file_key"], mid)]
+        faultpoints.reach("after_manifest_record")
+        claimed = []
+        for i, p in enumerate(candidates):
+            if i == len(candidates) // 2:
+                faultpoints.reach("mid_claims")
+            if self.state.claim(date_prefix, p["file_key"], mid):
+                claimed.append(p)
+        faultpoints.reach("after_claims")
         if not claimed or (len(claimed) < size and not flush):
             for p in claimed:
                 self.state.release(date_prefix, p["file_key"], mid)
@@ -160,8 +170,11 @@ class Builder:
         """Write the manifest object, start its workflow, and mark the MANIFEST item started."""
         body = manifests.manifest_document(mid, date_prefix, files)
         self.s3.put_object(Bucket=self.settings.manifest_bucket, Key=mkey, Body=body, ContentType="application/json")
+        faultpoints.reach("after_manifest_object")
         arn = self._start_workflow(date_prefix, mid, mkey, len(files))
+        faultpoints.reach("after_start_workflow")
         self.state.mark_started(date_prefix, mid, arn, len(files))
+        faultpoints.reach("after_mark_started")
         log.info(kv("manifest_started", manifest_id=mid, date=date_prefix, files=len(files), execution_arn=arn))
 
     def _start_workflow(self, date_prefix: str, mid: str, mkey: str, file_count: int) -> str:
@@ -214,6 +227,7 @@ def handler(event, context=None):
     if not isinstance(event, dict):
         raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
     deadline = _deadline(context)
+    faultpoints.on_invocation()
     if "Records" in event:
         with telemetry.invocation("builder", kind="sqs", records=len(event["Records"])):
             return Builder(Settings.from_env(), deadline=deadline).handle_sqs(event["Records"])

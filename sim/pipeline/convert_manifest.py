@@ -13,7 +13,7 @@ import time
 
 import boto3
 
-from . import manifests
+from . import faultpoints, manifests
 from .converter import Source, convert
 from .logs import get_logger, kv
 from .state import State
@@ -31,6 +31,7 @@ def run(
 ) -> dict:
     s3 = s3 or boto3.client("s3")
     dynamodb = dynamodb or boto3.resource("dynamodb")
+    faultpoints.on_invocation()
     started = time.monotonic()
     doc = manifests.parse_manifest(s3.get_object(Bucket=manifest_bucket, Key=manifest_key)["Body"].read())
     mid, date_prefix = doc["manifest_id"], doc["date_prefix"]
@@ -52,6 +53,7 @@ def run(
         )
         s3.upload_file(local, output_bucket, out_key)
         out_bytes = os.path.getsize(local)
+    faultpoints.reach("converter_after_upload")
     State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key)
     summary = {
         "manifest_id": mid,

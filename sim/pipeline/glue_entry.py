@@ -30,7 +30,7 @@ def parse_args(argv: list[str], environ: dict) -> dict:
                     value = "true"
             args[name] = value
         i += 1
-    for name in REQUIRED + ("extra-py-files", "LOG_LEVEL", "manifest_id", "SIM_TELEMETRY_FILE"):
+    for name in REQUIRED + ("extra-py-files", "LOG_LEVEL", "manifest_id", "SIM_TELEMETRY_FILE", "SIM_FAULTS"):
         if name not in args and environ.get(name):
             args[name] = environ[name]
     return args
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"missing job arguments: {', '.join('--' + m for m in missing)}", file=sys.stderr)
         return 2
-    for name in ("LOG_LEVEL", "SIM_TELEMETRY_FILE"):
+    for name in ("LOG_LEVEL", "SIM_TELEMETRY_FILE", "SIM_FAULTS"):
         if args.get(name):
             os.environ[name] = args[name]
     if args.get("extra-py-files"):

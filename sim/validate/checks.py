@@ -14,6 +14,23 @@ from sim.validate.inventory import Inventory
 _FINISHED = {"succeeded", "failed"}
 _FAILED_RUNS = {"FAILED", "TIMED_OUT", "ABORTED"}
 EXAMPLES = 5
+REDRIVE = "--redrive-"
+
+
+def manifest_of_execution(name: str) -> str:
+    """Executions are named after their manifest; a redrive adds `--redrive-<n>`."""
+    return name.split(REDRIVE, 1)[0]
+
+
+def latest_runs(executions: dict[str, str]) -> dict[str, str]:
+    """Manifest id -> status of its latest execution (the original or its last redrive)."""
+    latest: dict[str, tuple[int, str]] = {}
+    for name, status in executions.items():
+        mid, _, n = name.partition(REDRIVE)
+        attempt = int(n) if n.isdigit() else 0
+        if mid not in latest or attempt > latest[mid][0]:
+            latest[mid] = (attempt, status)
+    return {mid: status for mid, (_, status) in latest.items()}
 
 
 def check_state(inv: Inventory) -> dict:
@@ -22,16 +39,17 @@ def check_state(inv: Inventory) -> dict:
     )
     landed, tracked = set(inv.landed), set(inv.file_items)
     in_manifests = set(entries)
+    runs = latest_runs(inv.executions)
     without_workflow = sorted(m for m, i in inv.manifest_items.items()
-                              if i.get("status") != "claiming" and m not in inv.executions)
+                              if i.get("status") != "claiming" and m not in runs)
     open_manifests = sorted(m for m, i in inv.manifest_items.items() if i.get("status") == "claiming")
-    workflows_without_manifest = sorted(n for n in inv.executions if n not in inv.manifest_items)
+    workflows_without_manifest = sorted(n for n in inv.executions if manifest_of_execution(n) not in inv.manifest_items)
     claims_without_manifest = sorted(
         k for k, i in inv.file_items.items()
         if i.get("status") == "manifested" and i.get("manifest_id") not in inv.manifest_items
     )
     failed = sorted(m for m, i in inv.manifest_items.items()
-                    if i.get("status") == "failed" or inv.executions.get(m) in _FAILED_RUNS)
+                    if i.get("status") == "failed" or runs.get(m) in _FAILED_RUNS)
     unfinished = sorted(m for m, i in inv.manifest_items.items()
                         if i.get("status") not in _FINISHED and m not in failed)
     succeeded = [m for m, i in inv.manifest_items.items() if i.get("status") == "succeeded"]
@@ -49,6 +67,7 @@ def check_state(inv: Inventory) -> dict:
         "in_manifest_not_landed": sorted(in_manifests - landed),
         "manifests": len(inv.manifest_items),
         "workflows": len(inv.executions),
+        "redrives": sum(1 for n in inv.executions if REDRIVE in n),
         "manifests_without_workflow": without_workflow,
         "workflows_without_manifest": workflows_without_manifest,
         "claims_without_manifest": claims_without_manifest,

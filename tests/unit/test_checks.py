@@ -42,3 +42,15 @@ def test_landed_file_never_manifested_fails():
     state = check_state(inv)
     assert state["landed_not_tracked"] == ["d"] and state["landed_not_in_manifest"] == ["d"]
     assert problems(state, RecordAccount(records_in=3, records_out=3))
+
+
+def test_a_redriven_manifest_is_judged_by_its_latest_run():
+    inv = inventory()
+    inv.executions["m1"] = "FAILED"
+    inv.executions["m1--redrive-1"] = "FAILED"
+    inv.executions["m1--redrive-2"] = "SUCCEEDED"
+    state = check_state(inv)
+    assert state["manifests_failed"] == [] and state["workflows_without_manifest"] == []
+    assert state["redrives"] == 2
+    inv.executions["m1--redrive-3"] = "FAILED"
+    assert check_state(inv)["manifests_failed"] == ["m1"]

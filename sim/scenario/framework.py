@@ -1,0 +1,209 @@
+"""What a scenario gets to work with, and what it returns.
+
+A scenario is a file `scenarios/<name>.py` with NAME, DESCRIPTION and `run(ctx) -> Verdict`.
+It starts from a clean pipeline (`ctx.fresh()`), injects its fault, observes, and returns a
+verdict with evidence (counts, ids, timings). The runner restores the default deployment after
+every scenario, whatever happened, so faults never leak into the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sim.drain import Watcher
+from sim.engine import ministack
+from sim.engine.metrics import MetricsPublisher
+from sim.infra import reset
+from sim.infra.deploy import Deployer
+from sim.infra.spec import Settings
+from sim.project import Project
+from sim.validate.run import validate
+from sim.workload.upload import upload_generated
+
+SCENARIO_BATCH = 5  # small manifests: every scenario sees several, in seconds
+
+
+@dataclass
+class Verdict:
+    name: str
+    verdict: str
+    evidence: dict
+    findings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "verdict": self.verdict, "evidence": self.evidence,
+                "findings": self.findings, "seconds": round(self.seconds, 2)}
+
+
+class Inbox:
+    """An SQS queue subscribed to the alerts topic: what SNS would email, readable by a test."""
+
+    def __init__(self, target, topic_arn: str, prefix: str):
+        self.sqs, self.sns = target.client("sqs"), target.client("sns")
+        self.url = self.sqs.create_queue(QueueName=f"{prefix}-inbox-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.subscription = self.sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn,
+                                               Attributes={"RawMessageDelivery": "true"})["SubscriptionArn"]
+        self.received: list[str] = []
+
+    def poll(self) -> list[str]:
+        msgs = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        for m in msgs:
+            self.received.append(m["Body"])
+            self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=m["ReceiptHandle"])
+        return self.received
+
+    def alarms(self) -> dict[str, dict]:
+        """Alarm notifications received so far, by alarm name."""
+        out = {}
+        for body in self.received:
+            try:
+                doc = json.loads(body)
+            except ValueError:
+                continue
+            if isinstance(doc, dict) and "AlarmName" in doc:
+                out[doc["AlarmName"]] = doc
+        return out
+
+    def close(self) -> None:
+        self.sns.unsubscribe(SubscriptionArn=self.subscription)
+        self.sqs.delete_queue(QueueUrl=self.url)
+
+
+class Context:
+    def __init__(self, project: Project, name: str, progress: Callable[[str], None] | None = None):
+        self.project = project
+        self.name = name
+        self.target = project.target
+        self.names = project.names
+        self.say = progress or (lambda _m: None)
+        self.deployer: Deployer | None = None
+        self._inboxes: list[Inbox] = []
+
+    # -- set-up ----------------------------------------------------------------------------
+    def settings(self, **overrides) -> Settings:
+        base = {"batch_size": SCENARIO_BATCH}
+        base.update(overrides)
+        return self.project.settings(**base)
+
+    def fresh(self, **overrides) -> Deployer:
+        """Wipe the pipeline's data and deploy it with these settings (faults, knobs)."""
+        settings = self.settings(**overrides)
+        deployer = Deployer(self.target, settings)
+        deployer.apply()
+        reset.wipe(self.target, self.names, deployer.wiring.state_machine_arn())
+        deployer = Deployer(self.target, settings)
+        deployer.apply()
+        self.deployer = deployer
+        return deployer
+
+    def redeploy(self, **overrides) -> Deployer:
+        """Change settings without wiping data (for example to switch a fault off)."""
+        self.deployer = Deployer(self.target, self.settings(**overrides))
+        self.deployer.apply()
+        return self.deployer
+
+    def restore(self) -> None:
+        for inbox in self._inboxes:
+            try:
+                inbox.close()
+            except Exception:  # noqa: BLE001 - cleanup must not hide the verdict
+                pass
+        self._inboxes.clear()
+        self.wait_workflows(timeout=120, quiet=True)
+        Deployer(self.target, self.project.settings()).apply()
+
+    @property
+    def wiring(self):
+        return self.deployer.wiring
+
+    # -- doing -----------------------------------------------------------------------------
+    def land_generated(self, count: int, size: int = 4096, seed: int = 1, date_prefix: str = "2026-11-25",
+                       prefix: str = "incoming", start_index: int = 0):
+        return upload_generated(self.target.client("s3"), self.names.landing_bucket, count, size, seed,
+                                date_prefix, prefix=prefix, start_index=start_index)
+
+    def land(self, files: dict[str, bytes]) -> None:
+        s3 = self.target.client("s3")
+        for key, body in files.items():
+            s3.put_object(Bucket=self.names.landing_bucket, Key=key, Body=body)
+
+    def watcher(self) -> Watcher:
+        return Watcher(self.target, self.names)
+
+    def wait(self, expected_files: int, stall_timeout_s: float = 90.0):
+        return self.watcher().wait(expected_files, stall_timeout_s=stall_timeout_s)
+
+    def validate(self) -> dict:
+        return validate(self.target, self.names, self.project.cache_dir())
+
+    def inbox(self) -> Inbox:
+        box = Inbox(self.target, self.wiring.topic_arn(), self.names.prefix)
+        self._inboxes.append(box)
+        return box
+
+    def publisher(self) -> MetricsPublisher:
+        return MetricsPublisher(self.target, self.wiring)
+
+    def queue_url(self, name: str | None = None) -> str:
+        return self.target.client("sqs").get_queue_url(QueueName=name or self.names.queue)["QueueUrl"]
+
+    def wait_workflows(self, timeout: float = 120.0, quiet: bool = False) -> bool:
+        sfn = self.target.client("stepfunctions")
+        arn = (self.deployer.wiring if self.deployer else Deployer(self.target, self.project.settings()).wiring
+               ).state_machine_arn()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if not sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
+                    return True
+            except sfn.exceptions.StateMachineDoesNotExist:
+                return True
+            time.sleep(0.5)
+        if not quiet:
+            raise TimeoutError("workflows still running")
+        return False
+
+    def until(self, predicate: Callable[[], object], timeout: float = 60.0, every: float = 0.5, what: str = ""):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(every)
+        raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what or 'a condition'}")
+
+    # -- observing -------------------------------------------------------------------------
+    def log_mark(self) -> int:
+        path = self.project.workdir / ministack.LOG_FILE
+        return path.stat().st_size if path.exists() else 0
+
+    def log_since(self, mark: int) -> str:
+        path = self.project.workdir / ministack.LOG_FILE
+        with open(path, "rb") as fh:
+            fh.seek(mark)
+            return fh.read().decode("utf-8", "replace")
+
+    def s3_event_body(self, key: str, size: int = 0) -> str:
+        """The body S3 would send for an upload (keys URL-encoded), to re-send by hand."""
+        from urllib.parse import quote_plus
+
+        return json.dumps({"Records": [{
+            "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+            "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "s3": {"bucket": {"name": self.names.landing_bucket, "arn": f"arn:aws:s3:::{self.names.landing_bucket}"},
+                   "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": "", "sequencer": "0"}},
+        }]})
+
+    def sqs_records(self, keys: list[str]) -> list[dict]:
+        """Lambda's view of SQS messages carrying these keys' S3 events (for in-process runs)."""
+        return [{"messageId": f"m-{i}", "body": self.s3_event_body(k)} for i, k in enumerate(keys)]
+
+    def verdict(self, passed: bool, evidence: dict, findings: list[str] | None = None) -> Verdict:
+        return Verdict(self.name, "PASS" if passed else "FAIL", evidence, findings or [])
+
