@@ -57,6 +57,10 @@ class UploadLog:
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         self._fh = open(path, "a", buffering=1, encoding="utf-8")
 
+    def header(self, started_at: float, **info) -> None:
+        """The first line: when this process's schedule started (its window is relative to it)."""
+        self._fh.write(json.dumps({"started_at": round(started_at, 4), **info}, separators=(",", ":")) + "\n")
+
     def write(self, k: int, key: str, start: float, end: float, nbytes: int, records: int,
               error: str | None = None) -> None:
         line = {"k": k, "key": key, "start": round(start, 4), "end": round(end, 4), "bytes": nbytes,

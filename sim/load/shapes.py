@@ -49,9 +49,16 @@ class Shape:
         return (0.0, self.duration_s)
 
     @property
-    def target_files_per_s(self) -> float:
-        lo, hi = self.window
+    def peak_window(self) -> tuple[float, float]:
+        """The busiest stretch of the run (the daily profile's peak hour), reported beside the window."""
+        return self.window
+
+    def mean_rate(self, lo: float, hi: float) -> float:
         return (self.cumulative(hi) - self.cumulative(lo)) / (hi - lo) if hi > lo else 0.0
+
+    @property
+    def target_files_per_s(self) -> float:
+        return self.mean_rate(*self.window)
 
     @property
     def peak_files_per_s(self) -> float:
@@ -83,6 +90,8 @@ class Shape:
             "target_files_per_s": round(self.target_files_per_s, 3),
             "peak_files_per_s": round(self.peak_files_per_s, 3),
             "window_s": [round(x, 3) for x in self.window],
+            "peak_window_s": [round(x, 3) for x in self.peak_window],
+            "peak_window_target_files_per_s": round(self.mean_rate(*self.peak_window), 3),
         }
 
 
@@ -116,6 +125,11 @@ class Daily(Shape):
         return self.width_h * math.sqrt(math.pi / 2) * (
             math.erf((b - self.peak_hour) / s) - math.erf((a - self.peak_hour) / s)
         )
+
+    @property
+    def peak_window(self) -> tuple[float, float]:
+        start = (self.peak_hour - 0.5) * 3600.0 / self.time_scale
+        return (start, start + 3600.0 / self.time_scale)
 
     def _hours(self, t: float) -> float:
         return min(max(t, 0.0), self.duration_s) * self.time_scale / 3600.0
@@ -209,8 +223,7 @@ class ClosedLoop(Shape):
     def total_files(self) -> int:
         return self.cap
 
-    @property
-    def target_files_per_s(self) -> float:
+    def mean_rate(self, lo: float, hi: float) -> float:
         return 0.0  # no target: the achieved rate is the measurement
 
     @property

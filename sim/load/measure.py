@@ -1,0 +1,152 @@
+"""Numbers from a run's raw records: percentiles, the upload logs, Locust's CSV.
+
+The upload logs (one JSON-lines file per Locust process, see sim/load/payloads.py) are the source
+of truth for what was sent: exact start and end times per upload. The achieved rate counts the
+successful uploads that started inside the shape's judged window of their own process, divided by
+the window's length; a client that falls behind starts uploads late and past the window, and the
+rate shows it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+PERCENTILES = (50, 95, 99)
+
+
+def percentiles(values: Iterable[float], qs: Iterable[int] = PERCENTILES, digits: int = 3) -> dict:
+    """{"p50": ..., "p95": ..., "p99": ...} by linear interpolation between ranks; None when empty."""
+    data = sorted(values)
+    out = {}
+    for q in qs:
+        if not data:
+            out[f"p{q}"] = None
+            continue
+        pos = (len(data) - 1) * q / 100.0
+        lo, hi = math.floor(pos), math.ceil(pos)
+        value = data[lo] + (data[hi] - data[lo]) * (pos - lo)
+        out[f"p{q}"] = round(value, digits)
+    return out
+
+
+@dataclass
+class Uploads:
+    """Everything the upload logs of one run say."""
+
+    processes: list[dict] = field(default_factory=list)  # header lines
+    ok: int = 0
+    failed: int = 0
+    bytes: int = 0
+    records: int = 0
+    in_window: int = 0
+    window_s: float = 0.0
+    in_peak: int = 0
+    peak_window_s: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    landed_at: dict[str, float] = field(default_factory=dict)  # key -> upload end (epoch)
+    errors: dict[str, int] = field(default_factory=dict)
+    first_start: float | None = None
+    last_end: float | None = None
+
+    @property
+    def achieved_files_per_s(self) -> float:
+        return self.in_window / self.window_s if self.window_s else 0.0
+
+    @property
+    def peak_achieved_files_per_s(self) -> float:
+        return self.in_peak / self.peak_window_s if self.peak_window_s else 0.0
+
+
+def read_uploads(folder: Path, window: tuple[float, float], peak_window: tuple[float, float] | None = None,
+                 keep_keys: bool = True) -> Uploads:
+    """Read every `uploads-*.jsonl` in `folder`; windows are seconds after each process's start."""
+    result = Uploads(window_s=window[1] - window[0])
+    if peak_window:
+        result.peak_window_s = peak_window[1] - peak_window[0]
+    for path in sorted(Path(folder).glob("uploads-*.jsonl")):
+        started = None
+        with open(path, encoding="utf-8") as fh:
+            for raw in fh:
+                if not raw.strip():
+                    continue
+                try:
+                    line = json.loads(raw)
+                except json.JSONDecodeError:
+                    continue  # a line cut by a killed process
+                if "started_at" in line:
+                    started = line["started_at"]
+                    result.processes.append(line)
+                    continue
+                if not line.get("ok"):
+                    result.failed += 1
+                    kind = str(line.get("error", "?")).split(":", 1)[0]
+                    result.errors[kind] = result.errors.get(kind, 0) + 1
+                    continue
+                result.ok += 1
+                result.bytes += line["bytes"]
+                result.records += line["records"]
+                result.latencies_ms.append((line["end"] - line["start"]) * 1000)
+                if keep_keys:
+                    result.landed_at[line["key"]] = line["end"]
+                result.first_start = line["start"] if result.first_start is None else min(result.first_start, line["start"])
+                result.last_end = line["end"] if result.last_end is None else max(result.last_end, line["end"])
+                if started is not None:
+                    rel = line["start"] - started
+                    if window[0] <= rel < window[1]:
+                        result.in_window += 1
+                    if peak_window and peak_window[0] <= rel < peak_window[1]:
+                        result.in_peak += 1
+    return result
+
+
+def count_ok_lines(paths: Iterable[Path]) -> int:
+    """Cheap progress count: successful uploads logged so far."""
+    n = 0
+    for p in paths:
+        with open(p, "rb") as fh:
+            n += fh.read().count(b'"ok":true')
+    return n
+
+
+class UploadCounter:
+    """Counts successful uploads as the logs grow, reading only the new bytes each time."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.offsets: dict[Path, int] = {}
+        self.count = 0
+
+    def poll(self) -> int:
+        for path in self.folder.glob("uploads-*.jsonl"):
+            start = self.offsets.get(path, 0)
+            with open(path, "rb") as fh:
+                fh.seek(start)
+                data = fh.read()
+            cut = data.rfind(b"\n") + 1  # whole lines only
+            self.count += data[:cut].count(b'"ok":true')
+            self.offsets[path] = start + cut
+        return self.count
+
+
+def locust_aggregate(stats_csv: Path) -> dict:
+    """The `Aggregated` row of Locust's `<prefix>_stats.csv` (requests, failures, percentiles in ms)."""
+    if not Path(stats_csv).exists():
+        return {}
+    with open(stats_csv, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("Name") == "Aggregated":
+                def num(key):
+                    value = row.get(key, "")
+                    try:
+                        return float(value) if "." in value else int(value)
+                    except ValueError:
+                        return None
+                return {"requests": num("Request Count"), "failures": num("Failure Count"),
+                        "median_ms": num("Median Response Time"), "p95_ms": num("95%"), "p99_ms": num("99%"),
+                        "requests_per_s": num("Requests/s"), "avg_bytes": num("Average Content Size")}
+    return {}

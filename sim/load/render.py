@@ -1,0 +1,93 @@
+"""Tables for people (rich) and the bench's markdown report. Machines read the JSON instead."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from sim.workload.sizes import format_size
+
+
+def _ms(p: dict) -> str:
+    return " / ".join("-" if p.get(k) is None else f"{p[k]:.0f}" for k in ("p50", "p95", "p99"))
+
+
+def _s(p: dict) -> str:
+    return " / ".join("-" if p.get(k) is None else f"{p[k]:.1f}" for k in ("p50", "p95", "p99"))
+
+
+def load_table(r: dict) -> Table:
+    verdict = "[bold green]PASS[/]" if r["pass"] else "[bold red]FAIL[/]"
+    table = Table(title=f"load {r['profile']}: {verdict}", show_header=False)
+    table.add_column("measure", style="bold")
+    table.add_column("value")
+    table.add_row("target rate", f"{r['target_files_per_s']:.2f} files/s")
+    table.add_row("achieved rate", f"{r['achieved_files_per_s']:.2f} files/s ({r['rate_ratio']:.1%} of target)")
+    table.add_row("peak window", f"{r['peak_window_achieved_files_per_s']:.2f} of {r['peak_window_target_files_per_s']:.2f} files/s")
+    table.add_row("files", f"{r['files_uploaded']} uploaded of {r['files_scheduled']} scheduled, "
+                           f"{r['upload_failures']} failed, {format_size(r['file_size_bytes'])} each")
+    table.add_row("upload latency p50/p95/p99", _ms(r["upload_ms"]) + " ms")
+    table.add_row("end to end p50/p95/p99", _s(r["end_to_end_s"]) + " s (landed -> in Parquet)")
+    table.add_row("deepest queue", f"{r['max_queue_depth']} messages (DLQ max {r['max_dlq_depth']})")
+    table.add_row("most pending files", str(r["max_pending_files"]))
+    table.add_row("drain after last upload", f"{r['drain_after_last_upload_s']:.1f} s")
+    return table
+
+
+def bench_table(r: dict) -> Table:
+    table = Table(title="bench (" + format_size(r["file_size_bytes"]) + " files)", show_header=False)
+    table.add_column("measure", style="bold")
+    table.add_column("value")
+    for label, value in bench_rows(r):
+        table.add_row(label, value)
+    return table
+
+
+def bench_rows(r: dict) -> list[tuple[str, str]]:
+    rows = [
+        ("raw S3 PUT ceiling", f"{r['raw_put_ceiling_files_per_s']:.1f} files/s ({r['raw_put_ceiling_mb_per_s']:.1f} MB/s)"),
+        ("converter (standalone)", f"{r['converter_mb_per_s']:.1f} MB/s, peak RSS {r['converter_peak_rss_mb']:.0f} MB "
+                                   f"for a manifest of {r['converter']['files']} files"),
+        ("sustained end to end", f"{r['sustained_files_per_s']:.2f} files/s = "
+                                 f"{r['sustained_multiple_of_production']:.0f}x production"),
+        ("ratio to the ceiling", f"{r['ratio_to_ceiling']:.2f}"),
+    ]
+    for step in r["steps"]:
+        rows.append((f"  step {step['multiple']:.0f}x", f"{'kept up' if step['sustained'] else 'fell behind'}: "
+                     f"{step['achieved_files_per_s']:.2f}/{step['target_files_per_s']:.2f} files/s, "
+                     f"drained {step['drain_after_last_upload_s']:.1f} s after the last upload"
+                     + (f" ({step['why']})" if step.get("why") else "")))
+    per = r["requests_per_file"]
+    services = ", ".join(f"{k} {v}" for k, v in per.get("by_service", {}).items())
+    rows.append(("requests per file", services))
+    return rows
+
+
+def bench_markdown(r: dict) -> str:
+    size = format_size(r["file_size_bytes"])
+    lines = [
+        f"# Bench: {size} files",
+        "",
+        f"Run `{r['run_dir']}`, engine {r.get('target')} at {r.get('endpoint')}. "
+        f"Verdict: {'PASS' if r['pass'] else 'FAIL'}.",
+        "",
+        f"**Headline:** the pipeline sustained **{r['sustained_multiple_of_production']:.0f}x production** "
+        f"({r['sustained_files_per_s']:.2f} files/s of {size}) end to end with nothing lost; "
+        f"that is **{r['ratio_to_ceiling']:.2f}** of the engine's raw S3 PUT ceiling "
+        f"({r['raw_put_ceiling_files_per_s']:.1f} files/s).",
+        "",
+        "| measure | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {label.strip()} | {value} |" for label, value in bench_rows(r)]
+    lines += ["", "## Requests per file", "", "| service / operation | per file | source |", "|---|---|---|"]
+    per = r["requests_per_file"]
+    for key, value in per.get("by_operation", {}).items():
+        lines.append(f"| {key} | {value} | {per.get('sources', {}).get(key, 'measured')} |")
+    lines += ["", "## Steps", "", "| multiple | target files/s | achieved | drain after last upload s | sustained | why |",
+              "|---|---|---|---|---|---|"]
+    for s in r["steps"]:
+        lines.append(f"| {s['multiple']:.0f}x | {s['target_files_per_s']:.2f} | {s['achieved_files_per_s']:.2f} | "
+                     f"{s['drain_after_last_upload_s']:.1f} | {'yes' if s['sustained'] else 'no'} | {s.get('why') or ''} |")
+    if r.get("notes"):
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in r["notes"]]
+    return "\n".join(lines) + "\n"

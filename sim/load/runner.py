@@ -1,0 +1,232 @@
+"""`sim load`: replay a load shape with Locust against the landing bucket, watch the pipeline,
+wait for it to drain, validate every record, and judge: at least 95% of the target rate landed
+and nothing was lost.
+
+The run folder `reports/load-<stamp>/` gets run.json (kind "load", started_at/ended_at bracketing
+the telemetry lines that belong to the run), Locust's CSV and HTML, the upload logs, the timeline
+and load.json (the result below).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Protocol
+
+from sim.drain import Snapshot, Watcher
+from sim.load import latency, locust_run, shapes
+from sim.load.measure import Uploads, UploadCounter, locust_aggregate, percentiles, read_uploads
+from sim.load.setup import prepare
+from sim.load.timeline import Sampler, Timeline
+from sim.project import Project
+from sim.runs import new_run_dir, write_run
+from sim.validate.run import validate
+from sim.workload.generator import DEFAULT_FILE_SIZE
+
+MIN_RATE_RATIO = 0.95
+
+
+class Progress(Protocol):
+    def phase(self, text: str) -> None: ...
+    def uploaded(self, n: int) -> None: ...
+    def pipeline(self, snap: Snapshot) -> None: ...
+
+
+class NoProgress:
+    def phase(self, text: str) -> None: ...
+    def uploaded(self, n: int) -> None: ...
+    def pipeline(self, snap: Snapshot) -> None: ...
+
+
+@dataclass
+class LoadOptions:
+    profile: str = "burst"
+    time_scale: float = 144.0
+    multiplier: float = 600.0
+    duration_s: float = 60.0
+    ramp_s: float | None = None
+    file_size: int = DEFAULT_FILE_SIZE
+    workers: int = 1
+    users: int = 0
+    seed: int = 7
+    keep_data: bool = False
+    batch_size: int | None = None
+    validate: bool = True
+    date_prefix: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date().isoformat())
+
+    def shape(self) -> shapes.Shape:
+        if self.profile not in ("daily", "burst"):
+            raise ValueError(f"unknown profile {self.profile!r}; choose daily or burst")
+        return shapes.make(self.profile, self.time_scale, self.multiplier, self.duration_s, self.ramp_s)
+
+
+@dataclass
+class Phase:
+    """One shape replayed and drained (the bench runs several on one prepared pipeline)."""
+
+    shape: shapes.Shape
+    run_dir: Path
+    uploads: Uploads
+    final: Snapshot
+    timeline: Timeline
+    locust: dict
+    started_at: float
+    upload_end: float
+    drained_at: float
+
+
+def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, run_dir: Path, progress: Progress,
+           stall_timeout_s: float | None = None, drain_deadline_s: float | None = None) -> Phase:
+    """Run Locust for the shape with a timeline, then wait until the pipeline holds nothing unfinished."""
+    started_at = time.time()
+    timeline = Timeline(run_dir / "timeline.csv", started_at)
+    job = locust_run.LocustJob(
+        out_dir=run_dir, endpoint=project.target.endpoint, bucket=project.names.landing_bucket, profile=shape.name,
+        duration_s=getattr(shape, "hold_s", shape.duration_s), file_size=opts.file_size,
+        time_scale=getattr(shape, "time_scale", opts.time_scale), multiplier=getattr(shape, "multiplier", opts.multiplier),
+        ramp_s=getattr(shape, "ramp_s", None), seed=opts.seed,
+        date_prefix=opts.date_prefix, users=opts.users, workers=opts.workers,
+    )
+    counter = UploadCounter(job.upload_dir)
+    seen = {"n": 0}
+
+    def on_sample(snap: Snapshot, n: int) -> None:
+        progress.uploaded(n - seen["n"])
+        seen["n"] = n
+        progress.pipeline(snap)
+
+    sampler = Sampler(Watcher(project.target, project.names).snapshot, timeline, counter.poll, on_sample).start()
+    try:
+        outcome = locust_run.run(job, shape.duration_s + locust_run.START_MARGIN_S)
+    finally:
+        sampler.stop()
+    uploads = read_uploads(job.upload_dir, shape.window, shape.peak_window)
+    progress.uploaded(uploads.ok - seen["n"])
+    upload_end = uploads.last_end or time.time()
+    if not uploads.processes:
+        raise_locust_failed(outcome.log)
+
+    progress.phase("waiting for the pipeline to drain")
+    watcher = Watcher(project.target, project.names)
+
+    def on_drain(snap: Snapshot) -> None:
+        timeline.record(snap, "drain", uploads.ok)
+        progress.pipeline(snap)
+        if drain_deadline_s is not None and time.time() - upload_end > drain_deadline_s:
+            raise DrainTooSlow(snap)
+
+    stall = stall_timeout_s or settings.visibility_timeout_s + 60
+    try:
+        final = watcher.wait(uploads.ok, on_progress=on_drain, stall_timeout_s=stall)
+    finally:
+        timeline.close()
+    drained_at = time.time()
+    stats = locust_aggregate(run_dir / "locust_stats.csv")
+    stats["exit_code"] = outcome.exit_code
+    stats["seconds"] = round(outcome.seconds, 2)
+    return Phase(shape, run_dir, uploads, final, timeline, stats, started_at, upload_end, drained_at)
+
+
+class DrainTooSlow(Exception):
+    """The bench's step gave up waiting: the pipeline fell behind."""
+
+    def __init__(self, snap: Snapshot):
+        super().__init__("drain deadline passed")
+        self.snap = snap
+
+
+def raise_locust_failed(log: Path) -> None:
+    from sim.errors import SimError
+
+    text = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
+    hint = next((t for t in reversed(text) if "Error" in t or "error" in t), text[-1] if text else "no output")
+    raise SimError(f"Locust did not start uploading: {hint.strip()[:300]} (see {log})")
+
+
+def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -> dict:
+    progress = progress or NoProgress()
+    shape = opts.shape()
+    t0 = time.monotonic()
+    settings, engine = prepare(project, opts.batch_size, opts.keep_data, progress.phase)
+    run_dir = new_run_dir("load")
+    write_run(run_dir, kind="load", started_at=time.time(), profile=shape.name, shape=shape.describe(),
+              files=shape.total_files, file_size_bytes=opts.file_size, batch_size=settings.batch_size,
+              target=project.target.name, endpoint=project.target.endpoint, workdir=str(project.workdir),
+              telemetry_file=settings.telemetry_file, workers=opts.workers)
+    progress.phase(f"{shape.name}: {shape.total_files} files over {shape.duration_s:.0f} s "
+                   f"(target {shape.target_files_per_s:.1f} files/s, peak {shape.peak_files_per_s:.1f}) with Locust")
+    phase = replay(project, settings, opts, shape, run_dir, progress)
+    write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
+              bytes_landed=phase.uploads.bytes)
+
+    verdict = None
+    if opts.validate:
+        progress.phase("validating every record")
+        verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase)
+    progress.phase("measuring end-to-end latency")
+    conversions = latency.read_conversions(project.target, project.names)
+    e2e, unconverted = latency.end_to_end(phase.uploads.landed_at, conversions)
+    result = summarize(phase, verdict, opts, e2e, unconverted)
+    result.update({"endpoint": project.target.endpoint, "target": project.target.name,
+                   "engine_log": engine.log if engine else None, "batch_size": settings.batch_size,
+                   "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2)})
+    (run_dir / "load.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
+    return result
+
+
+def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[float], unconverted: int) -> dict:
+    shape, up = phase.shape, phase.uploads
+    target = shape.target_files_per_s
+    achieved = up.achieved_files_per_s
+    ratio = achieved / target if target else 0.0
+    reasons = []
+    if ratio < MIN_RATE_RATIO:
+        reasons.append(f"achieved {achieved:.2f} files/s is {ratio:.0%} of the target {target:.2f} "
+                       f"(at least {MIN_RATE_RATIO:.0%} needed)")
+    if up.failed:
+        reasons.append(f"{up.failed} upload(s) failed: {up.errors}")
+    if verdict is not None:
+        if not verdict["pass"]:
+            reasons.append("validation failed: " + "; ".join(verdict.get("problems", [])[:3]))
+        elif not opts.keep_data and verdict["records_in"] != up.records:
+            reasons.append(f"the landing bucket holds {verdict['records_in']} records, the uploads sent {up.records}")
+    if unconverted:
+        reasons.append(f"{unconverted} uploaded file(s) never reached Parquet")
+    m = phase.timeline.max
+    return {
+        "pass": not reasons,
+        "profile": shape.name,
+        "target_files_per_s": round(target, 3),
+        "achieved_files_per_s": round(achieved, 3),
+        "rate_ratio": round(ratio, 4),
+        "upload_ms": percentiles(up.latencies_ms, digits=1),
+        "end_to_end_s": percentiles(e2e, digits=2),
+        "max_queue_depth": m["queue_depth"],
+        "max_queue_visible": m["queue_visible"],
+        "max_dlq_depth": m["dlq_visible"],
+        "max_pending_files": m["pending"],
+        "max_workflows_running": m["workflows_running"],
+        "validation": verdict,
+        "reasons": reasons,
+        "shape": shape.describe(),
+        "peak_window_target_files_per_s": round(shape.mean_rate(*shape.peak_window), 3),
+        "peak_window_achieved_files_per_s": round(up.peak_achieved_files_per_s, 3),
+        "files_scheduled": shape.total_files,
+        "files_uploaded": up.ok,
+        "upload_failures": up.failed,
+        "bytes_uploaded": up.bytes,
+        "records_uploaded": up.records,
+        "file_size_bytes": opts.file_size,
+        "workers": opts.workers,
+        "users": (up.processes[0].get("users") if up.processes else None),
+        "end_to_end_files": len(e2e),
+        "upload_s": round(phase.upload_end - phase.started_at, 2),
+        "drain_after_last_upload_s": round(phase.drained_at - phase.upload_end, 2),
+        "end_to_end_files_per_s": round(up.ok / (phase.drained_at - up.first_start), 3) if up.first_start else None,
+        "timeline_rows": phase.timeline.rows,
+        "locust": phase.locust,
+        "run_dir": str(phase.run_dir),
+    }

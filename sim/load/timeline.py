@@ -1,0 +1,115 @@
+"""The run's timeline: one CSV row a second of what the pipeline holds.
+
+Queue depth (visible and in flight), DLQ depth, files tracked / pending / in manifests /
+converted, workflows running and finished (from the MANIFEST items the state machine marks), and
+the uploads so far. Rows go straight to disk; only the maxima stay in memory, so a long run does
+not grow. `read_timeline` parses the file back (the capacity report and tests use it).
+"""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from sim.drain import Snapshot
+
+COLUMNS = ("t", "at", "phase", "uploaded", "queue_visible", "queue_in_flight", "dlq_visible", "tracked",
+           "pending", "manifested", "converted", "workflows_running", "workflows_finished", "workflows_failed")
+_INTS = set(COLUMNS) - {"t", "at", "phase"}
+
+
+def row_of(snap: Snapshot, t: float, at: float, phase: str, uploaded: int) -> dict:
+    m = snap.manifests
+    return {
+        "t": round(t, 2), "at": round(at, 3), "phase": phase, "uploaded": uploaded,
+        "queue_visible": snap.queue_visible, "queue_in_flight": snap.queue_in_flight, "dlq_visible": snap.dlq_visible,
+        "tracked": snap.tracked, "pending": snap.pending, "manifested": snap.manifested, "converted": snap.converted,
+        "workflows_running": m.get("started", 0) + m.get("claiming", 0),
+        "workflows_finished": m.get("succeeded", 0) + m.get("failed", 0),
+        "workflows_failed": m.get("failed", 0),
+    }
+
+
+class Timeline:
+    def __init__(self, path: Path, started_at: float):
+        self.path = Path(path)
+        self.started_at = started_at
+        self._fh = open(self.path, "w", newline="", encoding="utf-8")
+        self._writer = csv.DictWriter(self._fh, fieldnames=COLUMNS)
+        self._writer.writeheader()
+        self._lock = threading.Lock()
+        self.rows = 0
+        self.max = {c: 0 for c in ("queue_depth", "queue_visible", "dlq_visible", "pending", "workflows_running")}
+
+    def record(self, snap: Snapshot, phase: str, uploaded: int) -> dict:
+        now = time.time()
+        row = row_of(snap, now - self.started_at, now, phase, uploaded)
+        with self._lock:
+            self._writer.writerow(row)
+            self._fh.flush()
+            self.rows += 1
+            depth = row["queue_visible"] + row["queue_in_flight"]
+            for key, value in (("queue_depth", depth), ("queue_visible", row["queue_visible"]),
+                               ("dlq_visible", row["dlq_visible"]), ("pending", row["pending"]),
+                               ("workflows_running", row["workflows_running"])):
+                self.max[key] = max(self.max[key], value)
+        return row
+
+    def close(self) -> None:
+        with self._lock:
+            self._fh.close()
+
+
+def read_timeline(path: Path) -> list[dict]:
+    rows = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for raw in csv.DictReader(fh):
+            row = {}
+            for k, v in raw.items():
+                if k in _INTS:
+                    row[k] = int(v)
+                elif k in ("t", "at"):
+                    row[k] = float(v)
+                else:
+                    row[k] = v
+            rows.append(row)
+    return rows
+
+
+class Sampler:
+    """Samples the pipeline once a second in a background thread while Locust runs."""
+
+    def __init__(self, snapshot: Callable[[], Snapshot], timeline: Timeline, uploaded: Callable[[], int],
+                 on_sample: Callable[[Snapshot, int], None] | None = None, interval_s: float = 1.0):
+        self.snapshot = snapshot
+        self.timeline = timeline
+        self.uploaded = uploaded
+        self.on_sample = on_sample
+        self.interval_s = interval_s
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="timeline", daemon=True)
+
+    def start(self) -> "Sampler":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            try:
+                snap = self.snapshot()
+                n = self.uploaded()
+                self.timeline.record(snap, "load", n)
+                if self.on_sample:
+                    self.on_sample(snap, n)
+            except Exception:  # a missed sample is not worth failing the run for; it is counted
+                self.errors += 1
+            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - t0)))
