@@ -7,7 +7,7 @@ faults through the SIM_FAULTS environment variable of a deployed function or job
 
   {"crash_at": "after_claims",          raise InjectedCrash when that point is reached
    "crash_times": 1,                     ... only the first N times (default 1)
-   "fail_calls": {"states.StartExecution": {"code": "ThrottlingException", "times": 2}},
+   "fail_calls": {"stepfunctions.StartExecution": {"code": "ThrottlingException", "times": 2}},
    "slow_s": 4, "slow_times": 1,        sleep at the start of the first N invocations
    "state_dir": "/path"}                 where counts live, so "first N" holds across processes
 

@@ -118,19 +118,20 @@ def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float |
         "seed_claims": cl,
         "verdicts": verdicts,
     }
-    report["files"] = write_outputs(run_dir, report)
+    report["files"] = write_outputs(run_dir, report, (m.get("end_to_end") or {}).get("quantiles_s"))
     return report
 
 
-def write_outputs(run_dir: Path, report: dict) -> dict:
+def write_outputs(run_dir: Path, report: dict, latency_quantiles: list[float] | None = None) -> dict:
     scenes = {"utilization": charts.utilization(report["capacity"]["rows"]),
               "cost": charts.cost(report["cost"]["rows"], report["cost"]["month"])}
     depth = loadseries.queue_depth(run_dir)
     if len(depth) >= 2:
         scenes["queue_depth"] = charts.timeline(depth, "Queue depth over the run (visible + in flight)", "messages")
-    lat = loadseries.latencies(run_dir)
+    lat = latency_quantiles or loadseries.latencies(run_dir)
     if lat:
-        scenes["latency_cdf"] = charts.cdf(lat, f"End-to-end latency, {len(lat):,} files")
+        what = "percentiles of every file" if latency_quantiles else f"{len(lat):,} files"
+        scenes["latency_cdf"] = charts.cdf(lat, f"End-to-end latency ({what})")
     files = {"metrics": str(run_dir / metrics_mod.METRICS_FILE), "charts": {}}
     for name, scene in scenes.items():
         path = run_dir / f"chart-{name}.png"

@@ -43,6 +43,26 @@ def _by_service(calls: Counter, service: str) -> dict:
     return {k.split(".", 1)[1]: v for k, v in sorted(calls.items()) if k.startswith(service + ".")}
 
 
+def _quantiles(values: list[float], n: int = 100) -> list[float]:
+    v = sorted(values)
+    return [round(v[min(len(v) - 1, int(round(i / n * (len(v) - 1))))], 3) for i in range(n + 1)] if v else []
+
+
+def end_to_end_latencies(run_dir: Path, target, names: Names) -> dict | None:
+    """Landed -> in Parquet per file of a load run: its upload logs joined with the conversions the
+    engine recorded. Kept as 101 quantiles, enough for a CDF."""
+    if target is None or not any(run_dir.glob("uploads-*.jsonl")):
+        return None
+    try:
+        from sim.load import latency, measure
+
+        uploads = measure.read_uploads(run_dir, (0.0, float("inf")))
+        values, unconverted = latency.end_to_end(uploads.landed_at, latency.read_conversions(target, names))
+    except Exception as exc:  # the load command's files or the engine changed: report without the CDF
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"files": len(values), "unconverted": unconverted, "quantiles_s": _quantiles(values)}
+
+
 def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = True) -> dict:
     run = read_run(run_dir)
     window, lines = of_run(run_dir, run, grace_s)
@@ -107,6 +127,7 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
     glue_facts = facts.get("glue")
     glue = {**converter, "engine": glue_facts,
             "bytes_in_per_run": round(bytes_landed / manifests) if manifests else None}
+    latencies = end_to_end_latencies(run_dir, target, names)
     logs = dict(facts["logs"], source="CloudWatch Logs on the engine") if facts.get("logs") else {
         "bytes": None, "source": "not measured (engine not reachable)"}
     return {
@@ -130,6 +151,7 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
         "glue": glue,
         "logs": logs,
         "calls": dict(sorted(calls.items())),
+        "end_to_end": latencies,
     }
 
 

@@ -1,0 +1,115 @@
+"""log-hygiene: the right LOG_LEVEL everywhere, and no record content or canary in any log."""
+
+import io
+import logging
+import re
+
+from sim.infra.spec import Settings, Wiring
+from sim.pipeline import convert_manifest
+from sim.workload.generator import CANARY_MARK
+
+NAME = "log-hygiene"
+ORDER = 5
+DESCRIPTION = ("LOG_LEVEL is INFO in production, DEBUG elsewhere, overrides are honoured; across runs with "
+               "planted canaries no log of the builder, the converter or the engine holds record content")
+FILES = 10
+
+
+def _levels(ctx) -> dict:
+    """What each environment deploys, read back from the engine where it is deployed."""
+    lam, glue = ctx.target.client("lambda"), ctx.target.client("glue")
+    out = {}
+    for label, overrides in (("production", {"environment": "production"}),
+                             ("development", {"environment": "development"}),
+                             ("override", {"environment": "production", "log_level": "WARNING"})):
+        ctx.redeploy(**overrides)
+        env = lam.get_function_configuration(FunctionName=ctx.names.builder_function)["Environment"]["Variables"]
+        job = glue.get_job(JobName=ctx.names.glue_job)["Job"]["DefaultArguments"]
+        out[label] = {"builder": env.get("LOG_LEVEL"), "glue": job.get("--LOG_LEVEL")}
+    aws = Wiring("123456789012", "us-east-1", Settings(target="aws", log_level=""))
+    out["aws_target_default"] = {"builder": aws.builder_environment()["LOG_LEVEL"]}
+    return out
+
+
+def _leaks(text: str) -> list[str]:
+    found = []
+    # Canary values and the personal-data block, and an S3 event dump (its "eventName" field).
+    for pattern in (CANARY_MARK, CANARY_MARK.lower(), "example.invalid", '"personal"', '"eventName"'):
+        if pattern in text:
+            found.append(pattern)
+    return found
+
+
+def run(ctx):
+    start_mark = ctx.log_mark()
+    ctx.fresh(environment="production")
+    levels = _levels(ctx)
+
+    # A production run: no DEBUG line, no event dump, no canary.
+    ctx.redeploy(environment="production")
+    mark = ctx.log_mark()
+    ctx.land_generated(FILES, size=4096, seed=41, prefix="prod")
+    ctx.wait(FILES)
+    prod_log = ctx.log_since(mark)
+    prod_debug = len(re.findall(r"^DEBUG (manifest_builder|converter)", prod_log, re.M))
+
+    # A development run: DEBUG lines appear, still with keys and counts only.
+    ctx.redeploy(environment="development")
+    mark = ctx.log_mark()
+    ctx.land_generated(FILES, size=4096, seed=42, prefix="dev")
+    ctx.wait(2 * FILES)
+    dev_log = ctx.log_since(mark)
+    dev_debug = len(re.findall(r"^DEBUG manifest_builder", dev_log, re.M))
+
+    # The converter's own log at DEBUG, captured while it reconverts one manifest (idempotent).
+    captured = io.StringIO()
+    handler = logging.StreamHandler(captured)
+    conv = logging.getLogger("converter")
+    old_level = conv.level
+    old_propagate = conv.propagate
+    conv.addHandler(handler)
+    conv.setLevel(logging.DEBUG)
+    conv.propagate = False
+    try:
+        s3 = ctx.target.client("s3")
+        key = next(o["Key"] for o in s3.list_objects_v2(Bucket=ctx.names.output_bucket, Prefix="manifests/")["Contents"])
+        convert_manifest.run(ctx.names.output_bucket, key, ctx.names.output_bucket, ctx.names.table, s3=s3,
+                             dynamodb=ctx.target.session.resource("dynamodb", endpoint_url=ctx.target.endpoint))
+    finally:
+        conv.removeHandler(handler)
+        conv.setLevel(old_level)
+        conv.propagate = old_propagate
+    converter_log = captured.getvalue()
+
+    # A failing conversion: the bad line holds a canary; the error, the alert and the item must not.
+    inbox = ctx.inbox()
+    ctx.land({"bad/2026-11-25/leaky.ndjson": ('{"ok": 1}\n{"email": "' + CANARY_MARK + '@example.invalid", broken\n').encode()})
+    ctx.wait(2 * FILES + 1)
+    inbox.poll()
+    runs = ctx.target.client("glue").get_job_runs(JobName=ctx.names.glue_job)["JobRuns"]
+    errors = " ".join(r.get("ErrorMessage", "") for r in runs)
+    telemetry = ctx.project.telemetry_file().read_text() if ctx.project.telemetry_file().exists() else ""
+    engine_log = ctx.log_since(start_mark)
+    leaks = {
+        "engine_log": _leaks(engine_log),
+        "converter_log": _leaks(converter_log),
+        "glue_error_messages": _leaks(errors),
+        "sns_messages": _leaks(" ".join(inbox.received)),
+        "telemetry": _leaks(telemetry),
+    }
+    evidence = {
+        "log_levels": levels,
+        "production_debug_lines": prod_debug,
+        "development_debug_lines": dev_debug,
+        "converter_log_lines": len(converter_log.splitlines()),
+        "failed_conversion_reported": bool(errors.strip()),
+        "alerts_received": len(inbox.received),
+        "leaks": leaks,
+    }
+    levels_ok = (levels["production"] == {"builder": "INFO", "glue": "INFO"}
+                 and levels["development"] == {"builder": "DEBUG", "glue": "DEBUG"}
+                 and levels["override"] == {"builder": "WARNING", "glue": "WARNING"}
+                 and levels["aws_target_default"]["builder"] == "INFO")
+    passed = (levels_ok and prod_debug == 0 and dev_debug > 0 and converter_log and bool(errors.strip())
+              and not any(leaks.values()))
+    return ctx.verdict(bool(passed), evidence)
