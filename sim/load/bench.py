@@ -1,0 +1,294 @@
+"""`sim bench`: what this machine's engine and pipeline can do, measured in one run.
+
+(a) the raw S3 PUT ceiling: Locust closed-loop PUTs of the file size into a scratch bucket with no
+    notification, so nothing downstream competes;
+(b) the converter alone: one manifest of local files through `convert`, in a child process for an
+    honest peak RSS;
+(c) the sustained multiple of production: burst steps at rising multiples on the real pipeline;
+    a step is sustained when the client kept at least 95% of its rate, the pipeline finished the
+    step's files within an allowance after the last upload (about three manifests' conversion time
+    plus 15 s; longer means work piled up), and record-level validation found nothing lost. Steps
+    grow by `growth` until one falls behind, then bisect between the last kept and the first missed;
+(d) requests per file by service, from the best sustained step's telemetry and workflow histories.
+Ratios are what to compare: timings move with whatever else runs on the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from sim.drain import Watcher
+from sim.load import convbench, latency, locust_run, requests, shapes
+from sim.load.measure import percentiles, read_uploads
+from sim.load.payloads import PayloadPool
+from sim.load.render import bench_markdown
+from sim.load.runner import DrainTooSlow, LoadOptions, MIN_RATE_RATIO, NoProgress, replay
+from sim.load.setup import prepare, wipe
+from sim.load.timeline import read_timeline
+from sim.project import Project
+from sim.runs import new_run_dir, write_run
+from sim.validate.run import validate
+from sim.workload.generator import DEFAULT_FILE_SIZE
+
+MB = 2**20
+
+
+@dataclass
+class BenchOptions:
+    file_size: int = DEFAULT_FILE_SIZE
+    ceiling_s: float = 10.0
+    step_s: float | None = None  # hold of each step; default from the batch size and rate
+    ramp_s: float = 2.0
+    max_steps: int = 5
+    start_multiple: float | None = None
+    growth: float = 1.5
+    resolution: float = 1.15  # stop bisecting when the missed/kept multiples are this close
+    manifest_files: int | None = None
+    batch_size: int | None = None
+    workers: int = 1
+    seed: int = 7
+    pool_files: int = 16
+
+
+def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lambda _m: None) -> dict:
+    t0 = time.monotonic()
+    settings, engine = prepare(project, opts.batch_size, keep_data=False, phase=phase)
+    run_dir = new_run_dir("bench")
+    write_run(run_dir, kind="bench", started_at=time.time(), file_size_bytes=opts.file_size,
+              batch_size=settings.batch_size, target=project.target.name, endpoint=project.target.endpoint,
+              workdir=str(project.workdir), telemetry_file=settings.telemetry_file)
+
+    phase(f"(a) raw S3 PUT ceiling for {opts.file_size / MB:.2f} MB files, {opts.ceiling_s:.0f} s")
+    ceiling = put_ceiling(project, opts, run_dir / "ceiling")
+    files = opts.manifest_files or settings.batch_size
+    phase(f"(b) the converter alone on a manifest of {files} files")
+    conv = converter(project, opts, files, run_dir)
+    phase("(c) stepping the multiple of production up until the pipeline falls behind")
+    steps = search(project, settings, opts, ceiling, conv, run_dir, phase)
+    kept = [s for s in steps if s["sustained"]]
+    best = max(kept, key=lambda s: s["achieved_files_per_s"]) if kept else None
+    source = best or (steps[-1] if steps else None)
+    phase("(d) requests per file")
+    per_file = request_counts(project, settings, source) if source else {}
+    write_run(run_dir, ended_at=time.time(), files=sum(s["files"] for s in steps))
+
+    sustained = best["achieved_files_per_s"] if best else 0.0
+    ceiling_fps = ceiling["files_per_s"]
+    notes = []
+    if per_file and not best:
+        notes.append("no step was sustained; requests per file come from the last step")
+    notes.append(f"a step is sustained when the client kept {MIN_RATE_RATIO:.0%} of its rate, the pipeline finished "
+                 "within the drain allowance after the last upload, and validation found nothing lost")
+    result = {
+        "pass": bool(best) and ceiling_fps > 0,
+        "file_size_bytes": opts.file_size,
+        "raw_put_ceiling_files_per_s": round(ceiling_fps, 3),
+        "raw_put_ceiling_mb_per_s": round(ceiling_fps * opts.file_size / MB, 2),
+        "sustained_files_per_s": round(sustained, 3),
+        "sustained_multiple_of_production": round(sustained / shapes.PRODUCTION_FILES_PER_S, 1),
+        "ratio_to_ceiling": round(sustained / ceiling_fps, 3) if ceiling_fps else 0.0,
+        "converter_mb_per_s": conv["mb_per_s"],
+        "converter_peak_rss_mb": conv["peak_rss_mb"],
+        "requests_per_file": per_file,
+        "ceiling": ceiling,
+        "converter": conv,
+        "steps": steps,
+        "batch_size": settings.batch_size,
+        "production_files_per_s": round(shapes.PRODUCTION_FILES_PER_S, 5),
+        "target": project.target.name,
+        "endpoint": project.target.endpoint,
+        "engine_log": engine.log if engine else None,
+        "notes": notes,
+        "total_s": round(time.monotonic() - t0, 1),
+        "run_dir": str(run_dir),
+    }
+    (run_dir / "bench.json").write_text(json.dumps(result, indent=2, default=str))
+    (run_dir / "bench.md").write_text(bench_markdown(result))
+    return result
+
+
+# -- (a) ----------------------------------------------------------------------------------
+def put_ceiling(project: Project, opts: BenchOptions, out_dir: Path) -> dict:
+    """Closed-loop PUTs into a scratch bucket (no notification), then the bucket is removed."""
+    s3 = project.target.client("s3")
+    bucket = f"{project.names.prefix}-bench-scratch"
+    _empty_bucket(s3, bucket, delete=True)
+    s3.create_bucket(Bucket=bucket)
+    try:
+        job = locust_run.LocustJob(out_dir=out_dir, endpoint=project.target.endpoint, bucket=bucket,
+                                   profile="ceiling", duration_s=opts.ceiling_s, file_size=opts.file_size,
+                                   seed=opts.seed, workers=opts.workers,
+                                   extra=["--sim-pool-files", str(opts.pool_files)])
+        outcome = locust_run.run(job, opts.ceiling_s + locust_run.START_MARGIN_S)
+        shape = shapes.ClosedLoop(duration_s=opts.ceiling_s)
+        up = read_uploads(job.upload_dir, shape.window, keep_keys=False)
+    finally:
+        _empty_bucket(s3, bucket, delete=True)
+    return {"files_per_s": round(up.achieved_files_per_s, 3), "files": up.ok, "failed": up.failed,
+            "seconds": opts.ceiling_s, "users": up.processes[0].get("users") if up.processes else None,
+            "upload_ms": percentiles(up.latencies_ms, digits=1), "locust_exit_code": outcome.exit_code,
+            "bucket": bucket}
+
+
+def _empty_bucket(s3, bucket: str, delete: bool) -> None:
+    try:
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+        if delete:
+            s3.delete_bucket(Bucket=bucket)
+    except s3.exceptions.NoSuchBucket:
+        pass
+
+
+# -- (b) ----------------------------------------------------------------------------------
+def converter(project: Project, opts: BenchOptions, files: int, run_dir: Path) -> dict:
+    work = project.workdir / "bench"
+    shutil.rmtree(work, ignore_errors=True)
+    inputs = work / "inputs"
+    inputs.mkdir(parents=True)
+    try:
+        pool = PayloadPool(opts.seed, opts.file_size, "2026-11-25", max_files=min(files, opts.pool_files),
+                           max_bytes=max(opts.file_size, 64 * MB))
+        for i, body in enumerate(pool.bodies):
+            (inputs / f"body-{i:03d}.ndjson").write_bytes(body)
+        del pool
+        result = convbench.measure(inputs, files, work / "out")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    result["files_per_s"] = round(result["files"] / result["seconds"], 2) if result["seconds"] else None
+    return result
+
+
+# -- (c) ----------------------------------------------------------------------------------
+def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: dict, run_dir: Path,
+           phase: Callable[[str], None]) -> list[dict]:
+    prod = shapes.PRODUCTION_FILES_PER_S
+    conv_fps = conv["mb_per_s"] * MB / opts.file_size if conv.get("mb_per_s") else math.inf
+    upper = min(ceiling["files_per_s"] or math.inf, conv_fps)
+    multiple = opts.start_multiple or max(1.0, round(0.5 * upper / prod))
+    manifest_s = settings.batch_size * opts.file_size / MB / conv["mb_per_s"] if conv.get("mb_per_s") else 10.0
+    allowance = 15.0 + 3 * manifest_s
+    steps: list[dict] = []
+    kept = missed = None
+    for i in range(opts.max_steps):
+        if i:
+            wipe(project, settings)
+        phase(f"step {i + 1}: {multiple:.0f}x production = {multiple * prod:.2f} files/s")
+        step = run_step(project, settings, opts, multiple, allowance, run_dir / f"step-{i + 1}-{multiple:.0f}x")
+        steps.append(step)
+        phase(f"step {i + 1}: {'kept up' if step['sustained'] else 'fell behind'}"
+              + (f" ({step['why']})" if step["why"] else ""))
+        if step["sustained"]:
+            kept = multiple if kept is None else max(kept, multiple)
+        else:
+            missed = multiple if missed is None else min(missed, multiple)
+        if kept and missed:
+            if missed / kept <= opts.resolution:
+                break
+            multiple = round(math.sqrt(kept * missed))
+        elif kept:
+            multiple = round(multiple * opts.growth)
+        else:
+            multiple = max(1.0, round(multiple / 2))
+            if missed and multiple >= missed:
+                break
+    return steps
+
+
+def run_step(project: Project, settings, opts: BenchOptions, multiple: float, allowance: float,
+             step_dir: Path) -> dict:
+    rate = multiple * shapes.PRODUCTION_FILES_PER_S
+    hold = opts.step_s or min(45.0, max(20.0, 1.5 * settings.batch_size / rate))
+    shape = shapes.Burst(multiplier=multiple, hold_s=hold, ramp_s=opts.ramp_s)
+    step_dir.mkdir(parents=True, exist_ok=True)
+    load_opts = LoadOptions(profile="burst", multiplier=multiple, duration_s=hold, ramp_s=opts.ramp_s,
+                            file_size=opts.file_size, workers=opts.workers, seed=opts.seed)
+    fell_behind = None
+    try:
+        phase = replay(project, settings, load_opts, shape, step_dir, NoProgress(), drain_deadline_s=allowance)
+    except DrainTooSlow as exc:
+        fell_behind, phase = exc.snap, None
+    up = read_uploads(step_dir / "uploads", shape.window)
+    if fell_behind is not None:
+        # Let the backlog finish before the next step wipes the data under it.
+        Watcher(project.target, project.names).wait(up.ok, stall_timeout_s=settings.visibility_timeout_s + 60)
+    timeline = read_timeline(step_dir / "timeline.csv")
+    upload_end = up.last_end or time.time()
+    backlog = backlog_at(timeline, upload_end, settings.batch_size)
+    drained_at = phase.drained_at if phase else time.time()
+    step = {
+        "multiple": multiple,
+        "target_files_per_s": round(shape.target_files_per_s, 3),
+        "achieved_files_per_s": round(up.achieved_files_per_s, 3),
+        "files": up.ok,
+        "upload_failures": up.failed,
+        "hold_s": hold,
+        "drain_after_last_upload_s": round(drained_at - upload_end, 2),
+        "drain_allowance_s": round(allowance, 1),
+        "backlog_at_last_upload": backlog,
+        "upload_ms": percentiles(up.latencies_ms, digits=1),
+        "max_queue_depth": max((r["queue_visible"] + r["queue_in_flight"] for r in timeline), default=0),
+        "started_at": min((p["started_at"] for p in up.processes), default=time.time()),
+        "ended_at": drained_at,
+        "run_dir": str(step_dir),
+    }
+    why = []
+    if step["achieved_files_per_s"] < MIN_RATE_RATIO * step["target_files_per_s"]:
+        why.append(f"the client landed only {step['achieved_files_per_s']:.2f} files/s")
+    if up.failed:
+        why.append(f"{up.failed} upload(s) failed")
+    if fell_behind is not None:
+        why.append(f"still busy {allowance:.0f} s after the last upload; at that moment {_worst(backlog)}")
+    if not why:
+        verdict = validate(project.target, project.names, project.cache_dir())
+        step["validation"] = {k: verdict[k] for k in ("pass", "files_landed", "records_in", "records_out",
+                                                      "duplicates", "missing", "orphans")}
+        if not verdict["pass"] or verdict["records_in"] != up.records:
+            why.append("validation: " + ("; ".join(verdict.get("problems", [])[:2]) or "records differ"))
+        conversions = latency.read_conversions(project.target, project.names)
+        e2e, _ = latency.end_to_end(up.landed_at, conversions)
+        step["end_to_end_s"] = percentiles(e2e, digits=2)
+    step["sustained"] = not why
+    step["why"] = "; ".join(why)
+    return step
+
+
+def backlog_at(timeline: list[dict], when: float, batch_size: int) -> dict:
+    """Where the files were when the last upload ended: still queued, waiting for a manifest, converting."""
+    rows = [r for r in timeline if r["at"] <= when + 0.5] or timeline[:1]
+    if not rows:
+        return {}
+    r = rows[-1]
+    return {"queued": r["queue_visible"] + r["queue_in_flight"], "pending": r["pending"],
+            "pending_over_one_batch": max(0, r["pending"] - batch_size),
+            "converting": r["manifested"] - r["converted"], "uploaded": r["uploaded"], "converted": r["converted"]}
+
+
+def _worst(backlog: dict) -> str:
+    if not backlog:
+        return "no timeline"
+    parts = {"in the queue (tracking behind)": backlog["queued"],
+             "pending beyond one batch (manifest building behind)": backlog["pending_over_one_batch"],
+             "in manifests not yet converted (conversion behind)": backlog["converting"]}
+    name, n = max(parts.items(), key=lambda kv: kv[1])
+    return f"{n} files {name}"
+
+
+# -- (d) ----------------------------------------------------------------------------------
+def request_counts(project: Project, settings, step: dict) -> dict:
+    since, until = step["started_at"], step["ended_at"] + 1.0
+    lines = requests.read_telemetry(settings.telemetry_file, since, until)
+    workflow, executions = requests.workflow_calls(project.target, project.names, since, until)
+    up = read_uploads(Path(step["run_dir"]) / "uploads", (0.0, 1.0), keep_keys=False)
+    out = requests.per_file(up.ok, lines, workflow, executions, up.ok + up.failed)
+    out["from_step"] = step["multiple"]
+    out["telemetry_lines"] = len(lines)
+    return out
