@@ -41,20 +41,24 @@ def _pct(u: float | None) -> str:
     return fmt.pct(u, "n/a")
 
 
+def _q(row: dict) -> str:
+    return "no limit" if row["quota"] is None else f"{row['quota']:,g}"
+
+
 def plan_table(cap: dict, inputs: Inputs) -> list[dict]:
     """The plan's utilization table, each row beside the model's (the limit that binds first)."""
     rows = {r["quota_id"]: r for r in cap["rows"]}
     load = cap["load"]
     mapping = [
-        ("SQS", "sqs.standard.inflight", lambda r: f"no throughput limit (standard); {inputs.quota('sqs.standard.inflight'):,.0f} in flight",
+        ("SQS", "sqs.standard.inflight", lambda r: f"no throughput limit (standard); {_q(r)} in flight",
          lambda r: f"{_fmt(load['avg_files_per_s'])}/s avg, {_fmt(load['peak_files_per_s'])}/s peak; {_fmt(r['demand']['1x'])} in flight"),
-        ("Lambda Concurrency", "lambda.concurrency", lambda r: f"{r['quota']:,.0f}",
+        ("Lambda Concurrency", "lambda.concurrency", lambda r: _q(r),
          lambda r: f"{_fmt(r['demand_avg_1x'])} avg, {_fmt(r['demand']['1x'])} peak"),
-        ("DynamoDB Writes", "dynamodb.partition_wcu", lambda r: f"{r['quota']:,.0f} WRU/s per partition (40,000 per table)",
+        ("DynamoDB Writes", "dynamodb.partition_wcu", lambda r: f"{_q(r)} WRU/s per partition (40,000 per table)",
          lambda r: f"{_fmt(r['demand_avg_1x'])} WRU/s avg, {_fmt(r['demand']['1x'])} peak"),
-        ("Glue Concurrent Jobs", "glue.job_max_concurrent_runs", lambda r: f"{r['quota']:g} (job MaxConcurrentRuns; AWS default 1)",
+        ("Glue Concurrent Jobs", "glue.job_max_concurrent_runs", lambda r: f"{_q(r)} (job MaxConcurrentRuns; AWS default 1)",
          lambda r: f"{_fmt(r['demand_avg_1x'])} avg, {_fmt(r['demand']['1x'])} peak"),
-        ("Step Functions", "sfn.start_execution_refill", lambda r: f"{r['quota']:,.0f} StartExecution/s",
+        ("Step Functions", "sfn.start_execution_refill", lambda r: f"{_q(r)} StartExecution/s",
          lambda r: f"{_fmt(r['demand_avg_1x'])}/s avg, {_fmt(r['demand']['1x'])}/s peak"),
     ]
     out = []

@@ -109,7 +109,7 @@ def limits(inputs: Inputs, prof: Profile) -> list[Limit]:
               f"manifests/s x {prof.transitions_per_execution():.0f} transitions (polling every {p.poll_seconds} s)"),
         Limit("Step Functions", "open executions", "sfn.open_executions", "executions",
               lambda r: (r / fpm) * prof.execution_s(), "Little: manifests/s x execution duration"),
-        Limit("Glue", f"job MaxConcurrentRuns ({glue_q:g} deployed; AWS default 1)", "glue.job_max_concurrent_runs",
+        Limit("Glue", f"job MaxConcurrentRuns ({'no limit' if glue_q is None else f'{glue_q:g}'} set; AWS default 1)", "glue.job_max_concurrent_runs",
               "concurrent runs", lambda r: (r / fpm) * p.glue_run_s,
               f"Little: manifests/s x {p.glue_run_minutes:g} min per run (AWS-side)", plan_row="Glue Concurrent Jobs"),
         Limit("Glue", "account concurrent job runs (50 or 200: not confirmed)", "glue.account_concurrent_runs",

@@ -83,16 +83,23 @@ def cost(rows: list[dict], month: int) -> Scene:
     return sc
 
 
-def _axes(sc: Scene, x0, y0, w, h, xmax, ymax, xlabel, ylabel, yfmt="{:,.0f}"):
+def nice_ceiling(x: float) -> float:
+    """The next 1, 2, 2.5 or 5 x 10^k at or above x, so axis ticks fall on round numbers."""
+    if x <= 0:
+        return 1.0
+    base = 10 ** math.floor(math.log10(x))
+    return next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= x * (1 - 1e-9))
+
+
+def _axes(sc: Scene, x0, y0, w, h, xmax, ymax, xlabel, ylabel, yfmt=None):
     sc.line(x0, y0 + h, x0 + w, y0 + h, INK, 1)
     sc.line(x0, y0, x0, y0 + h, INK, 1)
     for k in range(5):
         yv = ymax * k / 4
         y = y0 + h - h * k / 4
         sc.line(x0, y, x0 + w, y, LIGHT, 1)
-        sc.text(x0 - 8, y - 7, yfmt.format(yv), GREY, 2, "end")
-        xv = xmax * k / 4
-        sc.text(x0 + w * k / 4, y0 + h + 8, f"{xv:,.0f}", GREY, 2, "middle")
+        sc.text(x0 - 8, y - 7, yfmt.format(yv) if yfmt else fmt.sig(yv, 2), GREY, 2, "end")
+        sc.text(x0 + w * k / 4, y0 + h + 8, fmt.sig(xmax * k / 4, 2), GREY, 2, "middle")
     sc.text(x0 + w / 2, y0 + h + 32, xlabel, INK, 2, "middle")
     sc.text(x0, y0 - 24, ylabel, INK, 2)
 
@@ -102,8 +109,8 @@ def timeline(points: list[tuple[float, float]], title: str, ylabel: str) -> Scen
     sc.text(16, 14, title, INK, 2)
     x0, y0, w, h = 110, 80, 740, 260
     t0 = points[0][0]
-    xmax = max(p[0] - t0 for p in points) or 1
-    ymax = max(p[1] for p in points) or 1
+    xmax = nice_ceiling(max(p[0] - t0 for p in points))
+    ymax = nice_ceiling(max(p[1] for p in points))
     _axes(sc, x0, y0, w, h, xmax, ymax, "seconds since the run started", ylabel)
     sc.polyline([(x0 + w * (t - t0) / xmax, y0 + h - h * v / ymax) for t, v in points], BLUE, 2)
     return sc
@@ -114,7 +121,7 @@ def cdf(latencies_s: list[float], title: str) -> Scene:
     sc = Scene(900, 420)
     sc.text(16, 14, title, INK, 2)
     x0, y0, w, h = 110, 80, 740, 260
-    xmax = v[-1] or 1
+    xmax = nice_ceiling(v[-1])
     _axes(sc, x0, y0, w, h, xmax, 100, "end-to-end latency, seconds (landed -> in Parquet)", "% of files", "{:.0f}%")
     pts = [(x0 + w * x / xmax, y0 + h - h * (i + 1) / len(v)) for i, x in enumerate(v)]
     sc.polyline([(x0, y0 + h)] + pts, ORANGE, 2)

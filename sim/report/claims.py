@@ -7,6 +7,7 @@ plan rounds: "~$5"). `conclusion_holds` says whether the plan's point survives a
 
 from __future__ import annotations
 
+from . import fmt
 from .data import plan
 
 HOLDS, WRONG, CANNOT_TELL = "holds", "wrong", "cannot tell"
@@ -95,6 +96,11 @@ def _row(capacity: dict, quota_id: str) -> dict:
     return next(r for r in capacity["rows"] if r["quota_id"] == quota_id)
 
 
+def _q(inputs, qid: str) -> str:
+    value = inputs.quota(qid)
+    return "no limit" if value is None else f"{value:,g}"
+
+
 def utilization_claims(capacity: dict, inputs) -> list[dict]:
     out = []
     sqs = _row(capacity, "sqs.standard.inflight")
@@ -109,8 +115,8 @@ def utilization_claims(capacity: dict, inputs) -> list[dict]:
 
     out.append(_claim("utilization", "SQS capacity 3,000/sec", 3000, None, WRONG,
                       "A standard queue has no published throughput limit; 3,000/s is the FIFO-with-batching figure. "
-                      f"Its real ceiling is ~{inputs.quota('sqs.standard.inflight'):,.0f} messages in flight, "
-                      f"{_pct(sqs['utilization']['1x']):.5f}% used at the peak.", conclusion_holds=True))
+                      f"Its real ceiling is ~{_q(inputs, 'sqs.standard.inflight')} messages in flight, "
+                      f"{fmt.pct(sqs['utilization']['1x'])} used at the peak.", conclusion_holds=True))
     out.append(_claim("utilization", "SQS 0.09/sec, 0.003% utilization", u[0]["util_low"], _pct(sqs["utilization"]["1x"]),
                       WRONG, f"0.09 files/s is right on average ({avg:.3f}); each file costs about three requests "
                       "(notification, receive, delete), and the percentage is of a limit that does not apply.",
@@ -124,32 +130,32 @@ def utilization_claims(capacity: dict, inputs) -> list[dict]:
                       "1-2 holds as a momentary maximum, and the share stays far below 1%.", unit="%"))
     out.append(_claim("utilization", "DynamoDB capacity 40,000 WCU", 40000, inputs.quota("dynamodb.table_wru"), WRONG,
                       f"40,000 is the table's default maximum, but every item of a day shares the partition key date_prefix: "
-                      f"one partition takes {inputs.quota('dynamodb.partition_wcu'):,.0f} WCU/s, and a new table serves 4,000/s at once. "
-                      f"That partition saturates at {part['saturates_at_multiple']:,.0f}x today's load.", conclusion_holds=True))
+                      f"one partition takes {_q(inputs, 'dynamodb.partition_wcu')} WCU/s, and a new table serves 4,000/s at once. "
+                      f"That partition saturates at {fmt.multiple(part['saturates_at_multiple'])} today's load.", conclusion_holds=True))
     out.append(_claim("utilization", "DynamoDB 0.1 WCU/sec, 0.0003% utilization", 0.1, round(ddb["demand_avg_1x"], 3),
                       judge(0.1, 0.1, ddb["demand_avg_1x"], rel=0.5),
                       f"Each file is written at least twice (tracked, then claimed), each write also updating an index: "
                       f"{ddb['demand_avg_1x']:.2f} WRU/s on average, {ddb['demand']['1x']:.2f} at the peak "
-                      f"({_pct(ddb['utilization']['1x']):.4f}% of 40,000).", conclusion_holds=True))
+                      f"({fmt.pct(ddb['utilization']['1x'])} of the table's quota).", conclusion_holds=True))
     out.append(_claim("utilization", "Glue capacity 50 concurrent jobs", 50, inputs.quota("glue.job_max_concurrent_runs"), WRONG,
                       f"The account quota is not confirmed (50 or 200), and the limit that binds first is the job's "
-                      f"MaxConcurrentRuns: 1 unless set (this project sets {inputs.quota('glue.job_max_concurrent_runs'):g}). "
+                      f"MaxConcurrentRuns: 1 unless set (this project sets {_q(inputs, 'glue.job_max_concurrent_runs')}). "
                       f"At 1 the job saturates at {1 / glue['demand']['1x']:.1f}x today's load." if glue["demand"]["1x"] else ""))
     gu = glue["utilization"]["1x"]
     out.append(_claim("utilization", "Glue 1-2 concurrent, 2-4% utilization", "2-4", _pct(gu),
                       judge(2, 4, _pct(gu), rel=0.25) if gu is not None else CANNOT_TELL,
                       f"Little's law: {glue['demand']['1x']:.2f} runs at once at the peak hour with "
-                      f"{inputs.params.glue_run_minutes:g}-minute runs, {_pct(gu):.1f}% of MaxConcurrentRuns "
-                      f"{inputs.quota('glue.job_max_concurrent_runs'):g} ({_pct(acct['utilization']['1x']):.1f}% of an account quota of 50); "
+                      f"{inputs.params.glue_run_minutes:g}-minute runs, {fmt.pct(gu)} of MaxConcurrentRuns "
+                      f"{_q(inputs, 'glue.job_max_concurrent_runs')} ({fmt.pct(acct['utilization']['1x'])} of the account quota); "
                       "the AWS-side run time is an input, not a measurement.", unit="%"))
     out.append(_claim("utilization", "Step Functions capacity 2,000/sec", 2000, inputs.quota("sfn.start_execution_refill"), WRONG,
                       "StartExecution refills at 300/s in us-east-1 (bucket 1,300); transitions at 1,500/s.", conclusion_holds=True))
     sfn_avg = sfn["demand_avg_1x"]
-    out.append(_claim("utilization", "Step Functions 0.0005/sec, 0.00003% utilization", u[4]["util_low"],
-                      _pct(sfn_avg / inputs.quota("sfn.start_execution_refill")),
-                      judge(0.00003, 0.00003, _pct(sfn_avg / inputs.quota("sfn.start_execution_refill")), rel=0.5),
-                      f"{sfn_avg:.5f} starts/s on average is right; against the real 300/s it is "
-                      f"{_pct(sfn_avg / inputs.quota('sfn.start_execution_refill')):.5f}%.", conclusion_holds=True, unit="%"))
+    sfn_u = sfn["utilization"]["1x"] and sfn_avg / sfn["quota"]
+    out.append(_claim("utilization", "Step Functions 0.0005/sec, 0.00003% utilization", u[4]["util_low"], _pct(sfn_u),
+                      judge(0.00003, 0.00003, _pct(sfn_u), rel=0.5),
+                      f"{sfn_avg:.5f} starts/s on average is right; against the real quota "
+                      f"({_q(inputs, 'sfn.start_execution_refill')}/s) it is {fmt.pct(sfn_u)}.", conclusion_holds=True, unit="%"))
     return out
 
 
@@ -161,7 +167,7 @@ def headroom_claims(capacity: dict, metrics: dict, inputs) -> list[dict]:
     out = [
         _claim("headroom", "System operates at <1% capacity", 1.0, _pct(top["utilization"]["1x"]),
                HOLDS if top["utilization"]["1x"] < 0.01 else WRONG,
-               f"The busiest limit at the peak hour is {top['component']} {top['limit']}: {_pct(top['utilization']['1x']):.2f}%.", unit="%"),
+               f"The busiest limit at the peak hour is {top['component']} {top['limit']}: {fmt.pct(top['utilization']['1x'])}.", unit="%"),
         _claim("headroom", "600x headroom (can handle up to 4.8M files/day)", 600, round(mult, 1) if mult else None,
                CANNOT_TELL if mult is None else HOLDS if mult >= 600 else WRONG,
                f"First to saturate: {first['component']} {first['limit']} at {mult:,.1f}x "

@@ -51,12 +51,13 @@ def _quantiles(values: list[float], n: int = 100) -> list[float]:
 def end_to_end_latencies(run_dir: Path, target, names: Names) -> dict | None:
     """Landed -> in Parquet per file of a load run: its upload logs joined with the conversions the
     engine recorded. Kept as 101 quantiles, enough for a CDF."""
-    if target is None or not any(run_dir.glob("uploads-*.jsonl")):
+    folder = next((d for d in (run_dir / "uploads", run_dir) if any(d.glob("uploads-*.jsonl"))), None)
+    if target is None or folder is None:
         return None
     try:
         from sim.load import latency, measure
 
-        uploads = measure.read_uploads(run_dir, (0.0, float("inf")))
+        uploads = measure.read_uploads(folder, (0.0, float("inf")))
         values, unconverted = latency.end_to_end(uploads.landed_at, latency.read_conversions(target, names))
     except Exception as exc:  # the load command's files or the engine changed: report without the CDF
         return {"error": f"{type(exc).__name__}: {exc}"}
