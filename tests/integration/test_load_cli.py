@@ -1,0 +1,86 @@
+"""`sim load` and `sim bench` for real: Locust against the embedded engine, the pipeline drained and
+validated, and the JSON contract. Short and small; timings are reported, never asserted."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.runs import read_run
+
+from .conftest import BATCH, dumps
+
+SIM = [sys.executable, "-m", "sim"]
+LOAD_KEYS = {"pass", "profile", "target_files_per_s", "achieved_files_per_s", "upload_ms", "end_to_end_s",
+             "max_queue_depth", "validation"}
+BENCH_KEYS = {"file_size_bytes", "raw_put_ceiling_files_per_s", "sustained_files_per_s",
+              "sustained_multiple_of_production", "ratio_to_ceiling", "converter_mb_per_s", "converter_peak_rss_mb",
+              "requests_per_file"}
+
+
+def sim_json(*args, workdir, timeout=240) -> tuple[int, dict, str]:
+    proc = subprocess.run(SIM + list(args) + ["--workdir", str(workdir), "--json"], capture_output=True, text=True,
+                          timeout=timeout)
+    try:
+        return proc.returncode, json.loads(proc.stdout), proc.stderr
+    except json.JSONDecodeError:
+        raise AssertionError(f"sim {' '.join(args)} gave no JSON (exit {proc.returncode}): {proc.stderr[-2000:]}")
+
+
+def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
+    code, r, err = sim_json("load", "--profile", "burst", "--multiplier", "150", "--duration", "12", "--ramp", "2",
+                            "--file-size", "16KB", "--batch-size", str(BATCH), "--workers", "2", workdir=engine)
+    assert LOAD_KEYS <= set(r), dumps(r)
+    assert set(r["upload_ms"]) == set(r["end_to_end_s"]) == {"p50", "p95", "p99"}
+    assert r["profile"] == "burst"
+    assert abs(r["target_files_per_s"] - 150 * 8000 / 86400) < 0.01
+    assert r["achieved_files_per_s"] > 0 and r["files_uploaded"] > 0
+    assert code == (0 if r["pass"] else 1), err
+
+    v = r["validation"]
+    assert v["pass"], dumps(v)
+    assert v["files_landed"] == r["files_uploaded"] and v["records_in"] == v["records_out"] == r["records_uploaded"]
+    assert r["end_to_end_files"] == r["files_uploaded"] and r["end_to_end_s"]["p50"] is not None
+    assert r["upload_failures"] == 0 and r["locust"]["requests"] == r["files_uploaded"]
+
+    run_dir = Path(r["run_dir"])
+    run = read_run(run_dir)
+    assert run["kind"] == "load" and run["started_at"] < run["ended_at"] and run["files"] == r["files_uploaded"]
+    assert run["telemetry_file"].endswith("telemetry.jsonl")
+    for name in ("locust_stats.csv", "locust_stats_history.csv", "locust.html", "load.json", "timeline.csv"):
+        assert (run_dir / name).exists(), name
+    assert len(list((run_dir / "uploads").glob("uploads-*.jsonl"))) == 2  # one log per worker process
+    with open(run_dir / "timeline.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {"load", "drain"} <= {row["phase"] for row in rows}
+    assert int(rows[-1]["converted"]) == r["files_uploaded"]
+
+
+def test_bad_profile_is_one_line_before_anything_starts(engine):
+    code, r, err = sim_json("load", "--profile", "weekly", workdir=engine, timeout=60)
+    assert code == 1 and r["pass"] is False and "weekly" in r["error"]
+
+
+def test_bench_writes_every_contract_field(engine):
+    code, r, err = sim_json("bench", "--file-size", "16KB", "--ceiling-seconds", "3", "--step-seconds", "6",
+                            "--max-steps", "1", "--start-multiple", "100", "--manifest-files", "20",
+                            "--batch-size", str(BATCH), workdir=engine)
+    assert BENCH_KEYS <= set(r), dumps(r)
+    assert r["file_size_bytes"] == 16 * 1024
+    assert r["raw_put_ceiling_files_per_s"] > 0 and r["converter_mb_per_s"] > 0 and r["converter_peak_rss_mb"] > 0
+    assert r["converter"]["files"] == 20 and r["converter"]["records"] > 0
+    assert len(r["steps"]) == 1
+    step = r["steps"][0]
+    if step["sustained"]:
+        assert step["validation"]["pass"] and r["sustained_files_per_s"] == step["achieved_files_per_s"]
+        assert r["sustained_multiple_of_production"] > 0
+    per = r["requests_per_file"]
+    assert per["files"] == step["files"] > 0
+    assert per["by_operation"]["s3.PutObject (client upload)"] == 1.0
+    assert {"s3", "sqs", "dynamodb", "lambda"} <= set(per["by_service"]), dumps(per)
+    assert code == (0 if r["pass"] else 1), err
+    run_dir = Path(r["run_dir"])
+    assert read_run(run_dir)["kind"] == "bench"
+    assert json.loads((run_dir / "bench.json").read_text())["ratio_to_ceiling"] == r["ratio_to_ceiling"]
+    assert "Headline" in (run_dir / "bench.md").read_text()
