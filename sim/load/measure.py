@@ -14,7 +14,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 PERCENTILES = (50, 95, 99)
 
@@ -48,6 +48,7 @@ class Uploads:
     in_peak: int = 0
     peak_window_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    lateness_s: list[float] = field(default_factory=list)  # how long after its due time each upload started
     landed_at: dict[str, float] = field(default_factory=dict)  # key -> upload end (epoch)
     errors: dict[str, int] = field(default_factory=dict)
     first_start: float | None = None
@@ -63,8 +64,11 @@ class Uploads:
 
 
 def read_uploads(folder: Path, window: tuple[float, float], peak_window: tuple[float, float] | None = None,
-                 keep_keys: bool = True) -> Uploads:
-    """Read every `uploads-*.jsonl` in `folder`; windows are seconds after each process's start."""
+                 keep_keys: bool = True, due: Callable[[int], float] | None = None) -> Uploads:
+    """Read every `uploads-*.jsonl` in `folder`; windows are seconds after each process's start.
+
+    With `due` (the shape's schedule), each upload's lateness is kept too: a client that cannot
+    keep up starts uploads ever later, an engine that is slow to answer does not."""
     result = Uploads(window_s=window[1] - window[0])
     if peak_window:
         result.peak_window_s = peak_window[1] - peak_window[0]
@@ -97,6 +101,8 @@ def read_uploads(folder: Path, window: tuple[float, float], peak_window: tuple[f
                 result.last_end = line["end"] if result.last_end is None else max(result.last_end, line["end"])
                 if started is not None:
                     rel = line["start"] - started
+                    if due is not None:
+                        result.lateness_s.append(max(0.0, rel - due(line["k"])))
                     if window[0] <= rel < window[1]:
                         result.in_window += 1
                     if peak_window and peak_window[0] <= rel < peak_window[1]:

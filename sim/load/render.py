@@ -26,6 +26,8 @@ def load_table(r: dict) -> Table:
     table.add_row("files", f"{r['files_uploaded']} uploaded of {r['files_scheduled']} scheduled, "
                            f"{r['upload_failures']} failed, {format_size(r['file_size_bytes'])} each")
     table.add_row("upload latency p50/p95/p99", _ms(r["upload_ms"]) + " ms")
+    table.add_row("start lateness p50/p95/p99", " / ".join(
+        "-" if r["lateness_s"].get(k) is None else f"{r['lateness_s'][k]:.2f}" for k in ("p50", "p95", "p99")) + " s")
     table.add_row("end to end p50/p95/p99", _s(r["end_to_end_s"]) + " s (landed -> in Parquet)")
     table.add_row("deepest queue", f"{r['max_queue_depth']} messages (DLQ max {r['max_dlq_depth']})")
     table.add_row("most pending files", str(r["max_pending_files"]))

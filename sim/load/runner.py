@@ -103,7 +103,7 @@ def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, r
         outcome = locust_run.run(job, shape.duration_s + locust_run.START_MARGIN_S)
     finally:
         sampler.stop()
-    uploads = read_uploads(job.upload_dir, shape.window, shape.peak_window)
+    uploads = read_uploads(job.upload_dir, shape.window, shape.peak_window, due=shape.due)
     progress.uploaded(uploads.ok - seen["n"])
     upload_end = uploads.last_end or time.time()
     if not uploads.processes:
@@ -177,6 +177,21 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     return result
 
 
+def rate_limit_hint(phase: Phase) -> str:
+    """Why the client missed its rate, from what it recorded: its own CPU, too few users, or the engine."""
+    up, shape = phase.uploads, phase.shape
+    users = sum(p.get("users", 0) for p in up.processes[:1])
+    log = phase.run_dir / "locust.log"
+    text = log.read_text(errors="replace") if log.exists() else ""
+    p95 = percentiles(up.latencies_ms)["p95"] or 0.0
+    if "CPU usage above" in text or "CPU usage threshold" in text or "CPU usage was too high" in text:
+        return "the Locust process used a whole core (add --workers)"
+    if users and p95 / 1000 * shape.peak_files_per_s > users:
+        return (f"uploads took {p95:.0f} ms at p95, so {users} users cannot start {shape.peak_files_per_s:.1f} "
+                "files/s (add --users, or the engine is saturated: see the raw PUT ceiling in `sim bench`)")
+    return f"the engine answered slowly (upload p95 {p95:.0f} ms); see the raw PUT ceiling in `sim bench`"
+
+
 def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[float], unconverted: int) -> dict:
     shape, up = phase.shape, phase.uploads
     target = shape.target_files_per_s
@@ -185,7 +200,7 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
     reasons = []
     if ratio < MIN_RATE_RATIO:
         reasons.append(f"achieved {achieved:.2f} files/s is {ratio:.0%} of the target {target:.2f} "
-                       f"(at least {MIN_RATE_RATIO:.0%} needed)")
+                       f"(at least {MIN_RATE_RATIO:.0%} needed): {rate_limit_hint(phase)}")
     if up.failed:
         reasons.append(f"{up.failed} upload(s) failed: {up.errors}")
     if verdict is not None:
@@ -203,6 +218,7 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         "achieved_files_per_s": round(achieved, 3),
         "rate_ratio": round(ratio, 4),
         "upload_ms": percentiles(up.latencies_ms, digits=1),
+        "lateness_s": percentiles(up.lateness_s, digits=2),
         "end_to_end_s": percentiles(e2e, digits=2),
         "max_queue_depth": m["queue_depth"],
         "max_queue_visible": m["queue_visible"],

@@ -74,3 +74,14 @@ def test_timeline_rows_round_trip_and_keep_maxima(tmp_path):
     assert rows[0]["queue_visible"] == 4 and rows[0]["phase"] == "load" and rows[0]["uploaded"] == 12
     assert rows[1]["workflows_running"] == 2 and rows[1]["workflows_finished"] == 1 and rows[1]["converted"] == 12
     assert tl.max["queue_depth"] == 7 and tl.max["dlq_visible"] == 1 and tl.max["pending"] == 10
+
+
+def test_lateness_is_measured_against_each_upload_due_time(tmp_path):
+    log = UploadLog(str(tmp_path / "uploads-0-1.jsonl"))
+    log.header(100.0)
+    log.write(0, "a", 100.0, 100.1, 1, 1)  # due at 0 s, on time
+    log.write(1, "b", 103.5, 103.6, 1, 1)  # due at 1 s, 2.5 s late
+    log.write(2, "c", 101.0, 101.1, 1, 1)  # due at 2 s, early starts count as on time
+    log.close()
+    up = read_uploads(tmp_path, window=(0, 10), due=lambda k: float(k))
+    assert sorted(up.lateness_s) == [0.0, 0.0, 2.5]
