@@ -3,6 +3,8 @@
 import json
 import time
 
+from sim.faults.inject import faults_json
+
 NAME = "alarm-sns"
 ORDER = 4
 DESCRIPTION = ("DLQ depth, builder errors and failed workflows each drive their alarm to ALARM and the SNS "
@@ -10,7 +12,8 @@ DESCRIPTION = ("DLQ depth, builder errors and failed workflows each drive their 
 
 
 def run(ctx):
-    ctx.fresh()
+    # The converter dies once after writing its output: one failed workflow.
+    ctx.fresh(faults=faults_json(ctx.project.workdir, crash_at="converter_after_upload", crash_times=1))
     t = ctx.target
     sqs, lam, cw = t.client("sqs"), t.client("lambda"), t.client("cloudwatch")
     alarms = {a["AlarmName"] for a in ctx.wiring.alarms()}
@@ -24,8 +27,8 @@ def run(ctx):
     # 2. Builder errors: an invocation that fails.
     resp = lam.invoke(FunctionName=ctx.names.builder_function, Payload=json.dumps({"bogus": True}).encode())
     builder_failed = bool(resp.get("FunctionError"))
-    # 3. A failed workflow: a file whose second line is not JSON.
-    ctx.land({"alarm/2026-11-25/broken.ndjson": b'{"a": 1}\n{not json\n'})
+    # 3. A failed workflow: the converter crash injected above.
+    ctx.land({"alarm/2026-11-25/one.ndjson": b'{"a": 1}\n{"a": 2}\n'})
     ctx.wait(1, stall_timeout_s=60)
 
     publisher = ctx.publisher()

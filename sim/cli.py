@@ -32,6 +32,8 @@ def command(fn):
             return fn(*args, **kwargs)
         except (SimError, ValueError) as exc:
             message = str(exc)
+        except OSError as exc:
+            message = f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc)
         except ClientError as exc:
             err = exc.response.get("Error", {})
             message = f"{exc.operation_name} failed: {err.get('Code')}: {err.get('Message')}"
@@ -223,8 +225,21 @@ def demo(
         raise typer.Exit(1)
 
 
-def main() -> None:  # pragma: no cover
-    app(sys.argv[1:])
+# Typer ships its own click; its UsageError (a bad option or value) is BadParameter's base class.
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+def main() -> None:
+    """The `sim` console script: a bad option or value is one line on stderr and exit code 2."""
+    try:
+        code = app(sys.argv[1:], prog_name="sim", standalone_mode=False)
+    except _USAGE_ERROR as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        print(f"error: {exc.format_message()}{hint}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 # Features keep their commands beside their code; each module's register(app) adds them here.

@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+from sim.errors import SimError
+
 DEFAULT_NAME = ".sim"
 
 
@@ -17,7 +19,10 @@ def resolve(workdir: str | os.PathLike | None = None) -> Path:
     """Return the workdir as an absolute path, creating it."""
     raw = workdir or os.environ.get("SIM_WORKDIR") or DEFAULT_NAME
     path = Path(raw).expanduser().resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SimError(f"cannot use {path} as the workdir: {exc.strerror}") from None
     return path
 
 

@@ -1,20 +1,23 @@
 """Run one manifest's conversion against S3 and DynamoDB: the body of both entry points.
 
 Reads the manifest object, streams each listed NDJSON object from S3 through the converter,
-uploads the Parquet file to the contract key (a rerun overwrites the same key), and writes the
-record count back to the MANIFEST item.
+uploads the Parquet file to the contract key (a rerun overwrites the same key), writes the lines it
+could not convert to the quarantine key beside it (with key, line number and reason), and writes
+the record and quarantine counts back to the MANIFEST item.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
 
 import boto3
+from botocore.exceptions import ClientError
 
 from . import faultpoints, manifests
-from .converter import Source, convert
+from .converter import Source, SourceGone, convert
 from .logs import get_logger, kv
 from .state import State
 
@@ -38,7 +41,15 @@ def run(
     log.info(kv("convert_start", manifest_id=mid, files=len(doc["files"])))
 
     def opener(bucket: str, key: str):
-        return lambda: s3.get_object(Bucket=bucket, Key=key)["Body"]
+        def open_():
+            try:
+                return s3.get_object(Bucket=bucket, Key=key)["Body"]
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                    raise SourceGone("object deleted before conversion") from None
+                raise
+
+        return open_
 
     sources = [Source(f["key"], opener(f["bucket"], f["key"])) for f in doc["files"]]
     out_key = manifests.output_key(date_prefix, mid)
@@ -53,8 +64,17 @@ def run(
         )
         s3.upload_file(local, output_bucket, out_key)
         out_bytes = os.path.getsize(local)
+    q_key = manifests.quarantine_key(date_prefix, mid)
+    if result.quarantined:
+        body = "".join(json.dumps(q.as_record(mid), ensure_ascii=False) + "\n" for q in result.quarantined)
+        s3.put_object(Bucket=output_bucket, Key=q_key, Body=body.encode(), ContentType="application/x-ndjson")
+        for q in result.quarantined[:20]:
+            log.warning(kv("quarantined", manifest_id=mid, key=q.key, line=q.line, reason=q.reason.replace(" ", "_")))
+    else:
+        s3.delete_object(Bucket=output_bucket, Key=q_key)  # a rerun that converts everything leaves none
     faultpoints.reach("converter_after_upload")
-    State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key)
+    State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key,
+                                                        quarantined=len(result.quarantined))
     summary = {
         "manifest_id": mid,
         "files": result.files,
@@ -63,6 +83,7 @@ def run(
         "bytes_out": out_bytes,
         "output_key": out_key,
         "json_text_fields": result.json_text_fields,
+        "quarantined": len(result.quarantined),
         "seconds": round(time.monotonic() - started, 3),
     }
     log.info(kv("convert_done", **{k: v for k, v in summary.items() if k != "json_text_fields"}))

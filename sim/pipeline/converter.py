@@ -7,12 +7,15 @@ objects stay nested and their fields are merged, int widens to float) and stream
 into one ParquetWriter. Memory is one chunk plus one row group, whatever the manifest's size.
 
 A top-level field whose types cannot be merged (a number in one file, text in another) is written
-as JSON text in every row, so no record is lost. A line that is not a JSON object fails the
-conversion with its key and line number (never its content).
+as JSON text in every row, so no record is lost. A line that is not a JSON object (malformed JSON,
+invalid UTF-8, an array or a scalar) is quarantined with its key, line number and reason, and the
+file's other lines are converted: a bad line costs that line only. A source that cannot be read
+at all (deleted before conversion) is quarantined as a whole file.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as _dt
 import decimal
@@ -24,22 +27,39 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 import pyarrow as pa
+import pyarrow.feather as feather
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
 LINEAGE = ("_source_key", "_line", "_manifest_id")
 CHUNK_BYTES = 16 * 1024 * 1024
+# Parquet readers refuse schemas nested deeper than 100 levels (pyarrow's default limit); a field
+# nested deeper than this is written as JSON text so the file stays readable and the record kept.
+MAX_NESTING = 48
 ROW_GROUP_ROWS = 128 * 1024
 _READ_OPTIONS = pajson.ReadOptions(use_threads=True, block_size=4 * 1024 * 1024)
 
 
-class BadRecord(ValueError):
-    """A line that is not a JSON object. Carries where it is, never what it says."""
+@dataclass
+class Quarantined:
+    """A line (or, with line None, a whole file) the converter could not turn into a row."""
 
-    def __init__(self, key: str, line: int, reason: str):
-        super().__init__(f"{key}: line {line} is not a JSON object ({reason})")
-        self.key = key
-        self.line = line
+    key: str
+    line: int | None
+    reason: str
+    raw: bytes = b""
+
+    def as_record(self, manifest_id: str) -> dict:
+        rec = {"source_key": self.key, "line": self.line, "reason": self.reason, "manifest_id": manifest_id}
+        try:
+            rec["raw"] = self.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            rec["raw_base64"] = base64.b64encode(self.raw).decode()
+        return rec
+
+
+class SourceGone(Exception):
+    """A listed source that no longer exists (deleted between landing and conversion)."""
 
 
 @dataclass
@@ -57,6 +77,7 @@ class ConversionResult:
     bytes_in: int = 0
     json_text_fields: list[str] = field(default_factory=list)
     schema: pa.Schema | None = None
+    quarantined: list[Quarantined] = field(default_factory=list)
 
 
 def _open_decoded(source: Source) -> BinaryIO:
@@ -101,27 +122,100 @@ def _split(data: bytes, first: int) -> tuple[list[int], list[bytes]]:
     return numbers, lines
 
 
-def parse_lines(key: str, numbers: list[int], lines: list[bytes]) -> list[tuple[pa.Table, list[int]]]:
-    """Parse lines into (table, line numbers) pieces; lines whose types clash are split apart."""
+def parse_lines(key: str, numbers: list[int], lines: list[bytes],
+                bad: list[Quarantined] | None = None) -> list[tuple[pa.Table, list[int]]]:
+    """Parse lines into (table, line numbers) pieces. Lines whose types clash are split apart;
+    a line that is no JSON object goes to `bad` (or raises ValueError when `bad` is None)."""
+    collect = [] if bad is None else bad
+    numbers, lines = _drop_invalid_utf8(key, numbers, lines, collect)
+    pieces = [(_shallow(table, piece_lines), piece_numbers)
+              for table, piece_numbers, piece_lines in _parse(key, numbers, lines, collect)]
+    if bad is None and collect:
+        q = collect[0]
+        raise ValueError(f"{key}: line {q.line}: {q.reason}")
+    return pieces
+
+
+def _parse(key, numbers, lines, bad) -> list[tuple[pa.Table, list[int], list[bytes]]]:
     if not lines:
         return []
     try:
-        table = pajson.read_json(pa.py_buffer(b"\n".join(lines)), read_options=_READ_OPTIONS)
-        if table.num_rows != len(lines):
-            raise pa.ArrowInvalid("row count differs from line count")
-        return [(table, numbers)]
-    except pa.ArrowInvalid as exc:
-        if len(lines) == 1:
-            raise BadRecord(key, numbers[0], _reason(exc)) from None
-        mid = len(lines) // 2
-        return parse_lines(key, numbers[:mid], lines[:mid]) + parse_lines(key, numbers[mid:], lines[mid:])
+        return [(_read(lines), numbers, lines)]
+    except pa.ArrowInvalid:
+        if len(lines) > 1:
+            mid = len(lines) // 2
+            return _parse(key, numbers[:mid], lines[:mid], bad) + _parse(key, numbers[mid:], lines[mid:], bad)
+    line = lines[0]
+    try:  # one long line needs a block that holds it whole
+        return [(_read(lines, block_size=len(line) + 1), numbers, lines)]
+    except pa.ArrowInvalid:
+        pass
+    bad.append(Quarantined(key, numbers[0], _reason(line), line))
+    return []
 
 
-def _reason(exc: Exception) -> str:
-    text = str(exc)
-    if "changed from object" in text or "not an object" in text.lower():
-        return "not an object"
-    return "invalid JSON"
+def _drop_invalid_utf8(key, numbers, lines, bad):
+    """The JSON reader lets invalid UTF-8 through inside strings: find such lines first."""
+    try:
+        b"\n".join(lines).decode("utf-8")
+        return numbers, lines
+    except UnicodeDecodeError:
+        pass
+    keep_n, keep_l = [], []
+    for n, line in zip(numbers, lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(Quarantined(key, n, "invalid UTF-8", line))
+            continue
+        keep_n.append(n)
+        keep_l.append(line)
+    return keep_n, keep_l
+
+
+def _shallow(table: pa.Table, lines: list[bytes]) -> pa.Table:
+    """Fields nested deeper than MAX_NESTING become JSON text, taken from the source lines."""
+    deep = [f.name for f in table.schema if _depth(f.type) > MAX_NESTING]
+    if not deep:
+        return table
+    docs = [json.loads(line) for line in lines]
+    for name in deep:
+        text = [json.dumps(d[name], ensure_ascii=False) if name in d and d[name] is not None else None for d in docs]
+        column = pa.field(name, pa.string(), metadata=_JSON_TEXT)
+        table = table.set_column(table.schema.get_field_index(name), column, pa.array(text, pa.string()))
+    return table
+
+
+_JSON_TEXT = {b"sim.json_text": b"1"}
+
+
+def _is_json_text(f: pa.Field) -> bool:
+    return bool(f.metadata) and f.metadata.get(b"sim.json_text") == b"1"
+
+
+def _read(lines: list[bytes], block_size: int | None = None) -> pa.Table:
+    options = _READ_OPTIONS
+    if block_size and block_size > options.block_size:
+        options = pajson.ReadOptions(use_threads=True, block_size=block_size)
+    table = pajson.read_json(pa.py_buffer(b"\n".join(lines)), read_options=options)
+    if table.num_rows != len(lines):
+        raise pa.ArrowInvalid("row count differs from line count")
+    return table
+
+
+def _reason(line: bytes) -> str:
+    """Why a line is not a record: said in words, never by quoting it."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "invalid UTF-8"
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return "invalid JSON"
+    if not isinstance(value, dict):
+        return f"a JSON {type(value).__name__}, not an object"
+    return "a JSON object the Parquet writer cannot hold"
 
 
 def _with_lineage(user: pa.Table, numbers: list[int], key: str, manifest_id: str) -> pa.Table:
@@ -134,10 +228,22 @@ def _with_lineage(user: pa.Table, numbers: list[int], key: str, manifest_id: str
     return user.append_column("_manifest_id", pa.array([manifest_id] * n, pa.string()))
 
 
+def _depth(t: pa.DataType) -> int:
+    if pa.types.is_struct(t):
+        return 1 + max((_depth(t.field(i).type) for i in range(t.num_fields)), default=0)
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return 1 + _depth(t.value_type)
+    return 0
+
+
 def unify(schemas: list[pa.Schema]) -> tuple[pa.Schema, set[str]]:
-    """Merge schemas; fields that cannot merge become JSON text (returned by name)."""
+    """Merge schemas; fields that cannot merge, or nest too deep, become JSON text (by name)."""
     try:
-        return pa.unify_schemas(schemas, promote_options="permissive"), set()
+        merged = pa.unify_schemas(schemas, promote_options="permissive")
+        too_deep = {f.name for f in merged if _depth(f.type) > MAX_NESTING}
+        if not too_deep:
+            return merged, set()
+        return pa.schema([pa.field(f.name, pa.string()) if f.name in too_deep else f for f in merged]), too_deep
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         pass
     by_name: dict[str, list[pa.Field]] = {}
@@ -151,7 +257,10 @@ def unify(schemas: list[pa.Schema]) -> tuple[pa.Schema, set[str]]:
     fields, as_text = [], set()
     for name in order:
         try:
-            fields.append(pa.unify_schemas([pa.schema([f]) for f in by_name[name]], promote_options="permissive")[0])
+            merged_field = pa.unify_schemas([pa.schema([f]) for f in by_name[name]], promote_options="permissive")[0]
+            if _depth(merged_field.type) > MAX_NESTING:
+                raise pa.ArrowInvalid("too deep")
+            fields.append(merged_field)
         except (pa.ArrowTypeError, pa.ArrowInvalid):
             fields.append(pa.field(name, pa.string()))
             as_text.add(name)
@@ -178,13 +287,17 @@ def _as_json_text(column: pa.ChunkedArray) -> pa.Array:
 def conform(table: pa.Table, schema: pa.Schema, as_text: set[str]) -> pa.Table:
     """Give one spilled table the unified schema: add missing columns as nulls, widen, retype."""
     columns = []
+    index = {name: i for i, name in enumerate(table.column_names)}  # wide records: no list scans
     for f in schema:
-        if f.name not in table.column_names:
+        i = index.get(f.name)
+        if i is None:
             columns.append(pa.nulls(table.num_rows, f.type))
+        elif f.name in as_text and _is_json_text(table.schema.field(i)):
+            columns.append(table.column(i))  # already JSON text (a field nested too deep)
         elif f.name in as_text:
-            columns.append(_as_json_text(table.column(f.name)))
+            columns.append(_as_json_text(table.column(i)))
         else:
-            columns.append(table.column(f.name).cast(f.type))
+            columns.append(table.column(i).cast(f.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
 
@@ -210,13 +323,20 @@ def convert(
         spills: list[tuple[str, pa.Schema]] = []
         for source in sources:
             rows_before = result.records
-            with contextlib.closing(_open_decoded(source)) as stream:
+            try:
+                stream = _open_decoded(source)
+            except SourceGone as exc:
+                result.quarantined.append(Quarantined(source.key, None, str(exc)))
+                result.files += 1
+                continue
+            with contextlib.closing(stream):
                 for numbers, lines, nbytes in line_chunks(stream, chunk_bytes):
                     result.bytes_in += nbytes
-                    for table, piece_numbers in parse_lines(source.key, numbers, lines):
+                    for table, piece_numbers in parse_lines(source.key, numbers, lines, result.quarantined):
                         table = _with_lineage(table, piece_numbers, source.key, manifest_id)
-                        path = os.path.join(spill_dir, f"{len(spills):07d}.parquet")
-                        pq.write_table(table, path, compression="lz4")
+                        # Arrow IPC spills: fast, and no nesting limit on the way back in.
+                        path = os.path.join(spill_dir, f"{len(spills):07d}.arrow")
+                        feather.write_feather(table, path, compression="lz4")
                         spills.append((path, table.schema))
                         result.records += table.num_rows
             result.files += 1
@@ -236,7 +356,7 @@ def convert(
             buffered: list[pa.Table] = []
             rows = 0
             for path, _ in spills:
-                table = conform(pq.read_table(path), schema, as_text)
+                table = conform(feather.read_table(path), schema, as_text)
                 buffered.append(table)
                 rows += table.num_rows
                 if rows >= ROW_GROUP_ROWS:

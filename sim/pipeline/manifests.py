@@ -30,6 +30,11 @@ def output_key(date_prefix: str, manifest_id: str) -> str:
     return f"parquet/date={date_prefix}/manifest={manifest_id}.parquet"
 
 
+def quarantine_key(date_prefix: str, manifest_id: str) -> str:
+    """Where a manifest's unconvertible lines go, one JSON line each with key, line and reason."""
+    return f"quarantine/date={date_prefix}/manifest={manifest_id}.jsonl"
+
+
 def should_build(pending_count: int, batch_size: int, flush: bool) -> bool:
     """A full batch is always built; a partial one only when flushing."""
     if pending_count <= 0:

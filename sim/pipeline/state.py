@@ -169,13 +169,14 @@ class State:
     def open_manifests(self) -> list[dict]:
         return [item for resp in self._pages("scan", IndexName=OPEN_MANIFEST_INDEX) for item in resp.get("Items", [])]
 
-    def record_conversion(self, date_prefix: str, manifest_id: str, record_count: int, output_key: str) -> None:
-        """The converter writes back how many records it produced and where."""
+    def record_conversion(self, date_prefix: str, manifest_id: str, record_count: int, output_key: str,
+                          quarantined: int = 0) -> None:
+        """The converter writes back how many records it produced, where, and how many it quarantined."""
         self.table.update_item(
             Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
-            UpdateExpression="SET record_count = :n, output_key = :o, converted_at = :t, updated_at = :t",
+            UpdateExpression="SET record_count = :n, output_key = :o, quarantined = :q, converted_at = :t, updated_at = :t",
             ConditionExpression="attribute_exists(file_key)",
-            ExpressionAttributeValues={":n": record_count, ":o": output_key, ":t": now()},
+            ExpressionAttributeValues={":n": record_count, ":o": output_key, ":q": quarantined, ":t": now()},
         )
 
     # -- lease -----------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 A record is identified by lineage, not by user data: (`_source_key`, `_line`). Records in are the
 non-blank lines of the landed files (line numbers count blank lines, as the converter does);
-records out are the Parquet rows. A duplicate is a (key, line) seen more than once in the output,
-missing is in but not out, unexpected is out but not in.
+records out are the Parquet rows; quarantined records are the lines the converter set aside with
+a reason. Every record in must be out or quarantined exactly once: a duplicate is a (key, line)
+seen more than once among both, missing is in but neither, unexpected is out but not in.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ EXAMPLES = 5
 class RecordAccount:
     records_in: int = 0
     records_out: int = 0
+    quarantined: int = 0
+    quarantined_files: list[str] = field(default_factory=list)
     duplicates: int = 0
     missing: int = 0
     unexpected: int = 0
@@ -29,7 +32,7 @@ class RecordAccount:
 
 
 def account(landed: dict[str, Path], outputs: dict[str, Path], output_manifest: dict[str, str],
-            threads: int | None = None) -> RecordAccount:
+            threads: int | None = None, quarantine: list[Path] | None = None) -> RecordAccount:
     """`landed`: source key -> local NDJSON; `outputs`: parquet key -> local file;
     `output_manifest`: parquet key -> the manifest id its name says it holds."""
     con = duckdb.connect()
@@ -64,10 +67,27 @@ def account(landed: dict[str, Path], outputs: dict[str, Path], output_manifest: 
             """,
             [[str(outputs[k]) for k in output_manifest]],
         )
+    con.execute("CREATE TABLE rq (key VARCHAR, line BIGINT)")
+    if quarantine:
+        con.execute(
+            """
+            INSERT INTO rq SELECT source_key, line FROM read_json(?, format = 'newline_delimited',
+                columns = {'source_key': 'VARCHAR', 'line': 'BIGINT', 'reason': 'VARCHAR'})
+            """,
+            [[str(p) for p in quarantine]],
+        )
     acc = RecordAccount()
     acc.records_in = con.execute("SELECT count(*) FROM rin").fetchone()[0]
     acc.records_out = con.execute("SELECT count(*) FROM rout").fetchone()[0]
-    con.execute("CREATE TABLE out_keys AS SELECT key, line, count(*) AS n FROM rout GROUP BY key, line")
+    acc.quarantined = con.execute("SELECT count(*) FROM rq WHERE line IS NOT NULL").fetchone()[0]
+    acc.quarantined_files = [k for (k,) in con.execute("SELECT DISTINCT key FROM rq WHERE line IS NULL ORDER BY 1").fetchall()]
+    con.execute(
+        """
+        CREATE TABLE out_keys AS SELECT key, line, count(*) AS n FROM (
+            SELECT key, line FROM rout UNION ALL SELECT key, line FROM rq WHERE line IS NOT NULL
+        ) GROUP BY key, line
+        """
+    )
     acc.duplicates = con.execute("SELECT coalesce(sum(n - 1), 0) FROM out_keys WHERE n > 1").fetchone()[0]
     acc.missing = con.execute("SELECT count(*) FROM rin ANTI JOIN out_keys USING (key, line)").fetchone()[0]
     acc.unexpected = con.execute("SELECT count(*) FROM out_keys ANTI JOIN rin USING (key, line)").fetchone()[0]

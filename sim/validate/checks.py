@@ -93,7 +93,8 @@ def problems(state: dict, records) -> list[str]:
     add("files in two manifests", state["files_in_two_manifests"])
     add("landed files never tracked", state["landed_not_tracked"])
     add("landed files in no manifest", state["landed_not_in_manifest"])
-    add("manifest files that did not land", state["in_manifest_not_landed"])
+    gone = set(records.quarantined_files)  # deleted before conversion, and quarantined as such
+    add("manifest files that did not land", [k for k in state["in_manifest_not_landed"] if k not in gone])
     add("manifests without a workflow", state["manifests_without_workflow"])
     add("workflows without a MANIFEST item", state["workflows_without_manifest"])
     add("files claimed by a missing manifest", state["claims_without_manifest"])
@@ -102,8 +103,9 @@ def problems(state: dict, records) -> list[str]:
     add("manifests not finished", state["manifests_unfinished"])
     add("manifest objects missing", state["manifest_docs_missing"])
     add("succeeded manifests without Parquet", state["outputs_missing"])
-    if records.records_in != records.records_out:
-        out.append(f"records in {records.records_in} != records out {records.records_out}")
+    if records.records_in != records.records_out + records.quarantined:
+        out.append(f"records in {records.records_in} != records out {records.records_out}"
+                   f" + quarantined {records.quarantined}")
     for label in ("duplicates", "missing", "unexpected"):
         n = getattr(records, label)
         if n:

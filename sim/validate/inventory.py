@@ -32,7 +32,7 @@ class Inventory:
     manifest_items: dict[str, dict] = field(default_factory=dict)
     manifest_objects: dict[str, str] = field(default_factory=dict)  # manifest id -> key
     outputs: dict[str, ObjectInfo] = field(default_factory=dict)  # parquet key -> info
-    quarantined: list[str] = field(default_factory=list)
+    quarantined: dict[str, ObjectInfo] = field(default_factory=dict)  # quarantine objects
     executions: dict[str, str] = field(default_factory=dict)  # name -> status
     manifest_docs: dict[str, dict] = field(default_factory=dict)  # manifest id -> document
 
@@ -59,7 +59,8 @@ class Inventory:
             "workflows_by_status": dict(sorted(runs.items())),
             "parquet_files": len(self.outputs),
             "records_converted": sum(int(i.get("record_count", 0)) for i in self.manifest_items.values()),
-            "quarantined": len(self.quarantined),
+            "quarantine_objects": len(self.quarantined),
+            "records_quarantined": sum(int(i.get("quarantined", 0)) for i in self.manifest_items.values()),
         }
 
 
@@ -103,7 +104,7 @@ def read(target, names: Names, with_manifest_docs: bool = False) -> Inventory:
         elif key.startswith("manifests/") and key.endswith(".json"):
             inv.manifest_objects[key.rsplit("/", 1)[-1][: -len(".json")]] = key
         elif key.startswith(QUARANTINE_PREFIX):
-            inv.quarantined.append(key)
+            inv.quarantined[key] = ObjectInfo(key, obj["ETag"].strip('"'), obj["Size"])
     for raw in _scan(ddb, names.table):
         item = _plain(raw)
         if item.get("record_type") == "FILE":

@@ -8,6 +8,7 @@ Local names are digests of the key, so keys with glob characters or odd bytes ar
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
 import json
@@ -32,8 +33,13 @@ def mirror(
     suffix: str,
     threads: int = 8,
     on_object: Callable[[], None] | None = None,
+    repair_utf8: bool = False,
 ) -> dict[str, Path]:
-    """Return key -> local path; objects whose ETag is unchanged since the last run are kept."""
+    """Return key -> local path; objects whose ETag is unchanged since the last run are kept.
+
+    `repair_utf8` replaces invalid UTF-8 (line breaks stay where they are, so line numbers hold),
+    because DuckDB's text reader refuses such files and a landed file may hold bad bytes.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     index_path = dest / "index.json"
     try:
@@ -55,7 +61,13 @@ def mirror(
         body = s3.get_object(Bucket=bucket, Key=obj.key)["Body"]
         with open(tmp, "wb") as out:
             stream = gzip.GzipFile(fileobj=body) if obj.key.lower().endswith(".gz") else body
-            shutil.copyfileobj(stream, out, 1024 * 1024)
+            if repair_utf8:
+                decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+                while block := stream.read(1024 * 1024):
+                    out.write(decoder.decode(block).encode("utf-8"))
+                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+            else:
+                shutil.copyfileobj(stream, out, 1024 * 1024)
         os.replace(tmp, path)
         if on_object:
             on_object()

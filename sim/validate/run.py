@@ -22,14 +22,15 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
     s3 = target.client("s3", max_pool=16)
     step(f"mirroring {len(inv.landed)} landed files")
     t0 = time.monotonic()
-    landed = mirror(s3, names.landing_bucket, inv.landed.values(), cache_dir / "landing", ".ndjson")
+    landed = mirror(s3, names.landing_bucket, inv.landed.values(), cache_dir / "landing", ".ndjson", repair_utf8=True)
     step(f"mirroring {len(inv.outputs)} Parquet files")
     outputs = mirror(s3, names.output_bucket, inv.outputs.values(), cache_dir / "parquet", ".parquet")
+    quarantine = mirror(s3, names.output_bucket, inv.quarantined.values(), cache_dir / "quarantine", ".jsonl")
     fetch_s = time.monotonic() - t0
     step("accounting records with DuckDB")
     t0 = time.monotonic()
     output_manifest = {key: mid for mid, key in state["output_of"].items()}
-    records = account(landed, outputs, output_manifest)
+    records = account(landed, outputs, output_manifest, quarantine=list(quarantine.values()))
     account_s = time.monotonic() - t0
     reasons = problems(state, records)
     orphans = (
@@ -52,7 +53,9 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
         "duplicates": records.duplicates,
         "missing": records.missing,
         "unexpected": records.unexpected,
-        "quarantined": len(inv.quarantined),
+        "quarantined": records.quarantined,
+        "quarantined_files": len(records.quarantined_files),
+        "quarantine_objects": len(inv.quarantined),
         "orphans": orphans,
         "not_landing_keys": len(inv.not_landing),
         "redrives": state["redrives"],

@@ -85,3 +85,26 @@ def test_demo_json_passes_on_a_small_run(engine):
     assert validate["pass"] is True
     deploy = json.loads(sim("deploy", "--json", workdir=engine).stdout)
     assert deploy["changed"] == 0
+
+
+def test_bad_input_at_the_cli_is_one_clear_line(tmp_path):
+    cases = [
+        (["demo", "--files", "abc"], 2),
+        (["demo", "--files", "0"], 1),
+        (["demo", "--file-size", "3XB"], 1),
+        (["status", "--endpoint", "not-a-url"], 1),
+        (["status", "--endpoint", "http://127.0.0.1:1"], 1),
+        (["deploy", "--target", "mars"], 1),
+        (["scenario", "run", "no-such-scenario"], 1),
+        (["no-such-command"], 2),
+        (["validate"], 1),  # no engine runs in this workdir
+    ]
+    for args, code in cases:
+        proc = subprocess.run(SIM + args + ["--workdir", str(tmp_path)] if args[0] != "no-such-command" else SIM + args,
+                              capture_output=True, text=True, timeout=120)
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert proc.returncode == code, (args, proc.returncode, proc.stderr)
+        assert len(lines) == 1 and lines[0].startswith("error:"), (args, proc.stderr)
+        assert "Traceback" not in proc.stderr + proc.stdout
+    bad_dir = subprocess.run(SIM + ["up", "--workdir", "/proc/no/such/dir"], capture_output=True, text=True, timeout=60)
+    assert bad_dir.returncode == 1 and bad_dir.stderr.startswith("error: cannot use /proc/no/such/dir")

@@ -42,3 +42,18 @@ def test_keys_with_glob_characters_are_safe(tmp_path):
     out = parquet(tmp_path / "o.parquet", [("in/[x]*?.ndjson", 1, "m")])
     acc = account({"in/[x]*?.ndjson": f}, {"o": out}, {"o": "m"})
     assert acc.missing == 0 and acc.records_in == 1
+
+
+def test_quarantined_lines_balance_the_account_and_count_once(tmp_path):
+    a = tmp_path / "a"
+    a.write_bytes(b'{}\n{bad\n{}\n')
+    out = parquet(tmp_path / "o.parquet", [("a", 1, "m"), ("a", 3, "m")])
+    q = tmp_path / "q.jsonl"
+    q.write_text('{"source_key": "a", "line": 2, "reason": "invalid JSON", "manifest_id": "m"}\n'
+                 '{"source_key": "gone", "line": null, "reason": "object deleted before conversion"}\n')
+    acc = account({"a": a}, {"o": out}, {"o": "m"}, quarantine=[q])
+    assert (acc.records_in, acc.records_out, acc.quarantined, acc.missing, acc.duplicates) == (3, 2, 1, 0, 0)
+    assert acc.quarantined_files == ["gone"]
+    # A line both converted and quarantined is a duplicate.
+    out2 = parquet(tmp_path / "o2.parquet", [("a", 1, "m"), ("a", 2, "m"), ("a", 3, "m")])
+    assert account({"a": a}, {"o": out2}, {"o": "m"}, quarantine=[q]).duplicates == 1

@@ -5,7 +5,7 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from sim.pipeline.converter import BadRecord, Source, convert, line_chunks
+from sim.pipeline.converter import Source, convert, line_chunks
 
 
 def src(key: str, data: bytes) -> Source:
@@ -77,13 +77,61 @@ def test_a_record_field_named_like_lineage_is_kept_beside_it(tmp_path):
     assert row["_line"] == 1 and row["_line_record"] == "mine"
 
 
-def test_bad_line_names_key_and_line_but_not_content(tmp_path):
+def test_bad_lines_are_quarantined_and_the_good_ones_converted(tmp_path):
     secret = "SIMCANARY-secret"
-    data = b'{"a": 1}\n{"a": "' + secret.encode() + b'"\n'
-    with pytest.raises(BadRecord) as info:
-        convert([src("in/bad.ndjson", data)], "m", str(tmp_path / "o.parquet"))
-    assert info.value.key == "in/bad.ndjson" and info.value.line == 2
-    assert secret not in str(info.value)
+    data = (b'{"a": 1}\n{"a": "' + secret.encode() + b'"\n[1, 2]\n{"a": "\xff\xfe"}\n"text"\n{"a": 4}\n')
+    out = tmp_path / "o.parquet"
+    result = convert([src("in/bad.ndjson", data)], "m", str(out))
+    assert [r["_line"] for r in rows(out)] == [1, 6] and result.records == 2
+    got = {(q.line, q.reason) for q in result.quarantined}
+    assert got == {(2, "invalid JSON"), (3, "a JSON list, not an object"), (4, "invalid UTF-8"),
+                   (5, "a JSON str, not an object")}
+    assert all(secret not in q.reason for q in result.quarantined)
+    record = next(q for q in result.quarantined if q.line == 4).as_record("m")
+    assert "raw_base64" in record and record["source_key"] == "in/bad.ndjson" and record["manifest_id"] == "m"
+
+
+def test_a_line_longer_than_the_reader_block_is_converted_not_quarantined(tmp_path):
+    long_value = "x" * (5 * 1024 * 1024)
+    data = ndjson({"a": 1}, {"big": long_value}, {"a": 3})
+    out = tmp_path / "o.parquet"
+    result = convert([src("k", data)], "m", str(out))
+    assert result.records == 3 and not result.quarantined
+    assert len(rows(out)[1]["big"]) == len(long_value)
+
+
+def test_a_source_gone_before_conversion_is_quarantined_whole(tmp_path):
+    from sim.pipeline.converter import SourceGone
+
+    def gone():
+        raise SourceGone("object deleted before conversion")
+
+    out = tmp_path / "o.parquet"
+    result = convert([Source("gone.ndjson", gone), src("here.ndjson", ndjson({"a": 1}))], "m", str(out))
+    assert result.records == 1 and result.files == 2
+    (q,) = result.quarantined
+    assert q.key == "gone.ndjson" and q.line is None
+
+
+def test_empty_and_blank_files_give_no_rows_and_no_quarantine(tmp_path):
+    out = tmp_path / "o.parquet"
+    result = convert([src("empty.ndjson", b""), src("blank.ndjson", b"\n \n\n")], "m", str(out))
+    assert result.records == 0 and not result.quarantined and rows(out) == []
+
+
+def test_deep_and_wide_records_are_kept(tmp_path):
+    deep: dict = {}
+    cur = deep
+    for _ in range(100):
+        cur["n"] = {}
+        cur = cur["n"]
+    cur["v"] = 1
+    wide = {f"f{i}": i for i in range(5000)}
+    out = tmp_path / "o.parquet"
+    result = convert([src("deep.ndjson", ndjson(deep)), src("wide.ndjson", ndjson(wide))], "m", str(out))
+    assert result.records == 2 and not result.quarantined
+    got = rows(out)
+    assert got[1]["f4999"] == 4999
 
 
 def test_rerun_overwrites_the_same_output(tmp_path):
@@ -97,3 +145,15 @@ def test_line_chunks_handle_missing_final_newline():
     chunks = list(line_chunks(io.BytesIO(b'{"a":1}\n\n{"a":2}'), chunk_bytes=4))
     numbers = [n for c in chunks for n in c[0]]
     assert numbers == [1, 3]
+
+
+def test_a_too_deep_field_is_json_text_everywhere_and_exact(tmp_path):
+    deep: dict = {"v": 1}
+    for _ in range(60):
+        deep = {"n": deep}
+    out = tmp_path / "o.parquet"
+    result = convert([src("a.ndjson", ndjson({"x": deep})), src("b.ndjson", ndjson({"x": {"n": 2}}, {"x": "s"}))],
+                     "m", str(out))
+    assert result.json_text_fields == ["x"] and result.records == 3
+    values = [r["x"] for r in rows(out)]
+    assert json.loads(values[0]) == deep and json.loads(values[1]) == {"n": 2} and json.loads(values[2]) == "s"
