@@ -160,7 +160,8 @@ def load_or_collect(run_dir: Path, refresh: bool = False, grace_s: float = DEFAU
     path = run_dir / METRICS_FILE
     if path.exists() and not refresh:
         data = json.loads(path.read_text())
-        if data.get("version") == VERSION:
+        finished_since = data.get("run", {}).get("open_ended") and read_run(run_dir).get("ended_at") is not None
+        if data.get("version") == VERSION and not finished_since:
             return data
     data = collect(run_dir, grace_s)
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))

@@ -76,11 +76,11 @@ def _value(v, unit: str) -> str:
 
 
 def print_ids(rows: dict) -> None:
+    """One line per id: value and unit, then status, source and date (narrow terminals stay readable)."""
     for kind in ("prices", "quotas"):
-        t = Table(title=kind)
-        for col in ("id", "value", "unit", "status", "source", "date"):
-            t.add_column(col)
+        ui.out.print(f"[bold]{kind}[/]")
         for row in rows[kind]:
-            t.add_row(row["id"], "none" if row["value"] is None else f"{row['value']:,g}", row["unit"], row["status"],
-                      row["source"], row["date"])
-        ui.out.print(t)
+            v = row["value"]
+            value = "none" if v is None else f"{v:.10f}".rstrip("0") if 0 < abs(v) < 0.001 else f"{v:,.10g}"
+            ui.out.print(f"  [cyan]{row['id']}[/] = {value} {row['unit']}  [dim]({row['status']}; {row['source']}; {row['date']})[/]",
+                         highlight=False, soft_wrap=True)
