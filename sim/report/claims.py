@@ -85,10 +85,14 @@ def cost_claims(cost: dict, opts: list[dict], inputs) -> list[dict]:
                           _usd(o["monthly_saving_usd"]), verdict, o["note"]))
     plan_named = [by[i["name"]] for i in plan.OPTIMIZATIONS]
     total = sum(o["monthly_saving_usd"] for o in plan_named if o["valid"])
+    invalid = [o["name"] for o in plan_named if not o["valid"]]
+    lifecycle = next((o for o in opts if o["name"].startswith("Lifecycle")), None)
     out.append(_claim("optimizations", "Total potential ~$220/month", plan.OPTIMIZATIONS_TOTAL, _usd(total),
                       judge(plan.OPTIMIZATIONS_TOTAL, plan.OPTIMIZATIONS_TOTAL, total, abs_tol=1),
-                      "The sum of the plan's three optimizations where valid. Flex and G.0.25X do not apply; "
-                      "the saving that matters is a lifecycle rule on landed files (not in the plan)."))
+                      "The sum of the plan's three optimizations where valid"
+                      + (f"; {' and '.join(invalid)} do not apply here" if invalid else "")
+                      + (f". The largest saving is one the plan does not name: {lifecycle['name']}, "
+                         f"{fmt.usd(lifecycle['monthly_saving_usd'])} a month." if lifecycle else ".")))
     return out
 
 

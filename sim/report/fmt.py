@@ -23,7 +23,9 @@ def pct(u: float | None, none: str = "no limit") -> str:
 
 
 def usd(x: float | None) -> str:
-    return "—" if x is None else f"${x:,.2f}"
+    if x is None:
+        return "—"
+    return f"-${-x:,.2f}" if x < 0 else f"${x:,.2f}"
 
 
 def multiple(m: float | None) -> str:

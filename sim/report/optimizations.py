@@ -4,7 +4,7 @@ is valid for this pipeline, and why. Validity rules follow AWS's documented cons
 
 from __future__ import annotations
 
-from . import cost as cost_mod
+from . import cost as cost_mod, fmt
 from .data import plan
 from .inputs import GLUE_WORKER_DPU, Inputs, PYTHON_SHELL
 from .profile import Profile
@@ -91,8 +91,8 @@ def model(inputs: Inputs, prof: Profile, cost: dict, validated: bool | None) -> 
                 "monthly_saving_usd": round(save, 2), "valid": ok, "note": (
         (f"Landed files of {p.file_size_bytes / 1024:,.0f} KB are monitored (>= 128 KB) and, never read after "
          f"conversion, move to the infrequent tier after 30 days and archive instant after 90. In month 1 nothing "
-         f"has aged 30 days: saving ${save_m1:.2f} (the plan's $8 is 40% of month 1's storage). In month {p.storage_month}: "
-         f"${save:.2f}. A lifecycle rule that deletes converted files saves more and leaves nothing to tier.")
+         f"has aged 30 days: saving {fmt.usd(save_m1)} (the plan's $8 is 40% of month 1's storage). In month {p.storage_month}: "
+         f"{fmt.usd(save)}. A lifecycle rule that deletes converted files saves more and leaves nothing to tier.")
         if ok else "Objects under 128 KB are neither monitored nor moved: no saving.")})
 
     # Python-shell Glue at 0.0625 DPU
@@ -147,14 +147,21 @@ def it_saving_month(inputs: Inputs, daily_bytes: float, daily_objects: float, mo
         p.storage_month = original
 
 
+GROUPS = {  # optimizations that act on the same bill: only the larger saving counts
+    "glue": ("Glue Flex", "G.0.25X workers", "Python-shell Glue job at 0.0625 DPU"),
+    "storage": ("S3 Intelligent-Tiering", "Lifecycle rule"),
+}
+
+
+def _group(name: str) -> str:
+    return next((g for g, names in GROUPS.items() if any(name.startswith(n) for n in names)), name)
+
+
 def total_valid_saving(optimizations: list[dict]) -> float:
-    """Sum of valid savings; tiering and the lifecycle rule act on the same bytes, so only the larger counts."""
-    by = {o["name"]: o for o in optimizations}
-    total = 0.0
-    overlap = [o for n, o in by.items() if o["valid"] and (n == "S3 Intelligent-Tiering" or n.startswith("Lifecycle"))]
+    """Sum of valid savings, counting only the largest of those that act on the same bill."""
+    best: dict[str, float] = {}
     for o in optimizations:
-        if o["valid"] and o not in overlap:
-            total += o["monthly_saving_usd"]
-    if overlap:
-        total += max(o["monthly_saving_usd"] for o in overlap)
-    return round(total, 2)
+        if o["valid"]:
+            g = _group(o["name"])
+            best[g] = max(best.get(g, 0.0), o["monthly_saving_usd"])
+    return round(sum(best.values()), 2)

@@ -69,8 +69,8 @@ def blocks(r: dict) -> list[tuple]:
     out.append(("table", ["Optimization", "Plan's saving", "Model's saving", "Valid", "Why"],
                 [[o["name"], _usd(o["plan_saving_usd"]), _usd(o["monthly_saving_usd"]), "yes" if o["valid"] else "no", o["note"]]
                  for o in cost["optimizations"]]))
-    out.append(("p", f"Valid savings together: {_usd(cost['total_valid_saving_usd'])} a month (tiering and the lifecycle "
-                     f"rule act on the same bytes, so only the larger counts). The plan says ~$220."))
+    out.append(("p", f"Valid savings together: {_usd(cost['total_valid_saving_usd'])} a month (where two act on the same "
+                     f"bill, such as tiering and the lifecycle rule, only the larger counts). The plan says ~$220."))
     if "queue_depth" in r["files"]["charts"] or "latency_cdf" in r["files"]["charts"]:
         out.append(("h2", "Load run"))
         for name, title in (("queue_depth", "Queue depth over time"), ("latency_cdf", "End-to-end latency")):

@@ -225,6 +225,9 @@ def test_overlapping_storage_savings_count_once():
             {"name": "Glue Flex", "valid": False, "monthly_saving_usd": 50.0},
             {"name": "Arm", "valid": True, "monthly_saving_usd": 1.0}]
     assert optimizations.total_valid_saving(opts) == 151.0
+    glue = [{"name": "Glue Flex", "valid": True, "monthly_saving_usd": 120.0},
+            {"name": "Python-shell Glue job at 0.0625 DPU", "valid": True, "monthly_saving_usd": 350.0}]
+    assert optimizations.total_valid_saving(glue) == 350.0
 
 
 # -- claims ------------------------------------------------------------------------------------
@@ -281,3 +284,14 @@ def test_every_claim_has_a_verdict_and_a_reason():
         assert c["reason"]
     assert found["Glue jobs of 3-5 min each"]["verdict"] == claims.CANNOT_TELL
     assert found["G.0.25X workers saves ~$165 (75% reduction)"]["verdict"] == claims.WRONG
+
+
+def test_quotas_without_a_limit_still_give_every_claim_a_verdict():
+    cleared = {q: None for q in ("glue.job_max_concurrent_runs", "sfn.start_execution_refill", "dynamodb.partition_wcu",
+                                 "sqs.standard.inflight")}
+    inp = inputs.build(quotas=cleared)
+    prof = make_profile(inp)
+    cap = capacity.model(inp, prof)
+    c = cost.model(inp, prof)
+    found = claims.model(cap, c, optimizations.model(inp, prof, c, True), _metrics(), inp)
+    assert all(x["verdict"] in (claims.HOLDS, claims.WRONG, claims.CANNOT_TELL) for x in found)
