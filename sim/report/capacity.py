@@ -118,6 +118,10 @@ def limits(inputs: Inputs, prof: Profile) -> list[Limit]:
     ]
 
 
+def _round(m: float | None) -> float | None:
+    return None if m is None else round(m, 3 if m < 10 else 1)
+
+
 def _mult_key(m: float) -> str:
     return f"{m:g}x"
 
@@ -140,7 +144,7 @@ def model(inputs: Inputs, prof: Profile) -> dict:
             "demand": {_mult_key(m): lim.demand(base * m) for m in multiples},
             "demand_avg_1x": lim.demand(p.avg_files_per_s),
             "utilization": {_mult_key(m): utilization(lim.demand(base * m), q) for m in multiples},
-            "saturates_at_multiple": saturation_multiple(lim.demand, q, base),
+            "saturates_at_multiple": _round(saturation_multiple(lim.demand, q, base)),
             "how": lim.how,
             "plan_row": lim.plan_row,
         }

@@ -105,7 +105,8 @@ def model(inputs: Inputs, prof: Profile, cost: dict, validated: bool | None) -> 
         size_note = (f" Measured with {prof.measured_file_size / 1024:,.0f} KB files; the converter streams file by file, "
                      f"so rerun the demo with --file-size {p.file_size_bytes / 2**20:g}MB to confirm at the target size.")
     out.append({"name": "Python-shell Glue job at 0.0625 DPU", "plan_saving_usd": None,
-                "monthly_saving_usd": round(save if fits else 0.0, 2), "valid": bool(fits), "note": (
+                "monthly_saving_usd": round(save if fits else 0.0, 2), "valid": bool(fits),
+                "already_applied": p.glue_worker_type == PYTHON_SHELL and p.glue_max_capacity == 0.0625, "note": (
         f"{measured} of {PYTHON_SHELL_MEMORY_MB} MB; " +
         ("fits. " if fits else "does not fit. " if fits is False else "cannot tell. ") +
         f"Saving against {'the configured' if p.glue_worker_type != PYTHON_SHELL else 'the smallest Spark'} job "
@@ -158,10 +159,10 @@ def _group(name: str) -> str:
 
 
 def total_valid_saving(optimizations: list[dict]) -> float:
-    """Sum of valid savings, counting only the largest of those that act on the same bill."""
+    """Sum of valid savings not yet in the bill, counting only the largest of those acting on the same bill."""
     best: dict[str, float] = {}
     for o in optimizations:
-        if o["valid"]:
+        if o["valid"] and not o.get("already_applied"):
             g = _group(o["name"])
             best[g] = max(best.get(g, 0.0), o["monthly_saving_usd"])
     return round(sum(best.values()), 2)

@@ -67,9 +67,10 @@ def blocks(r: dict) -> list[tuple]:
     out.append(("chart", "cost", "Monthly cost per component"))
     out.append(("h3", "Optimizations"))
     out.append(("table", ["Optimization", "Plan's saving", "Model's saving", "Valid", "Why"],
-                [[o["name"], _usd(o["plan_saving_usd"]), _usd(o["monthly_saving_usd"]), "yes" if o["valid"] else "no", o["note"]]
+                [[o["name"], _usd(o["plan_saving_usd"]), _usd(o["monthly_saving_usd"]),
+                  ("yes (deployed)" if o.get("already_applied") else "yes") if o["valid"] else "no", o["note"]]
                  for o in cost["optimizations"]]))
-    out.append(("p", f"Valid savings together: {_usd(cost['total_valid_saving_usd'])} a month (where two act on the same "
+    out.append(("p", f"Valid savings not yet in the bill, together: {_usd(cost['total_valid_saving_usd'])} a month (where two act on the same "
                      f"bill, such as tiering and the lifecycle rule, only the larger counts). The plan says ~$220."))
     if "queue_depth" in r["files"]["charts"] or "latency_cdf" in r["files"]["charts"]:
         out.append(("h2", "Load run"))

@@ -225,6 +225,8 @@ def test_overlapping_storage_savings_count_once():
             {"name": "Glue Flex", "valid": False, "monthly_saving_usd": 50.0},
             {"name": "Arm", "valid": True, "monthly_saving_usd": 1.0}]
     assert optimizations.total_valid_saving(opts) == 151.0
+    opts.append({"name": "Python-shell Glue job at 0.0625 DPU", "valid": True, "monthly_saving_usd": 90.0, "already_applied": True})
+    assert optimizations.total_valid_saving(opts) == 151.0
     glue = [{"name": "Glue Flex", "valid": True, "monthly_saving_usd": 120.0},
             {"name": "Python-shell Glue job at 0.0625 DPU", "valid": True, "monthly_saving_usd": 350.0}]
     assert optimizations.total_valid_saving(glue) == 350.0
