@@ -1,23 +1,29 @@
 """Which engine a command talks to, and boto3 clients for it.
 
-Resolution order: an explicit `--endpoint URL`, then `$SIM_ENDPOINT`, then the embedded engine
-recorded in the workdir. `--target aws` uses the credentials in the environment and no endpoint.
+Resolution order: an explicit `--endpoint URL`, then `$SIM_ENDPOINT`, then the target's usual
+endpoint (LocalStack's port 4566), then the embedded engine recorded in the workdir. `--target aws`
+uses the credentials in the environment and no endpoint, unless an endpoint is given explicitly
+(to rehearse the AWS wiring on an emulator). What differs between targets is in
+sim/infra/targets.py.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from sim.engine import ministack
 from sim.errors import SimError
+from sim.infra import targets
 
-TARGETS = ("ministack", "localstack", "aws")
+TARGETS = targets.NAMES
 REGION = "us-east-1"
 
 
@@ -29,13 +35,17 @@ class Target:
 
     @cached_property
     def session(self) -> boto3.session.Session:
-        if self.name == "aws":
+        if self.endpoint is None:  # a real account: the environment's credentials and region
             return boto3.session.Session(region_name=os.environ.get("AWS_REGION", self.region))
         return boto3.session.Session(
             aws_access_key_id=os.environ.get("SIM_ACCESS_KEY_ID", "test"),
             aws_secret_access_key=os.environ.get("SIM_SECRET_ACCESS_KEY", "test"),
             region_name=self.region,
         )
+
+    @property
+    def profile(self) -> targets.Profile:
+        return targets.profile(self.name)
 
     def client(self, service: str, max_pool: int = 32):
         config = Config(
@@ -48,19 +58,33 @@ class Target:
             config = config.merge(Config(s3={"addressing_style": "path"}))
         return self.session.client(service, endpoint_url=self.endpoint, config=config)
 
+    def wait_ready(self, timeout_s: float) -> None:
+        """Wait until the engine answers (compose starts the deployer beside the engine)."""
+        config = Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5)
+        sts = self.session.client("sts", endpoint_url=self.endpoint, config=config)
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                sts.get_caller_identity()
+                return
+            except (BotoCoreError, ClientError) as exc:
+                if time.monotonic() > deadline:
+                    raise SimError(f"the engine at {self.endpoint or 'AWS'} did not answer within "
+                                   f"{timeout_s:.0f} s: {exc}") from None
+            time.sleep(1.0)
+
 
 def resolve(workdir: Path, endpoint: str | None = None, target: str | None = None) -> Target:
     """Find the engine to talk to, or explain in one line how to get one."""
-    if target and target not in TARGETS:
-        raise SimError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
-    if target == "aws":
-        return Target("aws", None)
-    endpoint = endpoint or os.environ.get("SIM_ENDPOINT")
+    profile = targets.profile(target or "ministack")
+    if not profile.emulator:
+        return Target(profile.name, endpoint.rstrip("/") if endpoint else None)
+    endpoint = endpoint or os.environ.get("SIM_ENDPOINT") or profile.default_endpoint
     if endpoint:
-        return Target(target or "ministack", endpoint.rstrip("/"))
+        return Target(profile.name, endpoint.rstrip("/"))
     state = ministack.load_state(workdir)
     if not state:
         raise SimError(f"no engine runs for workdir {workdir}; start one with `sim up`")
     if not ministack.pid_alive(state.pid):
         raise SimError(f"the engine (pid {state.pid}) is dead; see {state.log}, then `sim up`")
-    return Target(target or "ministack", state.endpoint)
+    return Target(profile.name, state.endpoint)

@@ -10,6 +10,9 @@ import json
 import os
 from dataclasses import dataclass, field
 
+from sim.errors import SimError
+from sim.infra import targets
+
 DEFAULT_PREFIX = "sim-ingest"
 LAMBDA_RUNTIME = "python3.11"
 BUILDER_HANDLER = "sim.pipeline.builder.handler"
@@ -18,6 +21,13 @@ DLQ_RETENTION_S = 14 * 24 * 3600
 QUEUE_RETENTION_S = 4 * 24 * 3600
 MAX_RECEIVE_COUNT = 3
 VISIBILITY_MULTIPLE = 6
+PENDING_INDEX = "pending-index"
+OPEN_MANIFEST_INDEX = "open-manifest-index"
+# Key prefixes of the output bucket (sim/pipeline/manifests.py writes under them; a unit test keeps
+# the two in step), so each role can be given only its own prefix.
+MANIFESTS_PREFIX = "manifests/"
+PARQUET_PREFIX = "parquet/"
+QUARANTINE_PREFIX = "quarantine/"
 
 
 @dataclass(frozen=True)
@@ -49,13 +59,21 @@ class Names:
     @property
     def flush_rule(self): return f"{self.prefix}-flush-schedule"
     @property
-    def lambda_role(self): return f"{self.prefix}-lambda-role"
+    def builder_role(self): return f"{self.prefix}-builder-role"
+    @property
+    def converter_role(self): return f"{self.prefix}-converter-role"
     @property
     def glue_role(self): return f"{self.prefix}-glue-role"
     @property
     def sfn_role(self): return f"{self.prefix}-sfn-role"
     @property
+    def legacy_roles(self): return (f"{self.prefix}-lambda-role",)  # one role for both functions, before roles were split
+    @property
+    def all_roles(self): return (self.builder_role, self.converter_role, self.glue_role, self.sfn_role, *self.legacy_roles)
+    @property
     def artifact_zip_key(self): return "pipeline/pipeline.zip"
+    @property
+    def converter_bundle_key(self): return "pipeline/converter-bundle.zip"
     @property
     def glue_script_key(self): return "glue/glue_entry.py"
     def alarm(self, what: str) -> str: return f"{self.prefix}-{what}"
@@ -63,7 +81,8 @@ class Names:
 
 @dataclass
 class Settings:
-    """What a user tunes. Defaults are production-shaped; the engine changes only timing knobs."""
+    """What a user tunes. Defaults are production-shaped; the target's profile changes only what
+    its engine needs (see targets.py)."""
 
     target: str = "ministack"
     environment: str = ""
@@ -85,23 +104,28 @@ class Settings:
     extra_env: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        profile = self.profile
         if not self.environment:
-            self.environment = "production" if self.target == "aws" else "development"
+            self.environment = profile.environment
         if not self.log_level:
             self.log_level = os.environ.get("SIM_LOG_LEVEL") or (
                 "INFO" if self.environment == "production" else "DEBUG"
             )
-        if self.target == "ministack":
-            # MiniStack reads a Glue job's Timeout as seconds (AWS: minutes) and polls cheaply.
-            self.glue_timeout = 600
-            self.poll_seconds = 2
+        for name, value in profile.setting_overrides.items():
+            setattr(self, name, value)
         if self.batch_size < 1:
             raise ValueError("batch size must be at least 1")
+        if not profile.emulator and (self.telemetry_file or self.faults):
+            raise SimError(f"telemetry and fault injection are simulator-only; they are never deployed to {self.target}")
+
+    @property
+    def profile(self) -> targets.Profile:
+        return targets.profile(self.target)
 
     @property
     def converter_mode(self) -> str:
         """LocalStack's free edition has no Glue: the converter runs as a Lambda task there."""
-        return "lambda" if self.target == "localstack" else "glue"
+        return self.profile.converter
 
     @property
     def visibility_timeout_s(self) -> int:
@@ -125,6 +149,9 @@ class Wiring:
     def state_machine_arn(self) -> str: return self.arn("states", f"stateMachine:{self.names.state_machine}")
     def topic_arn(self) -> str: return self.arn("sns", self.names.topic)
     def table_arn(self) -> str: return self.arn("dynamodb", f"table/{self.names.table}")
+    def index_arn(self, index: str) -> str: return f"{self.table_arn()}/index/{index}"
+    def glue_job_arn(self) -> str: return self.arn("glue", f"job/{self.names.glue_job}")
+    def log_group_arn(self, group: str) -> str: return self.arn("logs", f"log-group:{group}")
     def bucket_arn(self, name: str) -> str: return f"arn:aws:s3:::{name}"
 
     # -- queues ----------------------------------------------------------------------------
@@ -175,7 +202,7 @@ class Wiring:
             ],
             "GlobalSecondaryIndexes": [
                 {
-                    "IndexName": "pending-index",
+                    "IndexName": PENDING_INDEX,
                     "KeySchema": [
                         {"AttributeName": "pending_date", "KeyType": "HASH"},
                         {"AttributeName": "file_key", "KeyType": "RANGE"},
@@ -183,7 +210,7 @@ class Wiring:
                     "Projection": {"ProjectionType": "ALL"},
                 },
                 {
-                    "IndexName": "open-manifest-index",
+                    "IndexName": OPEN_MANIFEST_INDEX,
                     "KeySchema": [
                         {"AttributeName": "open_flag", "KeyType": "HASH"},
                         {"AttributeName": "file_key", "KeyType": "RANGE"},
@@ -224,7 +251,7 @@ class Wiring:
             "FunctionName": self.names.builder_function,
             "Runtime": LAMBDA_RUNTIME,
             "Handler": BUILDER_HANDLER,
-            "Role": self.role_arn(self.names.lambda_role),
+            "Role": self.role_arn(self.names.builder_role),
             "Timeout": self.settings.builder_timeout_s,
             "MemorySize": self.settings.builder_memory_mb,
             "Environment": {"Variables": self.builder_environment()},
@@ -235,7 +262,7 @@ class Wiring:
             "FunctionName": self.names.converter_function,
             "Runtime": LAMBDA_RUNTIME,
             "Handler": CONVERTER_HANDLER,
-            "Role": self.role_arn(self.names.lambda_role),
+            "Role": self.role_arn(self.names.converter_role),
             "Timeout": self.settings.converter_timeout_s,
             "MemorySize": self.settings.converter_memory_mb,
             "Environment": {
@@ -347,41 +374,7 @@ class Wiring:
 
     # -- IAM -------------------------------------------------------------------------------
     def roles(self) -> dict[str, tuple[str, dict]]:
-        """role name -> (trusted service, inline policy)."""
-        n = self.names
-        landing, output, artifacts = (self.bucket_arn(b) for b in (n.landing_bucket, n.output_bucket, n.artifacts_bucket))
-        table = [self.table_arn(), self.table_arn() + "/index/*"]
-        logs = {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}
-        lambda_policy = [
-            logs,
-            {"Effect": "Allow", "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
-                                           "sqs:ChangeMessageVisibility"], "Resource": self.queue_arn(n.queue)},
-            {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                                           "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"], "Resource": table},
-            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{landing}/*"]},
-            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": [f"{output}/*"]},
-            {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": self.state_machine_arn()},
-        ]
-        glue_policy = [
-            logs,
-            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [f"{landing}/*", f"{artifacts}/*"]},
-            {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"],
-             "Resource": [f"{output}/*"]},
-            {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": [self.table_arn()]},
-        ]
-        sfn_policy = [
-            {"Effect": "Allow", "Action": ["glue:StartJobRun", "glue:GetJobRun"],
-             "Resource": self.arn("glue", f"job/{n.glue_job}")},
-            {"Effect": "Allow", "Action": ["lambda:InvokeFunction"], "Resource": self.function_arn(n.converter_function)},
-            {"Effect": "Allow", "Action": ["dynamodb:UpdateItem"], "Resource": [self.table_arn()]},
-            {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": self.topic_arn()},
-        ]
+        """role name -> (trusted service, inline policy); one role per component (see iam.py)."""
+        from sim.infra import iam
 
-        def doc(statements):
-            return {"Version": "2012-10-17", "Statement": statements}
-
-        return {
-            n.lambda_role: ("lambda.amazonaws.com", doc(lambda_policy)),
-            n.glue_role: ("glue.amazonaws.com", doc(glue_policy)),
-            n.sfn_role: ("states.amazonaws.com", doc(sfn_policy)),
-        }
+        return iam.roles(self)

@@ -1,0 +1,102 @@
+"""Least-privilege roles: one per component, each allowed exactly the calls its code makes.
+
+The builder (sim/pipeline/builder.py, state.py) tracks files and claims them in the table, writes
+manifest objects and starts workflows; its event source mapping reads the queue under its role.
+The converter (convert_manifest.py, as a Lambda or inside the Glue job) reads one manifest and the
+landed files it names, writes one Parquet file and its quarantine file, and records the counts on
+the MANIFEST item. The state machine starts the converter and marks the MANIFEST item, and alerts
+the topic on failure. Only the converter that the target runs gets a role.
+
+No action is a wildcard; resources are single ARNs or key prefixes. Two grants are not calls in the
+code: `s3:ListBucket` on the landing bucket makes a deleted source read as NoSuchKey (without it
+S3 answers AccessDenied, and the converter could not tell a vanished file from a broken policy);
+`s3:AbortMultipartUpload` lets a failed multipart upload of a large Parquet file be cleaned up.
+"""
+
+from __future__ import annotations
+
+from sim.infra import targets
+from sim.infra.spec import MANIFESTS_PREFIX, OPEN_MANIFEST_INDEX, PARQUET_PREFIX, PENDING_INDEX, QUARANTINE_PREFIX, Wiring
+
+LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+GLUE_LOG_GROUPS = "/aws-glue/*"  # Python-shell jobs write to /aws-glue/python-jobs/{output,error}
+
+
+def _allow(sid: str, actions: list[str], resources: list[str]) -> dict:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def _doc(statements: list[dict]) -> dict:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _function_logs(w: Wiring, function: str) -> dict:
+    group = w.log_group_arn(f"/aws/lambda/{function}")
+    return _allow("Logs", LOG_ACTIONS, [group, group + ":*"])
+
+
+def _converter_data(w: Wiring) -> list[dict]:
+    """What convert_manifest.run touches, wherever it runs."""
+    n = w.names
+    landing, output = w.bucket_arn(n.landing_bucket), w.bucket_arn(n.output_bucket)
+    return [
+        _allow("ReadManifestAndLandedFiles", ["s3:GetObject"], [f"{output}/{MANIFESTS_PREFIX}*", f"{landing}/*"]),
+        _allow("TellMissingFromDenied", ["s3:ListBucket"], [landing]),
+        _allow("WriteParquet", ["s3:PutObject", "s3:AbortMultipartUpload"], [f"{output}/{PARQUET_PREFIX}*"]),
+        _allow("WriteQuarantine", ["s3:PutObject", "s3:DeleteObject"], [f"{output}/{QUARANTINE_PREFIX}*"]),
+        _allow("RecordConversion", ["dynamodb:UpdateItem"], [w.table_arn()]),
+    ]
+
+
+def builder_policy(w: Wiring) -> dict:
+    n = w.names
+    return _doc([
+        _function_logs(w, n.builder_function),
+        _allow("ReceiveLandingEvents", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+               [w.queue_arn(n.queue)]),
+        _allow("TrackAndClaimFiles", ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+               [w.table_arn()]),
+        _allow("FindPendingFiles", ["dynamodb:Query", "dynamodb:Scan"], [w.index_arn(PENDING_INDEX)]),
+        _allow("FindOpenManifests", ["dynamodb:Scan"], [w.index_arn(OPEN_MANIFEST_INDEX)]),
+        _allow("WriteManifests", ["s3:PutObject"], [f"{w.bucket_arn(n.output_bucket)}/{MANIFESTS_PREFIX}*"]),
+        _allow("StartWorkflows", ["states:StartExecution"], [w.state_machine_arn()]),
+    ])
+
+
+def converter_policy(w: Wiring) -> dict:
+    return _doc([_function_logs(w, w.names.converter_function), *_converter_data(w)])
+
+
+def glue_policy(w: Wiring) -> dict:
+    n = w.names
+    artifacts = w.bucket_arn(n.artifacts_bucket)
+    return _doc([
+        _allow("Logs", LOG_ACTIONS, [w.log_group_arn(GLUE_LOG_GROUPS)]),
+        _allow("ReadJobCode", ["s3:GetObject"], [f"{artifacts}/{n.glue_script_key}", f"{artifacts}/{n.artifact_zip_key}"]),
+        *_converter_data(w),
+    ])
+
+
+def state_machine_policy(w: Wiring) -> dict:
+    n = w.names
+    if w.settings.converter_mode == targets.GLUE:
+        run = _allow("RunConverterJob", ["glue:StartJobRun", "glue:GetJobRun"], [w.glue_job_arn()])
+    else:
+        run = _allow("InvokeConverter", ["lambda:InvokeFunction"], [w.function_arn(n.converter_function)])
+    return _doc([
+        run,
+        _allow("MarkManifest", ["dynamodb:UpdateItem"], [w.table_arn()]),
+        _allow("AlertOnFailure", ["sns:Publish"], [w.topic_arn()]),
+    ])
+
+
+def roles(w: Wiring) -> dict[str, tuple[str, dict]]:
+    """role name -> (trusted service, inline policy), for the components this target runs."""
+    n = w.names
+    out = {n.builder_role: ("lambda.amazonaws.com", builder_policy(w))}
+    if w.settings.converter_mode == targets.GLUE:
+        out[n.glue_role] = ("glue.amazonaws.com", glue_policy(w))
+    else:
+        out[n.converter_role] = ("lambda.amazonaws.com", converter_policy(w))
+    out[n.sfn_role] = ("states.amazonaws.com", state_machine_policy(w))
+    return out
