@@ -12,13 +12,16 @@ import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Callable
 
 from botocore.exceptions import ClientError
 
 from sim.engine.target import Target
-from sim.infra import package, statemachine
+from sim.infra import bundle, package, statemachine, targets
 from sim.infra.spec import Settings, Wiring
+
+NEW_ROLE_WAIT_S = 60.0  # IAM is eventually consistent: a role made a moment ago may not be assumable yet
 
 
 @dataclass
@@ -33,15 +36,33 @@ def _code(exc: ClientError) -> str:
     return exc.response.get("Error", {}).get("Code", "")
 
 
+@dataclass(frozen=True)
+class Code:
+    """A Lambda package: sent inline, or already uploaded to S3 (large bundles)."""
+
+    sha256: str  # base64, as Lambda reports CodeSha256
+    zip_bytes: bytes | None = None
+    s3_bucket: str = ""
+    s3_key: str = ""
+
+    def args(self) -> dict:
+        if self.zip_bytes is not None:
+            return {"ZipFile": self.zip_bytes}
+        return {"S3Bucket": self.s3_bucket, "S3Key": self.s3_key}
+
+
 def _not_found(exc: ClientError) -> bool:
     code = _code(exc)
     return "NotFound" in code or "NoSuch" in code or code in ("404", "EntityNotFoundException")
 
 
 class Deployer:
-    def __init__(self, target: Target, settings: Settings, progress: Callable[[Change], None] | None = None):
+    def __init__(self, target: Target, settings: Settings, progress: Callable[[Change], None] | None = None,
+                 cache_dir: Path | None = None):
         self.target = target
         self.settings = settings
+        self.profile = settings.profile
+        self.cache_dir = cache_dir
         account = target.client("sts").get_caller_identity()["Account"]
         self.wiring = Wiring(account, target.region, settings)
         self.names = self.wiring.names
@@ -63,6 +84,7 @@ class Deployer:
     # -- the whole deploy ------------------------------------------------------------------
     def apply(self) -> list[Change]:
         self.zip_bytes = package.build_zip()
+        self.code = Code(package.code_sha256(self.zip_bytes), zip_bytes=self.zip_bytes)
         self._ensure_roles()
         for bucket in (self.names.landing_bucket, self.names.output_bucket, self.names.artifacts_bucket):
             self._ensure_bucket(bucket)
@@ -71,25 +93,44 @@ class Deployer:
         self._ensure_queue(self.names.queue, self.wiring.queue_attributes())
         self._ensure_table()
         self._ensure_object(self.names.artifacts_bucket, self.names.artifact_zip_key, self.zip_bytes)
-        if self.settings.converter_mode == "glue":
-            self._ensure_object(self.names.artifacts_bucket, self.names.glue_script_key, package.glue_script())
-            self._ensure_glue_job()
-            definition = statemachine.glue_definition(
-                self.names.glue_job, self.names.table, self.wiring.topic_arn(), self.settings.poll_seconds
-            )
-        else:
-            self._ensure_function(self.wiring.converter_config())
-            definition = statemachine.lambda_definition(
-                self.wiring.function_arn(self.names.converter_function), self.names.table, self.wiring.topic_arn()
-            )
-        self._ensure_state_machine(definition)
-        self._ensure_function(self.wiring.builder_config())
+        converters = {targets.GLUE: self._glue_converter, targets.LAMBDA: self._lambda_converter}
+        self._ensure_state_machine(converters[self.profile.converter]())
+        self._ensure_function(self.wiring.builder_config(), self.code)
         self._ensure_event_source_mapping()
         self._ensure_notification()
         self._ensure_flush_schedule()
         for alarm in self.wiring.alarms():
             self._ensure_alarm(alarm)
         return self.changes
+
+    # -- the converter, as the target runs it ----------------------------------------------
+    def _glue_converter(self) -> str:
+        """The Glue job and the polling workflow; returns the state machine definition."""
+        self._ensure_object(self.names.artifacts_bucket, self.names.glue_script_key, package.glue_script())
+        self._ensure_glue_job()
+        return statemachine.glue_definition(
+            self.names.glue_job, self.names.table, self.wiring.topic_arn(), self.settings.poll_seconds
+        )
+
+    def _lambda_converter(self) -> str:
+        """The converter Lambda (with its dependencies where the runtime lacks them) as a task."""
+        self._ensure_function(self.wiring.converter_config(), self._converter_code())
+        return statemachine.lambda_definition(
+            self.wiring.function_arn(self.names.converter_function), self.names.table, self.wiring.topic_arn()
+        )
+
+    def _converter_code(self) -> Code:
+        if not self.profile.bundles_converter_dependencies:
+            return self.code
+        if self.cache_dir is None:
+            from sim import workdir as wd
+
+            self.cache_dir = wd.resolve(None) / "cache"
+        built = bundle.build(Path(self.cache_dir))
+        bucket, key = self.names.artifacts_bucket, self.names.converter_bundle_key
+        self._ensure_object(bucket, key, built.path.read_bytes(), detail=f"{built.zipped_bytes} bytes, "
+                            f"{built.unzipped_bytes} unzipped, {', '.join(built.dependencies)}")
+        return Code(built.sha256, s3_bucket=bucket, s3_key=key)
 
     def resources(self) -> dict:
         """The contract's resource map (`sim status`)."""
@@ -145,7 +186,7 @@ class Deployer:
             s3.create_bucket(Bucket=name)
             self._record("s3-bucket", name, "created")
 
-    def _ensure_object(self, bucket: str, key: str, body: bytes) -> None:
+    def _ensure_object(self, bucket: str, key: str, body: bytes, detail: str = "") -> None:
         s3 = self.c("s3")
         want = hashlib.md5(body).hexdigest()
         try:
@@ -158,7 +199,7 @@ class Deployer:
             self._record("s3-object", f"{bucket}/{key}", "unchanged")
             return
         s3.put_object(Bucket=bucket, Key=key, Body=body)
-        self._record("s3-object", f"{bucket}/{key}", "created" if live is None else "updated")
+        self._record("s3-object", f"{bucket}/{key}", "created" if live is None else "updated", detail)
 
     def _ensure_topic(self) -> None:
         sns = self.c("sns")
@@ -214,22 +255,21 @@ class Deployer:
                      ",".join(g["IndexName"] for g in missing))
 
     # -- compute ---------------------------------------------------------------------------
-    def _ensure_function(self, config: dict) -> None:
+    def _ensure_function(self, config: dict, code: Code) -> None:
         lam = self.c("lambda")
         name = config["FunctionName"]
-        want_sha = package.code_sha256(self.zip_bytes)
         try:
             live = lam.get_function_configuration(FunctionName=name)
         except ClientError as exc:
             if not _not_found(exc):
                 raise
-            lam.create_function(**config, Code={"ZipFile": self.zip_bytes}, Publish=False)
+            _retry_new_role(lambda: lam.create_function(**config, Code=code.args(), Publish=False))
             self._wait_function(name)
             self._record("lambda-function", name, "created")
             return
         changed = []
-        if live.get("CodeSha256") != want_sha:
-            lam.update_function_code(FunctionName=name, ZipFile=self.zip_bytes)
+        if live.get("CodeSha256") != code.sha256:
+            lam.update_function_code(FunctionName=name, **code.args())
             self._wait_function(name)
             changed.append("code")
         differs = [
@@ -239,7 +279,7 @@ class Deployer:
         if live.get("Environment", {}).get("Variables", {}) != config["Environment"]["Variables"]:
             differs.append("Environment")
         if differs:
-            lam.update_function_configuration(**config)
+            _retry_new_role(lambda: lam.update_function_configuration(**config))
             self._wait_function(name)
             changed.extend(differs)
         self._record("lambda-function", name, "updated" if changed else "unchanged", ",".join(changed))
@@ -284,11 +324,12 @@ class Deployer:
         except ClientError as exc:
             if not _not_found(exc) and _code(exc) != "StateMachineDoesNotExist":
                 raise
-            sfn.create_state_machine(name=self.names.state_machine, definition=definition, roleArn=role, type="STANDARD")
+            _retry_new_role(lambda: sfn.create_state_machine(name=self.names.state_machine, definition=definition,
+                                                             roleArn=role, type="STANDARD"))
             self._record("state-machine", self.names.state_machine, "created")
             return
         if json.loads(live["definition"]) != json.loads(definition) or live.get("roleArn") != role:
-            sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role)
+            _retry_new_role(lambda: sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role))
             self._record("state-machine", self.names.state_machine, "updated")
         else:
             self._record("state-machine", self.names.state_machine, "unchanged")
@@ -302,7 +343,7 @@ class Deployer:
         ).get("EventSourceMappings", [])
         name = f"{self.names.queue}->{self.names.builder_function}"
         if not found:
-            lam.create_event_source_mapping(**spec)
+            _retry_new_role(lambda: lam.create_event_source_mapping(**spec))
             self._record("event-source-mapping", name, "created")
             return
         live = found[0]
@@ -396,6 +437,21 @@ def _same_subset(live, want) -> bool:
     if isinstance(want, float) or isinstance(live, float):
         return live is not None and abs(float(live) - float(want)) < 1e-9
     return live == want
+
+
+def _retry_new_role(call: Callable[[], object], timeout: float = NEW_ROLE_WAIT_S):
+    """Run `call`, retrying while AWS says a just-created role cannot be assumed or lacks a grant yet."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            message = exc.response.get("Error", {}).get("Message", "") or ""
+            role_not_ready = _code(exc) in ("InvalidParameterValueException", "AccessDeniedException") and (
+                "role" in message.lower())
+            if not role_not_ready or time.monotonic() > deadline:
+                raise
+            time.sleep(3)
 
 
 def _wait(ready: Callable[[], bool], timeout: float = 60.0, what: str = "resource") -> None:

@@ -22,20 +22,27 @@ def pipeline_sources() -> list[Path]:
 
 
 def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip member with a fixed timestamp and mode, so equal content gives equal bytes."""
     info = zipfile.ZipInfo(name, date_time=_EPOCH)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
     return info
 
 
+def pipeline_entries() -> list[tuple[str, bytes]]:
+    """(name in the zip, content) of every file the pipeline package holds, in zip order."""
+    entries = [("sim/__init__.py", _INIT)]
+    for path in pipeline_sources():
+        entries.append((path.relative_to(PIPELINE_DIR.parent.parent).as_posix(), path.read_bytes()))
+    return entries
+
+
 def build_zip() -> bytes:
     """The Lambda/Glue artifact: `sim/__init__.py` (empty) and `sim/pipeline/**.py`."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr(_entry("sim/__init__.py"), _INIT)
-        for path in pipeline_sources():
-            rel = path.relative_to(PIPELINE_DIR.parent.parent).as_posix()
-            zf.writestr(_entry(rel), path.read_bytes())
+        for name, data in pipeline_entries():
+            zf.writestr(_entry(name), data)
     return buf.getvalue()
 
 
