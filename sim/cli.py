@@ -53,11 +53,13 @@ def _project(workdir=None, endpoint=None, target=None):
     return Project(workdir, endpoint, target)
 
 
-def _deploy(project, as_json: bool, **overrides):
+def _deploy(project, as_json: bool, wait_s: float = 0.0, **overrides):
     from sim.infra.deploy import Deployer
 
+    if wait_s > 0:
+        project.target.wait_ready(wait_s)
     settings = project.settings(**overrides)
-    deployer = Deployer(project.target, settings)
+    deployer = Deployer(project.target, settings, cache_dir=project.cache_dir())
     changes = deployer.apply()
     project.remember(settings)
     return deployer, changes
@@ -67,18 +69,38 @@ def _deploy(project, as_json: bool, **overrides):
 @command
 def up(
     port: Annotated[Optional[int], typer.Option(help="Port on 127.0.0.1 (default: a free one).")] = None,
+    endpoint: Endpoint = None,
+    target: TargetOpt = None,
     workdir: Workdir = None,
     as_json: Json = False,
 ):
-    """Start the embedded engine in the background and deploy the pipeline (idempotent)."""
+    """Start the embedded engine in the background and deploy the pipeline (idempotent).
+
+    With --endpoint (or $SIM_ENDPOINT, or a target other than ministack) nothing is started: the
+    pipeline is deployed to the engine already running there.
+    """
     from sim.engine import ministack
 
-    project = _project(workdir)
+    project = _project(workdir, endpoint, target)
+    if not project.embedded:
+        if port is not None:
+            raise SimError("--port is for the embedded engine; an engine at an endpoint keeps its own port")
+        _, changes = _deploy(project, as_json)
+        changed = [c for c in changes if c.action != "unchanged"]
+        result = {"endpoint": project.target.endpoint, "target": project.target.name, "pid": None, "port": None,
+                  "log": None, "workdir": str(project.workdir), "started": False, "external": True,
+                  "deploy_changes": len(changed)}
+        if as_json:
+            return ui.emit_json(result)
+        ui.out.print(f"{project.target.name} at {project.target.endpoint or 'AWS'} (not started by sim)")
+        ui.out.print(f"deploy: {len(changed)} change(s)" if changed else "deploy: no change")
+        return
     state, started = ministack.start(project.workdir, port)
     _, changes = _deploy(project, as_json)
     changed = [c for c in changes if c.action != "unchanged"]
-    result = {"endpoint": state.endpoint, "pid": state.pid, "port": state.port, "log": state.log,
-              "workdir": str(project.workdir), "started": started, "deploy_changes": len(changed)}
+    result = {"endpoint": state.endpoint, "target": project.target.name, "pid": state.pid, "port": state.port,
+              "log": state.log, "workdir": str(project.workdir), "started": started, "external": False,
+              "deploy_changes": len(changed)}
     if as_json:
         return ui.emit_json(result)
     verb = "started" if started else "already running"
@@ -109,11 +131,12 @@ def deploy(
     flush_max_wait: Annotated[Optional[int], typer.Option(help="Seconds before a partial batch is flushed (default 3600).")] = None,
     log_level: Annotated[Optional[str], typer.Option(help="LOG_LEVEL for the pipeline (default INFO in production, DEBUG elsewhere).")] = None,
     environment: Annotated[Optional[str], typer.Option(help="production or development (default: production on aws).")] = None,
+    wait: Annotated[float, typer.Option(help="Wait up to this many seconds for the engine to answer first (an engine starting beside us).")] = 0.0,
     as_json: Json = False,
 ):
     """Create or update every resource of the pipeline; a second run changes nothing."""
     project = _project(workdir, endpoint, target)
-    deployer, changes = _deploy(project, as_json, batch_size=batch_size, flush_max_wait_s=flush_max_wait,
+    deployer, changes = _deploy(project, as_json, wait_s=wait, batch_size=batch_size, flush_max_wait_s=flush_max_wait,
                                 log_level=log_level, environment=environment)
     changed = [c for c in changes if c.action != "unchanged"]
     if as_json:
@@ -123,6 +146,43 @@ def deploy(
                              "changed": len(changed), "changes": changes_as_dicts(changes)})
     ui.out.print(ui.changes_table(changes))
     ui.out.print(f"{len(changed)} change(s)" if changed else "no change")
+
+
+@app.command()
+@command
+def destroy(
+    endpoint: Endpoint = None,
+    target: TargetOpt = None,
+    workdir: Workdir = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: on AWS this deletes the buckets and the data in them.")] = False,
+    as_json: Json = False,
+):
+    """Remove every resource `sim deploy` created (data included); running it again is harmless."""
+    from sim.infra.deploy import changes_as_dicts
+    from sim.infra.destroy import Destroyer
+
+    project = _project(workdir, endpoint, target)
+    if not project.target.profile.emulator and not yes:
+        raise SimError(f"destroy on {project.target.name} deletes the pipeline's buckets and their data; "
+                       "run again with --yes")
+    changes = Destroyer(project.target, project.names).apply()
+    deleted = [c for c in changes if c.action == "deleted"]
+    if as_json:
+        return ui.emit_json({"target": project.target.name, "endpoint": project.target.endpoint,
+                             "deleted": len(deleted), "changes": changes_as_dicts(changes)})
+    ui.out.print(_destroy_table(changes))
+    ui.out.print(f"{len(deleted)} resource(s) deleted" if deleted else "nothing to delete")
+
+
+def _destroy_table(changes):
+    from rich.table import Table
+
+    table = Table(title="destroy")
+    for col in ("resource", "name", "action", "detail"):
+        table.add_column(col)
+    for c in changes:
+        table.add_row(c.kind, c.name, f"[red]{c.action}[/]" if c.action == "deleted" else f"[dim]{c.action}[/]", c.detail)
+    return table
 
 
 @app.command()
