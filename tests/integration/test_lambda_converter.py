@@ -1,11 +1,21 @@
 """Where Glue is absent (LocalStack's free edition) the converter runs as a Lambda task.
 
-The same state machine shape with `lambda:invoke` in place of the Glue polling loop, deployed here
-onto the embedded engine with the LocalStack settings, must give the same verdict.
+The LocalStack wiring (`--target localstack`: the state machine with `lambda:invoke` in place of
+the Glue polling loop, the converter Lambda packaged with its pinned pyarrow wheels) is deployed
+here onto the embedded engine, as a rehearsal, and must give the same verdict. MiniStack runs
+Lambda code with its own Python but puts the function's code first on the path, so the converter
+really runs with the bundled pyarrow: the Parquet files say which pyarrow wrote them.
 """
 
+import io
 import json
+import os
+import tempfile
+from pathlib import Path
 
+import pyarrow.parquet as pq
+
+from sim.infra import bundle, iam
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
 from sim.validate.run import validate
@@ -13,23 +23,69 @@ from sim.workload.upload import upload_generated
 
 from .conftest import BATCH, dumps
 
+CACHE = Path(os.environ.get("SIM_TEST_CACHE") or Path(tempfile.gettempdir()) / "sim-test-cache")
+BUNDLED_PYARROW = bundle.DEPENDENCIES[0].split("==")[1]
+SERVICE_PREFIX = {"s3": "s3", "dynamodb": "dynamodb", "stepfunctions": "states", "sqs": "sqs"}
 
-def test_converter_as_a_lambda_task_end_to_end(project, pipeline, watcher):
-    lambda_mode = Settings(target="localstack", batch_size=BATCH, log_level="DEBUG")
+
+def _observed_actions(telemetry: Path) -> dict[str, set[str]]:
+    """component -> IAM actions of the calls its invocations made (from the pipeline's telemetry)."""
+    out: dict[str, set[str]] = {}
+    for line in telemetry.read_text().splitlines():
+        rec = json.loads(line)
+        for call in rec["calls"]:
+            service, op = call.split(".", 1)
+            op = {"CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
+                  "CompleteMultipartUpload": "PutObject"}.get(op, op)
+            out.setdefault(rec["component"], set()).add(f"{SERVICE_PREFIX[service]}:{op}")
+    return out
+
+
+def _allowed(policy: dict) -> set[str]:
+    return {a for st in policy["Statement"] for a in st["Action"]}
+
+
+def test_converter_as_a_lambda_task_end_to_end(project, pipeline, watcher, tmp_path):
+    telemetry = tmp_path / "telemetry.jsonl"
+    lambda_mode = Settings(target="localstack", batch_size=BATCH, log_level="DEBUG", telemetry_file=str(telemetry))
     try:
-        changes = Deployer(project.target, lambda_mode).apply()
+        deployer = Deployer(project.target, lambda_mode, cache_dir=CACHE)
+        changes = deployer.apply()
         changed = {c.name for c in changes if c.action != "unchanged"}
         assert project.names.converter_function in changed and project.names.state_machine in changed
+        again = Deployer(project.target, lambda_mode, cache_dir=CACHE).apply()
+        assert all(c.action == "unchanged" for c in again), [c for c in again if c.action != "unchanged"]
+
         sfn = project.target.client("stepfunctions")
         definition = json.loads(sfn.describe_state_machine(stateMachineArn=pipeline.wiring.state_machine_arn())["definition"])
         assert definition["States"]["Convert"]["Resource"] == "arn:aws:states:::lambda:invoke"
+        built = bundle.build(CACHE)
+        fn = project.target.client("lambda").get_function_configuration(FunctionName=project.names.converter_function)
+        assert fn["CodeSha256"] == built.sha256 and fn["Role"].endswith("/" + project.names.converter_role)
+        assert built.unzipped_bytes < bundle.UNZIPPED_LIMIT_BYTES
 
         n = 2 * BATCH + 3
         up = upload_generated(project.target.client("s3"), project.names.landing_bucket, n, 8 * 1024, seed=5,
                               date_prefix="2026-11-27")
-        watcher.wait(n, stall_timeout_s=120)
+        watcher.wait(n, stall_timeout_s=180)
         verdict = validate(project.target, project.names, project.cache_dir())
         assert verdict["pass"], dumps(verdict)
         assert verdict["records_out"] == up.records and verdict["manifests"] == 3
+
+        s3 = project.target.client("s3")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=project.names.output_bucket, Prefix="parquet/")["Contents"]]
+        assert len(keys) == 3
+        for key in keys:
+            body = s3.get_object(Bucket=project.names.output_bucket, Key=key)["Body"].read()
+            assert f"version {BUNDLED_PYARROW}" in pq.read_metadata(io.BytesIO(body)).created_by
+
+        # Every call the functions made is allowed by their own role (the emulator does not enforce it).
+        observed = _observed_actions(telemetry)
+        roles = deployer.wiring.roles()
+        assert observed.get("builder") and observed.get("converter"), observed
+        assert observed["builder"] <= _allowed(roles[project.names.builder_role][1])
+        assert observed["converter"] <= _allowed(roles[project.names.converter_role][1])
+        assert observed["converter"] | {"s3:ListBucket", "s3:AbortMultipartUpload", "s3:PutObject"} | set(iam.LOG_ACTIONS) \
+            >= _allowed(roles[project.names.converter_role][1])
     finally:
         Deployer(project.target, pipeline.settings).apply()
