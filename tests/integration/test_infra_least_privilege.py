@@ -1,0 +1,92 @@
+"""The roles are enough, and only just: the pipeline on an engine that enforces IAM.
+
+MiniStack with AUTH=true gives a Lambda its execution role's session credentials and denies calls
+outside the role's policy. The LocalStack wiring runs both the builder and the converter as Lambdas,
+so here every call they make is checked against the policies sim/infra/iam.py generates: the run
+must validate. Then one grant is taken away from the converter and its next manifest must fail,
+which shows the engine really is enforcing (so the first result means something). The deployer
+itself signs as `test`, which the engine treats as the account's root.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from sim.drain import Watcher
+from sim.engine import ministack
+from sim.engine.target import Target
+from sim.infra.deploy import Deployer
+from sim.infra.spec import Settings
+from sim.validate.run import validate
+from sim.workload.upload import upload_generated
+
+from .conftest import dumps, wait_until
+
+CACHE = Path(os.environ.get("SIM_TEST_CACHE") or Path(tempfile.gettempdir()) / "sim-test-cache")
+
+
+@pytest.fixture(scope="module")
+def enforcing(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("auth-engine")
+    for sub in ("tmp", "state", "s3"):
+        (workdir / sub).mkdir()
+    port = ministack.free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    with open(workdir / ministack.LOG_FILE, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "ministack"], env={**ministack.engine_env(workdir, port),
+                                "AUTH": "true"}, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
+                                start_new_session=True)
+    try:
+        wait_until(lambda: ministack.healthy(endpoint, 0.5), timeout=30, every=0.1)
+        yield Target("localstack", endpoint), workdir
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _manifest_statuses(target, names, date_prefix):
+    items = target.client("dynamodb").query(
+        TableName=names.table, KeyConditionExpression="date_prefix = :d",
+        ExpressionAttributeValues={":d": {"S": date_prefix}})["Items"]
+    return [(i["status"]["S"], i.get("failure", {}).get("S", "")) for i in items
+            if i.get("record_type", {}).get("S") == "MANIFEST"]
+
+
+def test_the_generated_roles_let_the_pipeline_run_and_nothing_less_would(enforcing):
+    target, workdir = enforcing
+    deployer = Deployer(target, Settings(target="localstack", batch_size=5), cache_dir=CACHE)
+    deployer.apply()
+    names, s3 = deployer.names, target.client("s3")
+    stranger = boto3.client("s3", endpoint_url=target.endpoint, region_name="us-east-1",
+                            aws_access_key_id="AKIAIOSFODNN7EXAMPLE", aws_secret_access_key="x")
+    with pytest.raises(ClientError, match="InvalidAccessKeyId"):  # the engine checks who signs
+        stranger.list_buckets()
+
+    up = upload_generated(s3, names.landing_bucket, 10, 4096, seed=3, date_prefix="2026-11-28")
+    Watcher(target, names).wait(10, stall_timeout_s=90)
+    verdict = validate(target, names, workdir / "cache")
+    assert verdict["pass"], dumps(verdict)
+    assert verdict["records_out"] == up.records and verdict["manifests"] == 2
+    assert {s for s, _ in _manifest_statuses(target, names, "2026-11-28")} == {"succeeded"}
+
+    # Take one grant away: the converter may no longer write Parquet.
+    policy = deployer.wiring.roles()[names.converter_role][1]
+    policy["Statement"] = [st for st in policy["Statement"] if st["Sid"] != "WriteParquet"]
+    target.client("iam").put_role_policy(RoleName=names.converter_role, PolicyName="pipeline",
+                                         PolicyDocument=json.dumps(policy))
+    upload_generated(s3, names.landing_bucket, 5, 4096, seed=4, date_prefix="2026-11-29")
+    statuses = wait_until(lambda: [s for s in _manifest_statuses(target, names, "2026-11-29")
+                                   if s[0] in ("succeeded", "failed")], timeout=120)
+    assert [s for s, _ in statuses] == ["failed"], statuses
+    assert not s3.list_objects_v2(Bucket=names.output_bucket, Prefix="parquet/date=2026-11-29/").get("Contents")
