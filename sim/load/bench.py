@@ -4,11 +4,14 @@
     notification, so nothing downstream competes;
 (b) the converter alone: one manifest of local files through `convert`, in a child process for an
     honest peak RSS;
-(c) the sustained multiple of production: burst steps at rising multiples on the real pipeline;
-    a step is sustained when the client kept at least 95% of its rate, the pipeline finished the
-    step's files within an allowance after the last upload (about three manifests' conversion time
-    plus 15 s; longer means work piled up), and record-level validation found nothing lost. Steps
-    grow by `growth` until one falls behind, then bisect between the last kept and the first missed;
+(c) the sustained multiple of production: burst steps at rising multiples on the real pipeline,
+    each held long enough for two full manifests (at least a minute). A step is sustained when the
+    client kept at least 95% of its rate, the pipeline finished the step's files within an allowance
+    after the last upload, and record-level validation found nothing lost. The allowance is twice
+    the drain of the first kept step (a comfortable rate: the last manifests' conversion) plus 10%
+    of the hold; a pipeline slower than the arrivals ends the hold with a backlog that grows with
+    the hold, and overruns it. Steps start at 30% of the lower of (a) and (b), grow by `growth`
+    until one falls behind, then bisect between the last kept and the first missed;
 (d) requests per file by service, from the best sustained step's telemetry and workflow histories.
 Ratios are what to compare: timings move with whatever else runs on the machine.
 """
@@ -23,12 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from sim.drain import Watcher
 from sim.load import convbench, latency, locust_run, requests, shapes
 from sim.load.measure import percentiles, read_uploads
 from sim.load.payloads import PayloadPool
 from sim.load.render import bench_markdown
-from sim.load.runner import DrainTooSlow, LoadOptions, MIN_RATE_RATIO, NoProgress, replay
+from sim.load.runner import LoadOptions, MIN_RATE_RATIO, NoProgress, replay
 from sim.load.setup import prepare, wipe
 from sim.load.timeline import read_timeline
 from sim.project import Project
@@ -37,17 +39,18 @@ from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
 MB = 2**20
+START_FRACTION = 0.3  # the first step: this share of the lower of the PUT ceiling and the converter
 
 
 @dataclass
 class BenchOptions:
     file_size: int = DEFAULT_FILE_SIZE
     ceiling_s: float = 10.0
-    step_s: float | None = None  # hold of each step; default from the batch size and rate
+    step_s: float | None = None  # hold of each step; default: two manifests' worth, 60-120 s
     ramp_s: float = 2.0
     max_steps: int = 5
     start_multiple: float | None = None
-    growth: float = 1.5
+    growth: float = 1.6
     resolution: float = 1.15  # stop bisecting when the missed/kept multiples are this close
     manifest_files: int | None = None
     batch_size: int | None = None
@@ -170,24 +173,35 @@ def converter(project: Project, opts: BenchOptions, files: int, run_dir: Path) -
 # -- (c) ----------------------------------------------------------------------------------
 def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: dict, run_dir: Path,
            phase: Callable[[str], None]) -> list[dict]:
+    """Steps from a comfortable multiple up; bisect between the last kept and the first missed."""
     prod = shapes.PRODUCTION_FILES_PER_S
     conv_fps = conv["mb_per_s"] * MB / opts.file_size if conv.get("mb_per_s") else math.inf
     upper = min(ceiling["files_per_s"] or math.inf, conv_fps)
-    multiple = opts.start_multiple or max(1.0, round(0.5 * upper / prod))
+    multiple = opts.start_multiple or max(1.0, round(START_FRACTION * upper / prod))
     manifest_s = settings.batch_size * opts.file_size / MB / conv["mb_per_s"] if conv.get("mb_per_s") else 10.0
-    allowance = 15.0 + 3 * manifest_s
+    reference_tail = None
     steps: list[dict] = []
     kept = missed = None
     for i in range(opts.max_steps):
         if i:
             wipe(project, settings)
+        if reference_tail is None:
+            # Until a step has kept up, allow what converting a few manifests standalone would take.
+            rule = f"15 s + 3 x one manifest's standalone conversion ({manifest_s:.1f} s) + 10% of the hold"
+            allowance = lambda hold: 15.0 + 3 * manifest_s + 0.1 * hold  # noqa: E731
+        else:
+            rule = f"2 x the first kept step's drain ({reference_tail:.1f} s) + 10% of the hold"
+            allowance = lambda hold, ref=reference_tail: 2 * ref + 0.1 * hold  # noqa: E731
         phase(f"step {i + 1}: {multiple:.0f}x production = {multiple * prod:.2f} files/s")
         step = run_step(project, settings, opts, multiple, allowance, run_dir / f"step-{i + 1}-{multiple:.0f}x")
+        step["drain_allowance_rule"] = rule
         steps.append(step)
         phase(f"step {i + 1}: {'kept up' if step['sustained'] else 'fell behind'}"
               + (f" ({step['why']})" if step["why"] else ""))
         if step["sustained"]:
             kept = multiple if kept is None else max(kept, multiple)
+            if reference_tail is None:
+                reference_tail = max(5.0, step["drain_after_last_upload_s"])
         else:
             missed = multiple if missed is None else min(missed, multiple)
         if kept and missed:
@@ -203,27 +217,28 @@ def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: 
     return steps
 
 
-def run_step(project: Project, settings, opts: BenchOptions, multiple: float, allowance: float,
+def step_hold(opts: BenchOptions, batch_size: int, rate: float) -> float:
+    """Long enough for two full manifests, and at least a minute, so a backlog has time to show."""
+    return opts.step_s or min(120.0, max(60.0, 2 * batch_size / rate))
+
+
+def run_step(project: Project, settings, opts: BenchOptions, multiple: float, allowance_for: Callable[[float], float],
              step_dir: Path) -> dict:
     rate = multiple * shapes.PRODUCTION_FILES_PER_S
-    hold = opts.step_s or min(45.0, max(20.0, 1.5 * settings.batch_size / rate))
+    hold = step_hold(opts, settings.batch_size, rate)
+    allowance = allowance_for(hold)
     shape = shapes.Burst(multiplier=multiple, hold_s=hold, ramp_s=opts.ramp_s)
     step_dir.mkdir(parents=True, exist_ok=True)
     load_opts = LoadOptions(profile="burst", multiplier=multiple, duration_s=hold, ramp_s=opts.ramp_s,
                             file_size=opts.file_size, workers=opts.workers, seed=opts.seed)
-    fell_behind = None
-    try:
-        phase = replay(project, settings, load_opts, shape, step_dir, NoProgress(), drain_deadline_s=allowance)
-    except DrainTooSlow as exc:
-        fell_behind, phase = exc.snap, None
-    up = read_uploads(step_dir / "uploads", shape.window)
-    if fell_behind is not None:
-        # Let the backlog finish before the next step wipes the data under it.
-        Watcher(project.target, project.names).wait(up.ok, stall_timeout_s=settings.visibility_timeout_s + 60)
+    # The drain runs to the end even when it overruns: the next step must not wipe data under it.
+    phase = replay(project, settings, load_opts, shape, step_dir, NoProgress())
+    up = phase.uploads
     timeline = read_timeline(step_dir / "timeline.csv")
-    upload_end = up.last_end or time.time()
+    upload_end = phase.upload_end
     backlog = backlog_at(timeline, upload_end, settings.batch_size)
-    drained_at = phase.drained_at if phase else time.time()
+    drained_at = phase.drained_at
+    tail = drained_at - upload_end
     step = {
         "multiple": multiple,
         "target_files_per_s": round(shape.target_files_per_s, 3),
@@ -231,7 +246,7 @@ def run_step(project: Project, settings, opts: BenchOptions, multiple: float, al
         "files": up.ok,
         "upload_failures": up.failed,
         "hold_s": hold,
-        "drain_after_last_upload_s": round(drained_at - upload_end, 2),
+        "drain_after_last_upload_s": round(tail, 2),
         "drain_allowance_s": round(allowance, 1),
         "backlog_at_last_upload": backlog,
         "upload_ms": percentiles(up.latencies_ms, digits=1),
@@ -245,8 +260,9 @@ def run_step(project: Project, settings, opts: BenchOptions, multiple: float, al
         why.append(f"the client landed only {step['achieved_files_per_s']:.2f} files/s")
     if up.failed:
         why.append(f"{up.failed} upload(s) failed")
-    if fell_behind is not None:
-        why.append(f"still busy {allowance:.0f} s after the last upload; at that moment {_worst(backlog)}")
+    if tail > allowance:
+        why.append(f"drained {tail:.0f} s after the last upload, over the {allowance:.0f} s allowance; "
+                   f"at the last upload {_worst(backlog)}")
     if not why:
         verdict = validate(project.target, project.names, project.cache_dir())
         step["validation"] = {k: verdict[k] for k in ("pass", "files_landed", "records_in", "records_out",

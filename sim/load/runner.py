@@ -14,7 +14,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from sim.drain import Snapshot, Watcher
 from sim.load import latency, locust_run, shapes
@@ -79,7 +79,7 @@ class Phase:
 
 
 def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, run_dir: Path, progress: Progress,
-           stall_timeout_s: float | None = None, drain_deadline_s: float | None = None) -> Phase:
+           stall_timeout_s: float | None = None) -> Phase:
     """Run Locust for the shape with a timeline, then wait until the pipeline holds nothing unfinished."""
     started_at = time.time()
     timeline = Timeline(run_dir / "timeline.csv", started_at)
@@ -115,8 +115,6 @@ def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, r
     def on_drain(snap: Snapshot) -> None:
         timeline.record(snap, "drain", uploads.ok)
         progress.pipeline(snap)
-        if drain_deadline_s is not None and time.time() - upload_end > drain_deadline_s:
-            raise DrainTooSlow(snap)
 
     stall = stall_timeout_s or settings.visibility_timeout_s + 60
     try:
@@ -128,14 +126,6 @@ def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, r
     stats["exit_code"] = outcome.exit_code
     stats["seconds"] = round(outcome.seconds, 2)
     return Phase(shape, run_dir, uploads, final, timeline, stats, started_at, upload_end, drained_at)
-
-
-class DrainTooSlow(Exception):
-    """The bench's step gave up waiting: the pipeline fell behind."""
-
-    def __init__(self, snap: Snapshot):
-        super().__init__("drain deadline passed")
-        self.snap = snap
 
 
 def raise_locust_failed(log: Path) -> None:
