@@ -76,8 +76,7 @@ def up(
 ):
     """Start the embedded engine in the background and deploy the pipeline (idempotent).
 
-    With --endpoint (or $SIM_ENDPOINT, or a target other than ministack) nothing is started: the
-    pipeline is deployed to the engine already running there.
+    With --endpoint, $SIM_ENDPOINT or --target localstack|aws nothing is started: the pipeline is deployed where that engine runs.
     """
     from sim.engine import ministack
 
