@@ -36,7 +36,7 @@ class Target:
     @cached_property
     def session(self) -> boto3.session.Session:
         if self.endpoint is None:  # a real account: the environment's credentials and region
-            return boto3.session.Session(region_name=os.environ.get("AWS_REGION", self.region))
+            return boto3.session.Session(region_name=os.environ.get("AWS_REGION") or self.region)
         return boto3.session.Session(
             aws_access_key_id=os.environ.get("SIM_ACCESS_KEY_ID", "test"),
             aws_secret_access_key=os.environ.get("SIM_SECRET_ACCESS_KEY", "test"),
@@ -78,7 +78,8 @@ def resolve(workdir: Path, endpoint: str | None = None, target: str | None = Non
     """Find the engine to talk to, or explain in one line how to get one."""
     profile = targets.profile(target or "ministack")
     if not profile.emulator:
-        return Target(profile.name, endpoint.rstrip("/") if endpoint else None)
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
+        return Target(profile.name, endpoint.rstrip("/") if endpoint else None, region if not endpoint else REGION)
     endpoint = endpoint or os.environ.get("SIM_ENDPOINT") or profile.default_endpoint
     if endpoint:
         return Target(profile.name, endpoint.rstrip("/"))

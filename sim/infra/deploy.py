@@ -183,7 +183,10 @@ class Deployer:
         except ClientError as exc:
             if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
                 raise
-            s3.create_bucket(Bucket=name)
+            if self.target.region == "us-east-1":
+                s3.create_bucket(Bucket=name)
+            else:  # every other region must be named when the bucket is made
+                s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.target.region})
             self._record("s3-bucket", name, "created")
 
     def _ensure_object(self, bucket: str, key: str, body: bytes, detail: str = "") -> None:

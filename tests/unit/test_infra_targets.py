@@ -55,6 +55,8 @@ def test_an_unknown_target_is_one_clear_error(tmp_path):
 
 def test_resolution_follows_the_profiles(tmp_path, monkeypatch):
     monkeypatch.delenv("SIM_ENDPOINT", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     assert resolve(tmp_path, None, "aws") == Target("aws", None)
     assert resolve(tmp_path, "http://127.0.0.1:9/", "aws") == Target("aws", "http://127.0.0.1:9")  # a rehearsal
     assert resolve(tmp_path, None, "localstack") == Target("localstack", "http://localhost:4566")
@@ -65,6 +67,13 @@ def test_resolution_follows_the_profiles(tmp_path, monkeypatch):
     with pytest.raises(SimError, match="no engine runs"):
         monkeypatch.delenv("SIM_ENDPOINT")
         resolve(tmp_path, None, None)
+
+
+def test_a_real_account_uses_the_environments_region(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    target = resolve(tmp_path, None, "aws")
+    assert target.region == "eu-west-1" and target.session.region_name == "eu-west-1"
+    assert resolve(tmp_path, "http://127.0.0.1:9", "aws").region == "us-east-1"  # emulators keep theirs
 
 
 def _target_name_comparisons(path: Path) -> list[str]:
