@@ -14,6 +14,7 @@ from pathlib import Path
 from sim import workdir as wd
 from sim.engine import ministack
 from sim.engine.target import Target, resolve
+from sim.infra import targets
 from sim.infra.spec import Names, Settings
 
 DEPLOY_FILE = "deploy.json"
@@ -37,7 +38,9 @@ class Project:
     @property
     def embedded(self) -> bool:
         """True when commands should run the embedded engine themselves (no endpoint given)."""
-        return self._endpoint is None and not os.environ.get("SIM_ENDPOINT") and self._target_name in (None, "ministack")
+        profile = targets.profile(self._target_name or "ministack")
+        return (self._endpoint is None and not os.environ.get("SIM_ENDPOINT") and profile.emulator
+                and profile.default_endpoint is None)
 
     def settings(self, **overrides) -> Settings:
         """Settings for this target: saved ones from the last deploy, then explicit overrides."""
@@ -46,7 +49,9 @@ class Project:
         if last.get("target") == self.target.name:
             saved = {k: v for k, v in last.get("settings", {}).items() if k in _SETTING_KEYS}
         saved.update({k: v for k, v in overrides.items() if v is not None})
-        if self.target.name == "ministack" and "telemetry_file" not in saved:
+        if overrides.get("environment") and not overrides.get("log_level"):
+            saved.pop("log_level", None)  # a new environment brings its own default level
+        if self.target.profile.lambda_uses_host_python and "telemetry_file" not in saved:
             saved["telemetry_file"] = str(self.telemetry_file())
         return Settings(target=self.target.name, **saved)
 

@@ -24,7 +24,7 @@ def changes_table(changes) -> Table:
     table = Table(title="deploy", show_lines=False)
     for col in ("resource", "name", "action", "detail"):
         table.add_column(col)
-    style = {"created": "green", "updated": "yellow", "unchanged": "dim"}
+    style = {"created": "green", "updated": "yellow", "unchanged": "dim", "deleted": "red", "absent": "dim"}
     for c in changes:
         table.add_row(c.kind, c.name, f"[{style.get(c.action, '')}]{c.action}[/]", c.detail)
     return table

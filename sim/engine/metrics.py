@@ -20,18 +20,21 @@ class MetricsPublisher:
         self.queues = {name: self.sqs.get_queue_url(QueueName=name)["QueueUrl"]
                        for name in (wiring.names.queue, wiring.names.dlq)}
         self.seen_failed: set[str] = set()
+        # LocalStack and AWS emit SQS metrics themselves; only an engine without them needs ours.
+        self.publish_sqs = not target.profile.native_sqs_metrics
 
     def tick(self) -> dict:
         """One round: queue depths and newly failed executions; returns what was published."""
         published = {}
         sqs_data = []
-        for name, url in self.queues.items():
+        for name, url in self.queues.items() if self.publish_sqs else ():
             depth = int(self.sqs.get_queue_attributes(
                 QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
             published[f"sqs:{name}"] = depth
             sqs_data.append({"MetricName": "ApproximateNumberOfMessagesVisible", "Value": depth, "Unit": "Count",
                              "Dimensions": [{"Name": "QueueName", "Value": name}]})
-        self.cw.put_metric_data(Namespace="AWS/SQS", MetricData=sqs_data)
+        if sqs_data:
+            self.cw.put_metric_data(Namespace="AWS/SQS", MetricData=sqs_data)
         arn = self.wiring.state_machine_arn()
         try:
             failed = {e["executionArn"] for page in self.sfn.get_paginator("list_executions").paginate(
