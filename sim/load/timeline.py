@@ -113,3 +113,36 @@ class Sampler:
             except Exception:  # a missed sample is not worth failing the run for; it is counted
                 self.errors += 1
             self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - t0)))
+
+
+def backlog_growth(rows: list[dict], hold_start: float, hold_s: float, mid=(0.4, 0.6), end=(0.8, 1.0)) -> dict | None:
+    """How much unfinished work grew during a hold, by stage, from the timeline's troughs.
+
+    Work in progress (uploaded but not converted) saw-tooths by a manifest at a time, so each
+    stage is read at its lowest in the middle fifth and in the last fifth of the hold: a pipeline
+    that keeps up returns to the same trough, one that falls behind climbs. Stages: `queued` (SQS,
+    the builder's tracking), `pending` (tracked, waiting for a manifest), `converting` (in
+    manifests not yet converted). None when a window has no sample.
+    """
+    def window(lo_frac: float, hi_frac: float) -> list[dict]:
+        lo, hi = hold_start + lo_frac * hold_s, hold_start + hi_frac * hold_s
+        return [r for r in rows if r.get("phase", "load") == "load" and lo <= r["at"] <= hi]
+
+    a, b = window(*mid), window(*end)
+    if not a or not b:
+        return None
+
+    def stages(r: dict) -> dict:
+        queued = r["queue_visible"] + r["queue_in_flight"]
+        return {"wip": r["uploaded"] - r["converted"], "queued": queued, "pending": r["pending"],
+                "converting": r["manifested"] - r["converted"]}
+
+    low_a = {k: min(stages(r)[k] for r in a) for k in ("wip", "queued", "pending", "converting")}
+    low_b = {k: min(stages(r)[k] for r in b) for k in low_a}
+    return {
+        "mid": low_a,
+        "end": low_b,
+        "growth": {k: low_b[k] - low_a[k] for k in low_a},
+        "arrived_between": max(r["uploaded"] for r in b) - min(r["uploaded"] for r in a),
+        "seconds_between": round((end[0] - mid[0]) * hold_s, 2),
+    }

@@ -85,3 +85,24 @@ def test_lateness_is_measured_against_each_upload_due_time(tmp_path):
     log.close()
     up = read_uploads(tmp_path, window=(0, 10), due=lambda k: float(k))
     assert sorted(up.lateness_s) == [0.0, 0.0, 2.5]
+
+
+def _row(at, uploaded, converted, pending=0, queued=0, manifested=None):
+    return {"at": at, "phase": "load", "uploaded": uploaded, "converted": converted, "pending": pending,
+            "queue_visible": queued, "queue_in_flight": 0,
+            "manifested": converted + 100 if manifested is None else manifested}
+
+
+def test_backlog_growth_reads_troughs_not_peaks():
+    from sim.load.timeline import backlog_growth
+
+    # keeping up: work in progress saw-tooths between 100 and 300 in both windows
+    steady = [_row(t, 10 * t, 10 * t - (100 if t % 4 else 300)) for t in range(0, 101)]
+    g = backlog_growth(steady, hold_start=0, hold_s=100)
+    assert g["growth"]["wip"] == 0 and g["mid"]["wip"] == 100
+    assert g["arrived_between"] == 10 * 100 - 10 * 40 and g["seconds_between"] == 40
+    # falling behind: conversions run at 8 files/s against 10 arriving, and files pile up pending
+    behind = [_row(t, 10 * t, 8 * t, pending=2 * t) for t in range(0, 101)]
+    g = backlog_growth(behind, hold_start=0, hold_s=100)
+    assert g["growth"]["wip"] == 2 * 80 - 2 * 40 and g["growth"]["pending"] == 80
+    assert backlog_growth(behind, hold_start=500, hold_s=100) is None
