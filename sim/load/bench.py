@@ -5,10 +5,10 @@
 (b) the converter alone: one manifest of local files through `convert`, in a child process for an
     honest peak RSS;
 (c) the sustained multiple of production: burst steps at rising multiples on the real pipeline,
-    each held long enough for two full manifests (at least a minute). A step is sustained when
+    each held for four manifests' filling (one to two minutes). A step is sustained when
     - the client kept at least 95% of its rate (else the client or S3 is the limit, not the rest);
-    - unfinished work did not grow during the hold: its trough in the last fifth of the hold is at
-      most half a manifest plus 10% of the arrivals above its trough in the middle fifth (the
+    - unfinished work did not grow during the hold: its trough in the last 30% of the hold is at
+      most half a manifest plus 10% of the arrivals above its trough in 20-50% of the hold (the
       uploads compete for the same cores as the pipeline, so what happens after the load stops
       flatters it; the hold is where "keeps up" is decided);
     - the pipeline drained within twice the first kept step's drain plus 10% of the hold (a stuck
@@ -222,8 +222,9 @@ def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: 
 
 
 def step_hold(opts: BenchOptions, batch_size: int, rate: float) -> float:
-    """Long enough for two full manifests, and at least a minute, so a backlog has time to show."""
-    return opts.step_s or min(120.0, max(60.0, 2 * batch_size / rate))
+    """At least a minute and four manifests' filling (so each window of `backlog_growth` sees a
+    manifest complete), at most two minutes."""
+    return opts.step_s or min(120.0, max(60.0, 4 * batch_size / rate))
 
 
 def run_step(project: Project, settings, opts: BenchOptions, multiple: float, allowance_for: Callable[[float], float],

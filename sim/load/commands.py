@@ -62,7 +62,7 @@ def register(app: typer.Typer) -> None:
     def bench(
         file_size: Annotated[str, typer.Option(help="Size of each file (production: 3.5MB).")] = "3.5MB",
         ceiling_seconds: Annotated[float, typer.Option(help="Seconds of the raw S3 PUT ceiling run.")] = 10.0,
-        step_seconds: Annotated[Optional[float], typer.Option(help="Hold of each load step (default: two full manifests, 60-120 s).")] = None,
+        step_seconds: Annotated[Optional[float], typer.Option(help="Hold of each load step (default: four manifests' filling, 60-120 s).")] = None,
         max_steps: Annotated[int, typer.Option(help="Most load steps in the search for the sustained multiple.")] = 6,
         start_multiple: Annotated[Optional[float], typer.Option(help="First multiple of production to try (default: from the ceiling and the converter).")] = None,
         manifest_files: Annotated[Optional[int], typer.Option(help="Files in the standalone converter run (default: the deployed batch size).")] = None,

@@ -115,12 +115,13 @@ class Sampler:
             self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - t0)))
 
 
-def backlog_growth(rows: list[dict], hold_start: float, hold_s: float, mid=(0.4, 0.6), end=(0.8, 1.0)) -> dict | None:
+def backlog_growth(rows: list[dict], hold_start: float, hold_s: float, mid=(0.2, 0.5), end=(0.7, 1.0)) -> dict | None:
     """How much unfinished work grew during a hold, by stage, from the timeline's troughs.
 
     Work in progress (uploaded but not converted) saw-tooths by a manifest at a time, so each
-    stage is read at its lowest in the middle fifth and in the last fifth of the hold: a pipeline
-    that keeps up returns to the same trough, one that falls behind climbs. Stages: `queued` (SQS,
+    stage is read at its lowest in two windows of the hold (by default 20-50% and 70-100%; each
+    should span more than one manifest's filling): a pipeline that keeps up returns to the same
+    trough, one that falls behind climbs. Stages: `queued` (SQS,
     the builder's tracking), `pending` (tracked, waiting for a manifest), `converting` (in
     manifests not yet converted). None when a window has no sample.
     """

@@ -100,9 +100,9 @@ def test_backlog_growth_reads_troughs_not_peaks():
     steady = [_row(t, 10 * t, 10 * t - (100 if t % 4 else 300)) for t in range(0, 101)]
     g = backlog_growth(steady, hold_start=0, hold_s=100)
     assert g["growth"]["wip"] == 0 and g["mid"]["wip"] == 100
-    assert g["arrived_between"] == 10 * 100 - 10 * 40 and g["seconds_between"] == 40
+    assert g["arrived_between"] == 10 * 100 - 10 * 20 and g["seconds_between"] == 50
     # falling behind: conversions run at 8 files/s against 10 arriving, and files pile up pending
     behind = [_row(t, 10 * t, 8 * t, pending=2 * t) for t in range(0, 101)]
     g = backlog_growth(behind, hold_start=0, hold_s=100)
-    assert g["growth"]["wip"] == 2 * 80 - 2 * 40 and g["growth"]["pending"] == 80
+    assert g["growth"]["wip"] == 2 * 70 - 2 * 20 and g["growth"]["pending"] == 100
     assert backlog_growth(behind, hold_start=500, hold_s=100) is None
