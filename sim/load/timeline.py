@@ -80,7 +80,8 @@ def read_timeline(path: Path) -> list[dict]:
 
 
 class Sampler:
-    """Samples the pipeline once a second in a background thread while Locust runs."""
+    """Samples the pipeline once a second in a background thread while Locust runs (less often
+    when one snapshot takes longer than that)."""
 
     def __init__(self, snapshot: Callable[[], Snapshot], timeline: Timeline, uploaded: Callable[[], int],
                  on_sample: Callable[[Snapshot, int], None] | None = None, interval_s: float = 1.0):
@@ -112,7 +113,10 @@ class Sampler:
                     self.on_sample(snap, n)
             except Exception:  # a missed sample is not worth failing the run for; it is counted
                 self.errors += 1
-            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - t0)))
+            took = time.monotonic() - t0
+            # Once a snapshot takes longer than the interval (a big table), sample at most half the
+            # time, so the watching never becomes the engine's main load.
+            self._stop.wait(max(self.interval_s - took, took if took > self.interval_s else 0.0))
 
 
 def backlog_growth(rows: list[dict], hold_start: float, hold_s: float, mid=(0.2, 0.5), end=(0.7, 1.0)) -> dict | None:
