@@ -20,14 +20,7 @@ def run(ctx):
     ctx.wait(FILES, stall_timeout_s=90)
     before = ctx.validate()
     partial = [o["Key"] for o in s3.list_objects_v2(Bucket=ctx.names.output_bucket, Prefix="parquet/").get("Contents", [])]
-    publisher = ctx.publisher()
-
-    def alarm():
-        publisher.tick()
-        inbox.poll()
-        return inbox.alarms().get(ctx.names.alarm("failed-workflows"))
-
-    alarm_msg = ctx.until(alarm, timeout=60, every=1, what="the failed-workflows alarm")
+    alarm_msg = ctx.await_alarm(inbox, ctx.names.alarm("failed-workflows"))
     failure_alert = [b for b in inbox.received if "failed" in b and "AlarmName" not in b]
     runs = redrive(t, ctx.wiring)
     after = ctx.validate()

@@ -42,14 +42,7 @@ def run(ctx):
         ctx.wait(GOOD, stall_timeout_s=60)
         v = ctx.validate()
 
-        publisher = ctx.publisher()
-
-        def alarm():
-            publisher.tick()
-            inbox.poll()
-            return inbox.alarms().get(ctx.names.alarm("dlq-not-empty"))
-
-        alarm_msg = ctx.until(alarm, timeout=60, every=1, what="the DLQ alarm's SNS message")
+        alarm_msg = ctx.await_alarm(inbox, ctx.names.alarm("dlq-not-empty"))
         sqs_failures_in_plan_dlq = int(sqs.get_queue_attributes(
             QueueUrl=plan_dlq_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"])
         # Contrast: the same function DLQ does receive a failed asynchronous invocation.

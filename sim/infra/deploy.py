@@ -56,16 +56,11 @@ def _not_found(exc: ClientError) -> bool:
     return "NotFound" in code or "NoSuch" in code or code in ("404", "EntityNotFoundException")
 
 
-class Deployer:
-    def __init__(self, target: Target, settings: Settings, progress: Callable[[Change], None] | None = None,
-                 cache_dir: Path | None = None):
+class ResourceSteps:
+    """What deploy and destroy share: one client per service, and a log of changes as they happen."""
+
+    def __init__(self, target: Target, progress: Callable[[Change], None] | None = None):
         self.target = target
-        self.settings = settings
-        self.profile = settings.profile
-        self.cache_dir = cache_dir
-        account = target.client("sts").get_caller_identity()["Account"]
-        self.wiring = Wiring(account, target.region, settings)
-        self.names = self.wiring.names
         self.progress = progress
         self.changes: list[Change] = []
         self._c: dict = {}
@@ -75,11 +70,25 @@ class Deployer:
             self._c[service] = self.target.client(service)
         return self._c[service]
 
-    def _record(self, kind: str, name: str, action: str, detail: str = "") -> None:
-        change = Change(kind, name, action, detail)
+    def _emit(self, change: Change) -> None:
         self.changes.append(change)
         if self.progress:
             self.progress(change)
+
+
+class Deployer(ResourceSteps):
+    def __init__(self, target: Target, settings: Settings, progress: Callable[[Change], None] | None = None,
+                 cache_dir: Path | None = None):
+        super().__init__(target, progress)
+        self.settings = settings
+        self.profile = settings.profile
+        self.cache_dir = cache_dir
+        account = target.client("sts").get_caller_identity()["Account"]
+        self.wiring = Wiring(account, target.region, settings)
+        self.names = self.wiring.names
+
+    def _record(self, kind: str, name: str, action: str, detail: str = "") -> None:
+        self._emit(Change(kind, name, action, detail))
 
     # -- the whole deploy ------------------------------------------------------------------
     def apply(self) -> list[Change]:

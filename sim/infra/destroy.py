@@ -15,7 +15,7 @@ from typing import Callable
 from botocore.exceptions import ClientError
 
 from sim.engine.target import Target
-from sim.infra.deploy import Change, _code, _not_found
+from sim.infra.deploy import Change, ResourceSteps, _code, _not_found
 from sim.infra.spec import Names, Wiring
 
 GONE_CODES = {"ResourceNotFoundException", "NoSuchEntity", "NoSuchBucket", "NotFound", "404",
@@ -27,30 +27,19 @@ def _gone(exc: ClientError) -> bool:
     return _code(exc) in GONE_CODES or _not_found(exc)
 
 
-class Destroyer:
+class Destroyer(ResourceSteps):
     def __init__(self, target: Target, names: Names | None = None,
                  progress: Callable[[Change], None] | None = None):
-        self.target = target
+        super().__init__(target, progress)
         self.names = names or Names()
         account = target.client("sts").get_caller_identity()["Account"]
         from sim.infra.spec import Settings
 
         # Only ARNs are taken from the wiring; they do not depend on the target's settings.
         self.wiring = Wiring(account, target.region, Settings(target=target.name), self.names)
-        self.progress = progress
-        self.changes: list[Change] = []
-        self._c: dict = {}
-
-    def c(self, service: str):
-        if service not in self._c:
-            self._c[service] = self.target.client(service)
-        return self._c[service]
 
     def _record(self, kind: str, name: str, deleted: bool, detail: str = "") -> None:
-        change = Change(kind, name, "deleted" if deleted else "absent", detail)
-        self.changes.append(change)
-        if self.progress:
-            self.progress(change)
+        self._emit(Change(kind, name, "deleted" if deleted else "absent", detail))
 
     def _try(self, kind: str, name: str, call: Callable[[], object]) -> None:
         """Run a deletion; a resource already gone is recorded `absent`. A string result is the detail."""

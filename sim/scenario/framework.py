@@ -150,6 +150,17 @@ class Context:
     def publisher(self) -> MetricsPublisher:
         return MetricsPublisher(self.target, self.wiring)
 
+    def await_alarm(self, inbox: Inbox, alarm_name: str, timeout: float = 60.0) -> dict:
+        """Publish the metrics the engine lacks until the alarm's SNS message reaches the inbox."""
+        publisher = self.publisher()
+
+        def fired():
+            publisher.tick()
+            inbox.poll()
+            return inbox.alarms().get(alarm_name)
+
+        return self.until(fired, timeout=timeout, every=1, what=f"the SNS message of alarm {alarm_name}")
+
     def queue_url(self, name: str | None = None) -> str:
         return self.target.client("sqs").get_queue_url(QueueName=name or self.names.queue)["QueueUrl"]
 
