@@ -78,7 +78,9 @@ def test_bench_writes_every_contract_field(engine):
     per = r["requests_per_file"]
     assert per["files"] == step["files"] > 0
     assert per["by_operation"]["s3.PutObject (client upload)"] == 1.0
-    assert {"s3", "sqs", "dynamodb", "lambda"} <= set(per["by_service"]), dumps(per)
+    assert {"s3", "sqs", "dynamodb", "lambda", "stepfunctions"} <= set(per["by_service"]), dumps(per)
+    assert per["by_operation"]["stepfunctions.StateTransition"] > 0 and per["executions"] > 0
+    assert step["requests_per_file"] == per
     assert code == (0 if r["pass"] else 1), err
     run_dir = Path(r["run_dir"])
     assert read_run(run_dir)["kind"] == "bench"
