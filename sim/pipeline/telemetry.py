@@ -28,6 +28,18 @@ _units = {"write": 0.0, "read": 0.0}
 _installed = False
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak (VmHWM): ru_maxrss keeps the forking parent's high-water mark."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def enabled() -> bool:
     return bool(os.environ.get(ENV))
 
@@ -87,7 +99,7 @@ def invocation(component: str, **fields):
             "ok": ok,
             "at": round(time.time(), 3),
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
-            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "max_rss_mb": round(_peak_rss_mb(), 1),
             "calls": dict(sorted(_calls.items())),
             "write_units": round(_units["write"], 2),
             "read_units": round(_units["read"], 2),
