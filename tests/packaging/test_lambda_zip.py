@@ -10,11 +10,12 @@ import json
 import subprocess
 import sys
 import textwrap
-import venv
 import zipfile
 from importlib.metadata import version
 
 import pytest
+
+from .conftest import boto3_only_venv
 
 from sim.infra import package
 
@@ -48,12 +49,7 @@ CHECK_CONVERTER = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def clean_venv(tmp_path_factory):
-    root = tmp_path_factory.mktemp("venv")
-    venv.EnvBuilder(with_pip=True, clear=True).create(root)
-    py = root / "bin" / "python"
-    pins = [f"boto3=={version('boto3')}", f"botocore=={version('botocore')}"]
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *pins], check=True)
-    return py
+    return boto3_only_venv(tmp_path_factory)
 
 
 def run(py, code, zip_path, *args):

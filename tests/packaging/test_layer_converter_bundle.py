@@ -12,12 +12,12 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import venv
 import zipfile
-from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+
+from .conftest import boto3_only_venv
 
 from sim.infra import bundle, package
 
@@ -57,12 +57,7 @@ def task_dir(built, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lambda_like_venv(tmp_path_factory):
-    root = tmp_path_factory.mktemp("venv")
-    venv.EnvBuilder(with_pip=True, clear=True).create(root)
-    py = root / "bin" / "python"
-    pins = [f"boto3=={version('boto3')}", f"botocore=={version('botocore')}"]
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", *pins], check=True)
-    return py
+    return boto3_only_venv(tmp_path_factory)
 
 
 def test_bundle_fits_lambdas_limits_and_goes_through_s3(built):
