@@ -116,6 +116,7 @@ class Deployer(ResourceSteps):
     def _glue_converter(self) -> str:
         """The Glue job and the polling workflow; returns the state machine definition."""
         self._ensure_object(self.names.artifacts_bucket, self.names.glue_script_key, package.glue_script())
+        self._ensure_glue_security_configuration()
         self._ensure_glue_job()
         return statemachine.glue_definition(
             self.names.glue_job, self.names.table, self.wiring.topic_arn(), self.settings.poll_seconds
@@ -197,6 +198,33 @@ class Deployer(ResourceSteps):
             else:  # every other region must be named when the bucket is made
                 s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.target.region})
             self._record("s3-bucket", name, "created")
+        self._ensure_bucket_protection(name)
+
+    def _ensure_bucket_protection(self, name: str) -> None:
+        """Default encryption and a public access block, restored when someone changes them."""
+        s3 = self.c("s3")
+        want_sse, want_block = self.wiring.bucket_encryption(), self.wiring.public_access_block()
+        try:
+            live_sse = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
+        except ClientError as exc:
+            if "ServerSideEncryptionConfigurationNotFound" not in _code(exc) and not _not_found(exc):
+                raise
+            live_sse = None
+        try:
+            live_block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
+        except ClientError as exc:
+            if "NoSuchPublicAccessBlockConfiguration" not in _code(exc) and not _not_found(exc):
+                raise
+            live_block = None
+        changed = []
+        if not _same_subset(live_sse, want_sse):
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=want_sse)
+            changed.append("encryption")
+        if not _same_subset(live_block, want_block):
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=want_block)
+            changed.append("public-access-block")
+        if changed:
+            self._record("s3-bucket", name, "updated", ",".join(changed))
 
     def _ensure_object(self, bucket: str, key: str, body: bytes, detail: str = "") -> None:
         s3 = self.c("s3")
@@ -263,8 +291,11 @@ class Deployer(ResourceSteps):
                 AttributeDefinitions=spec["AttributeDefinitions"],
                 GlobalSecondaryIndexUpdates=[{"Create": gsi}],
             )
-        self._record("dynamodb-table", spec["TableName"], "updated" if missing else "unchanged",
-                     ",".join(g["IndexName"] for g in missing))
+        changed = [g["IndexName"] for g in missing]
+        if live.get("SSEDescription", {}).get("Status") not in ("ENABLED", "ENABLING"):
+            ddb.update_table(TableName=spec["TableName"], SSESpecification=spec["SSESpecification"])
+            changed.append("encryption")
+        self._record("dynamodb-table", spec["TableName"], "updated" if changed else "unchanged", ",".join(changed))
 
     # -- compute ---------------------------------------------------------------------------
     def _ensure_function(self, config: dict, code: Code) -> None:
@@ -305,6 +336,22 @@ class Deployer(ResourceSteps):
 
         _wait(ready, what=f"Lambda function {name} to become active")
 
+    def _ensure_glue_security_configuration(self) -> None:
+        """Security configurations cannot be updated in place: a changed one is deleted and made again."""
+        glue, spec = self.c("glue"), self.wiring.glue_security_configuration()
+        try:
+            live = glue.get_security_configuration(Name=spec["Name"])["SecurityConfiguration"]
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            glue.create_security_configuration(**spec)
+            return self._record("glue-security-configuration", spec["Name"], "created")
+        if _same_subset(live.get("EncryptionConfiguration"), spec["EncryptionConfiguration"]):
+            return self._record("glue-security-configuration", spec["Name"], "unchanged")
+        glue.delete_security_configuration(Name=spec["Name"])
+        glue.create_security_configuration(**spec)
+        self._record("glue-security-configuration", spec["Name"], "updated")
+
     def _ensure_glue_job(self) -> None:
         glue = self.c("glue")
         spec = self.wiring.glue_job()
@@ -317,7 +364,8 @@ class Deployer(ResourceSteps):
             glue.create_job(**spec)
             self._record("glue-job", name, "created")
             return
-        fields = ("Role", "Command", "DefaultArguments", "MaxCapacity", "Timeout", "MaxRetries", "ExecutionProperty")
+        fields = ("Role", "Command", "DefaultArguments", "MaxCapacity", "Timeout", "MaxRetries", "ExecutionProperty",
+                  "SecurityConfiguration")
         # An engine that does not keep a field (MiniStack drops ExecutionProperty) cannot drift on it.
         differs = [f for f in fields if f in live and not _same_subset(live.get(f), spec[f])]
         if differs:

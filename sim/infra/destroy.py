@@ -62,6 +62,8 @@ class Destroyer(ResourceSteps):
             self._try("lambda-function", fn, lambda fn=fn: self.c("lambda").delete_function(FunctionName=fn))
         self._state_machine()
         self._try("glue-job", n.glue_job, self._delete_glue_job)
+        self._try("glue-security-configuration", n.glue_security_configuration,
+                  lambda: self.c("glue").delete_security_configuration(Name=n.glue_security_configuration))
         self._table()
         for queue in (n.queue, n.dlq):
             self._queue(queue)

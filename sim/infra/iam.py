@@ -7,7 +7,8 @@ landed files it names, writes one Parquet file and its quarantine file, and reco
 the MANIFEST item. The state machine starts the converter and marks the MANIFEST item, and alerts
 the topic on failure. Only the converter that the target runs gets a role.
 
-No action is a wildcard; resources are single ARNs or key prefixes. Two grants are not calls in the
+No action is a wildcard; resources are single ARNs or key prefixes, except `cloudwatch:PutMetricData`,
+which has no resource type: a condition holds it to the pipeline's own metric namespace. Two grants are not calls in the
 code: `s3:ListBucket` on the landing bucket makes a deleted source read as NoSuchKey (without it
 S3 answers AccessDenied, and the converter could not tell a vanished file from a broken policy);
 `s3:AbortMultipartUpload` lets a failed multipart upload of a large Parquet file be cleaned up.
@@ -35,6 +36,12 @@ def _function_logs(w: Wiring, function: str) -> dict:
     return _allow("Logs", LOG_ACTIONS, [group, group + ":*"])
 
 
+def _metrics(w: Wiring) -> dict:
+    """PutMetricData takes no resource ARN: the namespace condition is what scopes it."""
+    return {"Sid": "PublishPipelineMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"],
+            "Resource": ["*"], "Condition": {"StringEquals": {"cloudwatch:namespace": w.names.metrics_namespace}}}
+
+
 def _converter_data(w: Wiring) -> list[dict]:
     """What convert_manifest.run touches, wherever it runs."""
     n = w.names
@@ -45,6 +52,7 @@ def _converter_data(w: Wiring) -> list[dict]:
         _allow("WriteParquet", ["s3:PutObject", "s3:AbortMultipartUpload"], [f"{output}/{PARQUET_PREFIX}*"]),
         _allow("WriteQuarantine", ["s3:PutObject", "s3:DeleteObject"], [f"{output}/{QUARANTINE_PREFIX}*"]),
         _allow("RecordConversion", ["dynamodb:UpdateItem"], [w.table_arn()]),
+        _metrics(w),
     ]
 
 
@@ -54,12 +62,14 @@ def builder_policy(w: Wiring) -> dict:
         _function_logs(w, n.builder_function),
         _allow("ReceiveLandingEvents", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
                [w.queue_arn(n.queue)]),
-        _allow("TrackAndClaimFiles", ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"],
+        _allow("TrackAndClaimFiles", ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                                       "dynamodb:Query"],
                [w.table_arn()]),
         _allow("FindPendingFiles", ["dynamodb:Query", "dynamodb:Scan"], [w.index_arn(PENDING_INDEX)]),
         _allow("FindOpenManifests", ["dynamodb:Scan"], [w.index_arn(OPEN_MANIFEST_INDEX)]),
         _allow("WriteManifests", ["s3:PutObject"], [f"{w.bucket_arn(n.output_bucket)}/{MANIFESTS_PREFIX}*"]),
         _allow("StartWorkflows", ["states:StartExecution"], [w.state_machine_arn()]),
+        _metrics(w),
     ])
 
 

@@ -71,6 +71,10 @@ class Names:
     @property
     def all_roles(self): return (self.builder_role, self.converter_role, self.glue_role, self.sfn_role, *self.legacy_roles)
     @property
+    def glue_security_configuration(self): return f"{self.prefix}-glue-security"
+    @property
+    def metrics_namespace(self): return f"{self.prefix}/pipeline"
+    @property
     def artifact_zip_key(self): return "pipeline/pipeline.zip"
     @property
     def converter_bundle_key(self): return "pipeline/converter-bundle.zip"
@@ -154,9 +158,35 @@ class Wiring:
     def log_group_arn(self, group: str) -> str: return self.arn("logs", f"log-group:{group}")
     def bucket_arn(self, name: str) -> str: return f"arn:aws:s3:::{name}"
 
+    # -- encryption at rest -----------------------------------------------------------------
+    @staticmethod
+    def bucket_encryption() -> dict:
+        """SSE-S3: every reader (Lambda, Glue, validation) decrypts without a KMS grant."""
+        return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}
+
+    @staticmethod
+    def public_access_block() -> dict:
+        return {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+                "RestrictPublicBuckets": True}
+
+    def glue_security_configuration(self) -> dict:
+        """S3 writes by the job are SSE-S3; CloudWatch and bookmark encryption would need a customer key."""
+        return {
+            "Name": self.names.glue_security_configuration,
+            "EncryptionConfiguration": {
+                "S3Encryption": [{"S3EncryptionMode": "SSE-S3"}],
+                "CloudWatchEncryption": {"CloudWatchEncryptionMode": "DISABLED"},
+                "JobBookmarksEncryption": {"JobBookmarksEncryptionMode": "DISABLED"},
+            },
+        }
+
     # -- queues ----------------------------------------------------------------------------
+    # SSE-SQS, not SSE-KMS: S3 cannot send notifications to a queue encrypted with the AWS-managed
+    # aws/sqs key (its key policy does not let s3.amazonaws.com use it).
+    QUEUE_ENCRYPTION = {"SqsManagedSseEnabled": "true"}
+
     def dlq_attributes(self) -> dict:
-        return {"MessageRetentionPeriod": str(DLQ_RETENTION_S)}
+        return {"MessageRetentionPeriod": str(DLQ_RETENTION_S), **self.QUEUE_ENCRYPTION}
 
     def queue_attributes(self) -> dict:
         n = self.names
@@ -183,6 +213,7 @@ class Wiring:
                 {"deadLetterTargetArn": self.queue_arn(n.dlq), "maxReceiveCount": MAX_RECEIVE_COUNT}, sort_keys=True
             ),
             "Policy": json.dumps(policy, sort_keys=True),
+            **self.QUEUE_ENCRYPTION,
         }
 
     # -- table -----------------------------------------------------------------------------
@@ -190,6 +221,8 @@ class Wiring:
         return {
             "TableName": self.names.table,
             "BillingMode": "PAY_PER_REQUEST",
+            # The AWS-managed key (aws/dynamodb): visible in DescribeTable, no key policy to keep.
+            "SSESpecification": {"Enabled": True, "SSEType": "KMS"},
             "AttributeDefinitions": [
                 {"AttributeName": "date_prefix", "AttributeType": "S"},
                 {"AttributeName": "file_key", "AttributeType": "S"},
@@ -232,6 +265,7 @@ class Wiring:
             "LOCK_LEASE_SECONDS": str(2 * s.builder_timeout_s),
             "LOG_LEVEL": s.log_level,
             "ENVIRONMENT": s.environment,
+            "METRICS_NAMESPACE": self.names.metrics_namespace,
         }
         env.update(self._telemetry_env())
         env.update(s.extra_env)
@@ -271,6 +305,7 @@ class Wiring:
                     "MANIFEST_BUCKET": self.names.output_bucket,
                     "OUTPUT_BUCKET": self.names.output_bucket,
                     "LOG_LEVEL": self.settings.log_level,
+                    "METRICS_NAMESPACE": self.names.metrics_namespace,
                     **self._telemetry_env(),
                 }
             },
@@ -303,6 +338,7 @@ class Wiring:
                 "--table_name": n.table,
                 "--extra-py-files": f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}",
                 "--LOG_LEVEL": s.log_level,
+                "--METRICS_NAMESPACE": n.metrics_namespace,
                 "library-set": "analytics",
                 **{"--" + k: v for k, v in self._telemetry_env().items()},
             },
@@ -310,6 +346,7 @@ class Wiring:
             "Timeout": s.glue_timeout,
             "MaxRetries": 0,
             "ExecutionProperty": {"MaxConcurrentRuns": s.glue_max_concurrent_runs},
+            "SecurityConfiguration": n.glue_security_configuration,
         }
 
     # -- notifications, schedule, alarms ---------------------------------------------------
@@ -361,6 +398,28 @@ class Wiring:
                 "Statistic": "Sum",
                 **common,
             },
+            *(
+                {
+                    "AlarmName": n.alarm(name),
+                    "AlarmDescription": description,
+                    "Namespace": n.metrics_namespace,
+                    "MetricName": metric,
+                    "Dimensions": [],
+                    "Statistic": "Sum",
+                    **common,
+                }
+                for name, metric, description in (
+                    ("quarantined-records", "QuarantinedRecords",
+                     "Landed lines were quarantined (not JSON objects, invalid UTF-8, a truncated gzip tail): "
+                     "see quarantine/ in the output bucket."),
+                    ("quarantined-files", "QuarantinedFiles",
+                     "Whole landed files were quarantined (deleted before conversion, not gzip data, a gzip "
+                     "stream cut short): see quarantine/ in the output bucket."),
+                    ("overwritten-files", "OverwrittenFiles",
+                     "A landed key was overwritten with new content after it was put in a manifest: the new "
+                     "content is not converted. Land corrections under a new key."),
+                )
+            ),
             {
                 "AlarmName": n.alarm("failed-workflows"),
                 "AlarmDescription": "A manifest's conversion workflow failed.",

@@ -19,12 +19,19 @@ def wiring(target: str) -> Wiring:
 
 
 def grants(policy: dict) -> set[tuple[str, str]]:
-    """(action, resource) pairs, so a test can say exactly what is allowed."""
+    """(action, resource) pairs, so a test can say exactly what is allowed. PutMetricData has no
+    resource type: its statement must be alone and held to one namespace, shown as `namespace:<ns>`."""
     out = set()
     for st in policy["Statement"]:
         assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        if "cloudwatch:PutMetricData" in actions:
+            assert actions == ["cloudwatch:PutMetricData"] and resources == ["*"]
+            (namespace,) = [st["Condition"]["StringEquals"]["cloudwatch:namespace"]]
+            resources = [f"namespace:{namespace}"]
+        else:
+            assert "Condition" not in st
         out |= {(a, r) for a in actions for r in resources}
     return out
 
@@ -38,6 +45,7 @@ def arn(service, resource):
 
 
 TABLE = arn("dynamodb", "table/sim-ingest-state")
+METRICS = ("cloudwatch:PutMetricData", "namespace:sim-ingest/pipeline")
 LANDING, OUTPUT, ARTIFACTS = "arn:aws:s3:::sim-ingest-landing", "arn:aws:s3:::sim-ingest-output", "arn:aws:s3:::sim-ingest-artifacts"
 
 
@@ -75,12 +83,13 @@ def test_builder_role_is_exactly_what_the_builder_calls():
         ("sqs:ReceiveMessage", arn("sqs", "sim-ingest-landing-events")),
         ("sqs:DeleteMessage", arn("sqs", "sim-ingest-landing-events")),
         ("sqs:GetQueueAttributes", arn("sqs", "sim-ingest-landing-events")),
-        ("dynamodb:PutItem", TABLE), ("dynamodb:UpdateItem", TABLE), ("dynamodb:DeleteItem", TABLE),
-        ("dynamodb:Query", TABLE),
+        ("dynamodb:PutItem", TABLE), ("dynamodb:GetItem", TABLE), ("dynamodb:UpdateItem", TABLE),
+        ("dynamodb:DeleteItem", TABLE), ("dynamodb:Query", TABLE),
         ("dynamodb:Query", TABLE + "/index/pending-index"), ("dynamodb:Scan", TABLE + "/index/pending-index"),
         ("dynamodb:Scan", TABLE + "/index/open-manifest-index"),
         ("s3:PutObject", f"{OUTPUT}/manifests/*"),
         ("states:StartExecution", arn("states", "stateMachine:sim-ingest-manifest-workflow")),
+        METRICS,
     }
     logs = {r for a, r in grants(policy) if a.startswith("logs:")}
     assert logs == {arn("logs", "log-group:/aws/lambda/sim-ingest-manifest-builder"),
@@ -91,7 +100,7 @@ CONVERTER_DATA = {
     ("s3:GetObject", f"{OUTPUT}/manifests/*"), ("s3:GetObject", f"{LANDING}/*"), ("s3:ListBucket", LANDING),
     ("s3:PutObject", f"{OUTPUT}/parquet/*"), ("s3:AbortMultipartUpload", f"{OUTPUT}/parquet/*"),
     ("s3:PutObject", f"{OUTPUT}/quarantine/*"), ("s3:DeleteObject", f"{OUTPUT}/quarantine/*"),
-    ("dynamodb:UpdateItem", TABLE),
+    ("dynamodb:UpdateItem", TABLE), METRICS,
 }
 
 
@@ -132,7 +141,8 @@ CALLS = {
     "put_item": "dynamodb:PutItem", "update_item": "dynamodb:UpdateItem", "delete_item": "dynamodb:DeleteItem",
     "query": "dynamodb:Query", "scan": "dynamodb:Scan", "get_object": "s3:GetObject", "put_object": "s3:PutObject",
     "upload_file": "s3:PutObject", "delete_object": "s3:DeleteObject", "download_file": "s3:GetObject",
-    "start_execution": "states:StartExecution",
+    "start_execution": "states:StartExecution", "get_item": "dynamodb:GetItem",
+    "put_metric_data": "cloudwatch:PutMetricData",
 }
 BOTO_METHODS = set(CALLS) | {"get_item", "batch_write_item", "transact_write_items", "head_object", "copy_object",
                              "list_objects_v2", "send_message", "publish", "describe_execution", "invoke",
@@ -163,8 +173,10 @@ def test_every_aws_call_in_the_pipeline_is_granted_to_some_role():
 
 
 def test_builder_and_converter_get_only_the_calls_of_their_own_modules():
-    builder_calls = {CALLS[c] for c in _calls_in("builder.py", "state.py")}
-    converter_calls = {CALLS[c] for c in _calls_in("convert_manifest.py")} | {"dynamodb:UpdateItem"}  # record_conversion
+    builder_calls = {CALLS[c] for c in _calls_in("builder.py", "state.py", "metrics.py")}
+    # record_conversion (state.py) and the quarantine counts (metrics.py)
+    converter_calls = {CALLS[c] for c in _calls_in("convert_manifest.py")} | {"dynamodb:UpdateItem",
+                                                                              "cloudwatch:PutMetricData"}
     w = wiring("localstack")
     assert actions(iam.builder_policy(w)) - {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} \
         - set(iam.LOG_ACTIONS) == builder_calls

@@ -36,7 +36,10 @@ def test_event_source_mapping_reports_batch_item_failures():
 def test_every_alarm_notifies_the_alerts_topic():
     w = wiring()
     alarms = w.alarms()
-    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible", "Errors", "ExecutionsFailed"}
+    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible", "Errors", "ExecutionsFailed",
+                                                 "QuarantinedRecords", "QuarantinedFiles", "OverwrittenFiles"}
+    ours = [a for a in alarms if a["Namespace"] == w.names.metrics_namespace]
+    assert len(ours) == 3 and all(a["Statistic"] == "Sum" and a["Threshold"] == 0 for a in ours)
     assert all(a["AlarmActions"] == [w.topic_arn()] and a["ActionsEnabled"] for a in alarms)
 
 
