@@ -25,7 +25,7 @@ from decimal import Decimal
 import boto3
 from botocore.exceptions import ClientError
 
-from . import faultpoints, manifests, telemetry
+from . import faultpoints, manifests, metrics, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
 from .state import State
@@ -78,6 +78,7 @@ class Builder:
         failures: list[dict] = []
         touched: set[str] = set()
         tracked = duplicates = ignored = tests = 0
+        seen = {"stale": 0, "refreshed": 0, "overwritten": 0}
         for record in records:
             message_id = record.get("messageId", "")
             try:
@@ -90,12 +91,22 @@ class Builder:
                         ignored += 1
                         log.warning(kv("ignored_not_landing_key", key=f.key, bucket=f.bucket))
                         continue
-                    if self.state.track_file(f.date_prefix, f.key, f.bucket, f.size, f.etag):
+                    if self.state.track_file(f.date_prefix, f.key, f.bucket, f.size, f.etag, f.sequencer):
                         tracked += 1
                         log.debug(kv("tracked", key=f.key, date=f.date_prefix, size=f.size))
-                    else:
+                        touched.add(f.date_prefix)
+                        continue
+                    outcome = self.state.seen_again(f.date_prefix, f.key, f.size, f.etag, f.sequencer)
+                    if outcome == "duplicate":
                         duplicates += 1
                         log.info(kv("already_tracked_skipped", key=f.key, date=f.date_prefix))
+                    elif outcome == "overwritten":
+                        seen[outcome] += 1
+                        log.warning(kv("overwritten_after_manifest_not_converted", key=f.key, date=f.date_prefix,
+                                       size=f.size))
+                    else:
+                        seen[outcome] += 1
+                        log.info(kv(f"{outcome}_notification", key=f.key, date=f.date_prefix))
                     touched.add(f.date_prefix)
             except NotAnS3Event as exc:
                 log.error(kv("not_an_s3_event", message_id=message_id, reason=str(exc)))
@@ -105,8 +116,10 @@ class Builder:
                 failures.append({"itemIdentifier": message_id})
         log.info(
             kv("batch", records=len(records), tracked=tracked, duplicates=duplicates,
-               ignored=ignored, test_events=tests, failed=len(failures))
+               ignored=ignored, test_events=tests, failed=len(failures), **seen)
         )
+        if seen["overwritten"]:
+            metrics.emit({"OverwrittenFiles": seen["overwritten"]})
         faultpoints.reach("after_track")
         for date_prefix in sorted(touched):
             self.build_ready(date_prefix, flush=False)

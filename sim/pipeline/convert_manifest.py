@@ -16,7 +16,7 @@ import time
 import boto3
 from botocore.exceptions import ClientError
 
-from . import faultpoints, manifests
+from . import faultpoints, manifests, metrics
 from .converter import Source, SourceGone, convert
 from .logs import get_logger, kv
 from .state import State
@@ -73,8 +73,11 @@ def run(
     else:
         s3.delete_object(Bucket=output_bucket, Key=q_key)  # a rerun that converts everything leaves none
     faultpoints.reach("converter_after_upload")
+    whole_files = sum(1 for q in result.quarantined if q.line is None)
     State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key,
-                                                        quarantined=len(result.quarantined))
+                                                        quarantined=len(result.quarantined) - whole_files,
+                                                        quarantined_files=whole_files)
+    metrics.emit({"QuarantinedRecords": len(result.quarantined) - whole_files, "QuarantinedFiles": whole_files})
     summary = {
         "manifest_id": mid,
         "files": result.files,
@@ -83,7 +86,8 @@ def run(
         "bytes_out": out_bytes,
         "output_key": out_key,
         "json_text_fields": result.json_text_fields,
-        "quarantined": len(result.quarantined),
+        "quarantined": len(result.quarantined) - whole_files,
+        "quarantined_files": whole_files,
         "seconds": round(time.monotonic() - started, 3),
     }
     log.info(kv("convert_done", **{k: v for k, v in summary.items() if k != "json_text_fields"}))

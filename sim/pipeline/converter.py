@@ -10,7 +10,9 @@ A top-level field whose types cannot be merged (a number in one file, text in an
 as JSON text in every row, so no record is lost. A line that is not a JSON object (malformed JSON,
 invalid UTF-8, an array or a scalar) is quarantined with its key, line number and reason, and the
 file's other lines are converted: a bad line costs that line only. A source that cannot be read
-at all (deleted before conversion) is quarantined as a whole file.
+at all (deleted before conversion) is quarantined as a whole file. A `.gz` source that is not gzip,
+is corrupt, or is cut short keeps the whole lines that decompressed; a partial last line is
+quarantined with its number, and a whole-file record (line null) says where and why it stopped.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import base64
 import contextlib
 import datetime as _dt
 import decimal
-import gzip
 import json
 import os
 import tempfile
@@ -30,6 +31,8 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
+
+from .gz import GunzipReader
 
 LINEAGE = ("_source_key", "_line", "_manifest_id")
 CHUNK_BYTES = 16 * 1024 * 1024
@@ -83,15 +86,17 @@ class ConversionResult:
 def _open_decoded(source: Source) -> BinaryIO:
     raw = source.open()
     if source.key.lower().endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+        return GunzipReader(raw)  # type: ignore[return-value]
     return raw
 
 
-def line_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[list[int], list[bytes], int]]:
+def line_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES,
+                cut_tail: list | None = None) -> Iterator[tuple[list[int], list[bytes], int]]:
     """Yield (line numbers, non-blank lines, raw bytes) for chunks of whole lines.
 
     Line numbers are 1-based positions in the file, blank lines included, so `_line` points at
-    the line a person sees in an editor.
+    the line a person sees in an editor. When the stream stopped on a `problem` (a broken gzip
+    stream), its unterminated last line is not yielded but put in `cut_tail` as (number, bytes).
     """
     next_line = 1
     rest = b""
@@ -109,6 +114,9 @@ def line_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tu
         next_line += data.count(b"\n", 0, cut + 1)
         yield numbers, lines, cut + 1
     if rest:
+        if cut_tail is not None and getattr(stream, "problem", ""):
+            cut_tail.append((next_line, rest))
+            return
         numbers, lines = _split(rest, next_line)
         yield numbers, lines, len(rest)
 
@@ -329,8 +337,11 @@ def convert(
                 result.quarantined.append(Quarantined(source.key, None, str(exc)))
                 result.files += 1
                 continue
+            cut_tail: list[tuple[int, bytes]] = []
+            last_line = 0
             with contextlib.closing(stream):
-                for numbers, lines, nbytes in line_chunks(stream, chunk_bytes):
+                for numbers, lines, nbytes in line_chunks(stream, chunk_bytes, cut_tail):
+                    last_line = numbers[-1] if numbers else last_line
                     result.bytes_in += nbytes
                     for table, piece_numbers in parse_lines(source.key, numbers, lines, result.quarantined):
                         table = _with_lineage(table, piece_numbers, source.key, manifest_id)
@@ -339,6 +350,14 @@ def convert(
                         feather.write_feather(table, path, compression="lz4")
                         spills.append((path, table.schema))
                         result.records += table.num_rows
+            problem = getattr(stream, "problem", "")
+            if problem:
+                where = f"after line {last_line}" if last_line else "before its first line"
+                for number, raw in cut_tail:
+                    if raw.strip():
+                        where = f"inside line {number}"
+                        result.quarantined.append(Quarantined(source.key, number, "the line is cut short: " + problem, raw))
+                result.quarantined.append(Quarantined(source.key, None, f"{problem}; reading stopped {where}"))
             result.files += 1
             if on_file:
                 on_file(source.key, result.records - rows_before)

@@ -13,6 +13,8 @@ import sys
 import tempfile
 
 REQUIRED = ("manifest_bucket", "manifest_key", "output_bucket", "table_name")
+# Job arguments the pipeline code reads from its environment, as the Lambda entry points do.
+PASSED_TO_ENVIRONMENT = ("LOG_LEVEL", "METRICS_NAMESPACE", "SIM_TELEMETRY_FILE", "SIM_FAULTS")
 
 
 def parse_args(argv: list[str], environ: dict) -> dict:
@@ -30,7 +32,7 @@ def parse_args(argv: list[str], environ: dict) -> dict:
                     value = "true"
             args[name] = value
         i += 1
-    for name in REQUIRED + ("extra-py-files", "LOG_LEVEL", "manifest_id", "SIM_TELEMETRY_FILE", "SIM_FAULTS"):
+    for name in REQUIRED + ("extra-py-files", "manifest_id") + PASSED_TO_ENVIRONMENT:
         if name not in args and environ.get(name):
             args[name] = environ[name]
     return args
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         print(f"missing job arguments: {', '.join('--' + m for m in missing)}", file=sys.stderr)
         return 2
-    for name in ("LOG_LEVEL", "SIM_TELEMETRY_FILE", "SIM_FAULTS"):
+    for name in PASSED_TO_ENVIRONMENT:
         if args.get(name):
             os.environ[name] = args[name]
     if args.get("extra-py-files"):

@@ -28,6 +28,12 @@ def _conditional_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
+def newer_sequencer(a: str, b: str) -> bool:
+    """S3 sequencers order events for one key: compare as hex after padding to equal length."""
+    width = max(len(a), len(b))
+    return a.upper().rjust(width, "0") > b.upper().rjust(width, "0")
+
+
 def now() -> Decimal:
     return Decimal(str(round(time.time(), 3)))
 
@@ -37,8 +43,8 @@ class State:
         self.table = table
 
     # -- files -----------------------------------------------------------------------------
-    def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str) -> bool:
-        """Record a landed file as pending; False when it was already tracked (a redelivery)."""
+    def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str, sequencer: str = "") -> bool:
+        """Record a landed file as pending; False when it was already tracked (see `seen_again`)."""
         try:
             self.table.put_item(
                 Item={
@@ -50,6 +56,7 @@ class State:
                     "bucket": bucket,
                     "size": size,
                     "etag": etag,
+                    "sequencer": sequencer,
                     "tracked_at": now(),
                 },
                 ConditionExpression="attribute_not_exists(file_key)",
@@ -59,6 +66,52 @@ class State:
             if _conditional_failed(exc):
                 return False
             raise
+
+    def seen_again(self, date_prefix: str, key: str, size: int, etag: str, sequencer: str = "") -> str:
+        """A notification for a key already tracked. The semantics of an overwritten key:
+
+        - `duplicate`: the same content again (S3 and SQS deliver at least once);
+        - `stale`: an older version's notification arriving after a newer one's (S3 sequencers);
+        - `refreshed`: new content while the file is still pending: the item takes the new ETag,
+          and the manifest will convert whatever the object holds when it is converted;
+        - `overwritten`: new content after the file went into a manifest. The first content was
+          (or is being) converted; the new content is NOT converted again. The item records the
+          overwrite, the builder alarms, and validation reports the key. Land corrections under
+          a new key.
+        """
+        for _ in range(3):  # optimistic: re-read when another builder changed the item meanwhile
+            item = self.table.get_item(Key={"date_prefix": date_prefix, "file_key": key}, ConsistentRead=True).get("Item")
+            if not item or not etag or item.get("etag") == etag:
+                return "duplicate"
+            if sequencer and item.get("sequencer") and not newer_sequencer(sequencer, str(item["sequencer"])):
+                return "stale"
+            if item.get("overwritten_etag") == etag:
+                return "duplicate"
+            try:
+                if item.get("status") == "pending":
+                    self.table.update_item(
+                        Key={"date_prefix": date_prefix, "file_key": key},
+                        UpdateExpression="SET etag = :e, #sz = :s, #q = :q, refreshed_at = :t",
+                        ConditionExpression="#st = :p AND etag = :old",
+                        ExpressionAttributeNames={"#sz": "size", "#q": "sequencer", "#st": "status"},
+                        ExpressionAttributeValues={":e": etag, ":s": size, ":q": sequencer, ":t": now(),
+                                                   ":p": "pending", ":old": item.get("etag", "")},
+                    )
+                    return "refreshed"
+                self.table.update_item(
+                    Key={"date_prefix": date_prefix, "file_key": key},
+                    UpdateExpression="SET overwritten_etag = :e, overwritten_size = :s, overwritten_at = :t "
+                                     "ADD overwrites :one",
+                    ConditionExpression="#st = :st AND etag = :old",
+                    ExpressionAttributeNames={"#st": "status"},
+                    ExpressionAttributeValues={":e": etag, ":s": size, ":t": now(), ":one": 1,
+                                               ":st": item.get("status"), ":old": item.get("etag", "")},
+                )
+                return "overwritten"
+            except ClientError as exc:
+                if not _conditional_failed(exc):
+                    raise
+        return "duplicate"
 
     def _pages(self, op: str, **kwargs):
         """Every page of a Query or Scan, following LastEvaluatedKey."""
@@ -170,13 +223,16 @@ class State:
         return [item for resp in self._pages("scan", IndexName=OPEN_MANIFEST_INDEX) for item in resp.get("Items", [])]
 
     def record_conversion(self, date_prefix: str, manifest_id: str, record_count: int, output_key: str,
-                          quarantined: int = 0) -> None:
-        """The converter writes back how many records it produced, where, and how many it quarantined."""
+                          quarantined: int = 0, quarantined_files: int = 0) -> None:
+        """The converter writes back how many records it produced, where, and how many lines and
+        whole files it quarantined."""
         self.table.update_item(
             Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
-            UpdateExpression="SET record_count = :n, output_key = :o, quarantined = :q, converted_at = :t, updated_at = :t",
+            UpdateExpression="SET record_count = :n, output_key = :o, quarantined = :q, quarantined_files = :f, "
+                             "converted_at = :t, updated_at = :t",
             ConditionExpression="attribute_exists(file_key)",
-            ExpressionAttributeValues={":n": record_count, ":o": output_key, ":q": quarantined, ":t": now()},
+            ExpressionAttributeValues={":n": record_count, ":o": output_key, ":q": quarantined,
+                                       ":f": quarantined_files, ":t": now()},
         )
 
     # -- lease -----------------------------------------------------------------------------

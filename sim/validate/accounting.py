@@ -28,13 +28,17 @@ class RecordAccount:
     missing: int = 0
     unexpected: int = 0
     wrong_manifest: int = 0
+    set_aside_rows: int = 0
     examples: dict = field(default_factory=dict)
 
 
 def account(landed: dict[str, Path], outputs: dict[str, Path], output_manifest: dict[str, str],
-            threads: int | None = None, quarantine: list[Path] | None = None) -> RecordAccount:
+            threads: int | None = None, quarantine: list[Path] | None = None,
+            set_aside: set[str] | frozenset[str] = frozenset()) -> RecordAccount:
     """`landed`: source key -> local NDJSON; `outputs`: parquet key -> local file;
-    `output_manifest`: parquet key -> the manifest id its name says it holds."""
+    `output_manifest`: parquet key -> the manifest id its name says it holds; `set_aside`: source
+    keys whose converted content is no longer in the landing bucket (overwritten after their
+    manifest), left out on both sides and counted in `set_aside_rows`."""
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
@@ -76,7 +80,14 @@ def account(landed: dict[str, Path], outputs: dict[str, Path], output_manifest: 
             """,
             [[str(p) for p in quarantine]],
         )
-    acc = RecordAccount()
+    if set_aside:
+        con.register("aside", pa.table({"key": sorted(set_aside)}))
+        acc_aside = con.execute("SELECT count(*) FROM rout WHERE key IN (SELECT key FROM aside)").fetchone()[0]
+        for table in ("rin", "rout", "rq"):
+            con.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM aside)")
+    else:
+        acc_aside = 0
+    acc = RecordAccount(set_aside_rows=acc_aside)
     acc.records_in = con.execute("SELECT count(*) FROM rin").fetchone()[0]
     acc.records_out = con.execute("SELECT count(*) FROM rout").fetchone()[0]
     acc.quarantined = con.execute("SELECT count(*) FROM rq WHERE line IS NOT NULL").fetchone()[0]

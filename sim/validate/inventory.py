@@ -61,6 +61,8 @@ class Inventory:
             "records_converted": sum(int(i.get("record_count", 0)) for i in self.manifest_items.values()),
             "quarantine_objects": len(self.quarantined),
             "records_quarantined": sum(int(i.get("quarantined", 0)) for i in self.manifest_items.values()),
+            "files_quarantined": sum(int(i.get("quarantined_files", 0)) for i in self.manifest_items.values()),
+            "files_overwritten": sum(1 for i in self.file_items.values() if i.get("overwritten_etag")),
         }
 
 

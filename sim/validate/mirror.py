@@ -9,7 +9,6 @@ Local names are digests of the key, so keys with glob characters or odd bytes ar
 from __future__ import annotations
 
 import codecs
-import gzip
 import hashlib
 import json
 import os
@@ -18,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
+from sim.pipeline.gz import GunzipReader
 from sim.validate.inventory import ObjectInfo
 
 
@@ -60,7 +60,8 @@ def mirror(
         tmp = path.with_suffix(path.suffix + ".part")
         body = s3.get_object(Bucket=bucket, Key=obj.key)["Body"]
         with open(tmp, "wb") as out:
-            stream = gzip.GzipFile(fileobj=body) if obj.key.lower().endswith(".gz") else body
+            # The converter's own reader: a broken .gz yields here exactly the lines it yielded there.
+            stream = GunzipReader(body) if obj.key.lower().endswith(".gz") else body
             if repair_utf8:
                 decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
                 while block := stream.read(1024 * 1024):

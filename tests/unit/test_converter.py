@@ -70,6 +70,47 @@ def test_gzip_sources_are_decompressed(tmp_path):
     assert [r["a"] for r in rows(out)] == [1, 2]
 
 
+def test_a_gzip_cut_short_keeps_its_whole_lines_and_quarantines_the_cut_one(tmp_path):
+    records = [{"i": i, "pad": "x" * 50} for i in range(3000)]
+    packed = gzip.compress(ndjson(*records))
+    cut = packed[: len(packed) // 2]
+    out = tmp_path / "o.parquet"
+    result = convert([src("cut.ndjson.gz", cut), src("fine.ndjson", ndjson({"i": -1}))], "m", str(out))
+    got = [r["i"] for r in rows(out) if r["_source_key"] == "cut.ndjson.gz"]
+    assert 0 < len(got) < 3000 and got == list(range(len(got)))  # every whole line before the cut, in order
+    tail, whole = result.quarantined
+    assert tail.line == len(got) + 1 and tail.reason.startswith("the line is cut short") and tail.raw
+    assert whole.line is None and f"inside line {tail.line}" in whole.reason
+    assert result.records == len(got) + 1
+
+
+def test_a_gz_key_holding_plain_text_is_quarantined_whole_not_fatal(tmp_path):
+    out = tmp_path / "o.parquet"
+    result = convert([src("plain.ndjson.gz", ndjson({"a": 1})), src("b.ndjson", ndjson({"a": 2}))], "m", str(out))
+    assert [r["a"] for r in rows(out)] == [2]
+    (q,) = result.quarantined
+    assert q.key == "plain.ndjson.gz" and q.line is None and q.reason.startswith("not gzip data")
+
+
+def test_a_gzip_cut_at_a_line_end_still_says_the_file_is_incomplete(tmp_path):
+    import zlib
+
+    z = zlib.compressobj(wbits=31)
+    head = z.compress(ndjson({"a": 1}, {"a": 2})) + z.flush(zlib.Z_SYNC_FLUSH)  # a clean cut after line 2
+    out = tmp_path / "o.parquet"
+    result = convert([src("c.ndjson.gz", head)], "m", str(out))
+    assert [r["a"] for r in rows(out)] == [1, 2]
+    (q,) = result.quarantined
+    assert q.line is None and "after line 2" in q.reason
+
+
+def test_concatenated_gzip_members_are_one_file(tmp_path):
+    out = tmp_path / "o.parquet"
+    body = gzip.compress(ndjson({"a": 1})) + gzip.compress(ndjson({"a": 2}))
+    result = convert([src("two.ndjson.gz", body)], "m", str(out))
+    assert [(r["a"], r["_line"]) for r in rows(out)] == [(1, 1), (2, 2)] and not result.quarantined
+
+
 def test_a_record_field_named_like_lineage_is_kept_beside_it(tmp_path):
     out = tmp_path / "o.parquet"
     convert([src("a.ndjson", ndjson({"_line": "mine", "x": 1}))], "m", str(out))
