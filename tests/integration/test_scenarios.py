@@ -12,7 +12,7 @@ SCENARIOS = list(load_all())
 
 def test_the_required_scenarios_exist():
     assert set(SCENARIOS) >= {"duplicate-sqs", "sf-start-failure", "lambda-failure-dlq", "alarm-sns", "log-hygiene",
-                              "race", "crash-matrix", "converter-failure"}
+                              "race", "crash-matrix", "converter-failure", "bad-input"}
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
