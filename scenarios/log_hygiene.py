@@ -1,8 +1,14 @@
-"""log-hygiene: the right LOG_LEVEL everywhere, and no record content or canary in any log."""
+"""log-hygiene: the right LOG_LEVEL everywhere, and no record content or canary in any log.
+
+Canaries ride in generated records and in every kind of bad input (malformed, invalid UTF-8, an
+array, a gzip stream cut short, plain text named .gz, a key overwritten after its manifest).
+"""
 
 import io
+import json
 import logging
 import re
+import zlib
 
 from sim.infra.spec import Settings, Wiring
 from sim.pipeline import convert_manifest
@@ -40,6 +46,31 @@ def _leaks(text: str) -> list[str]:
     return found
 
 
+def _canary_lines(n: int) -> bytes:
+    return "".join(json.dumps({"email": f"{CANARY_MARK}-{i}@example.invalid"}) + "\n" for i in range(n)).encode()
+
+
+def _bad_inputs() -> dict[str, bytes]:
+    """Every kind of bad input that reaches the quarantine, each carrying a canary."""
+    z = zlib.compressobj(wbits=31)
+    cut = z.compress(_canary_lines(3) + ('{"email": "' + CANARY_MARK + '-cut').encode()) + z.flush(zlib.Z_SYNC_FLUSH)
+    return {
+        "bad/2026-11-25/leaky.ndjson": ('{"ok": 1}\n{"email": "' + CANARY_MARK + '@example.invalid", broken\n').encode(),
+        "bad/2026-11-25/bad-utf8.ndjson": b'{"email": "' + CANARY_MARK.encode() + b'\xff@example.invalid"}\n',
+        "bad/2026-11-25/array.ndjson": ('["' + CANARY_MARK + '@example.invalid"]\n').encode(),
+        "bad/2026-11-25/cut.ndjson.gz": cut,
+        "bad/2026-11-25/not-gzip.ndjson.gz": _canary_lines(2),
+        "bad/2026-11-25/overwritten.ndjson": b'{"ok": 2}\n',
+    }
+
+
+def _overwrite_recorded(ctx, key: str) -> bool:
+    item = ctx.target.client("dynamodb").get_item(
+        TableName=ctx.names.table, Key={"date_prefix": {"S": "2026-11-25"}, "file_key": {"S": key}},
+        ConsistentRead=True).get("Item", {})
+    return "overwritten_etag" in item
+
+
 def run(ctx):
     start_mark = ctx.log_mark()
     ctx.fresh(environment="production")
@@ -61,12 +92,19 @@ def run(ctx):
     dev_log = ctx.log_since(mark)
     dev_debug = len(re.findall(r"^DEBUG manifest_builder", dev_log, re.M))
 
-    # A bad line holding a canary: quarantined (stored, not logged); the alert path stays clean.
+    # Bad input holding canaries: quarantined (stored, not logged); the alert path stays clean.
+    cw = ctx.target.client("cloudwatch")
+    for what in ("quarantined-records", "quarantined-files", "overwritten-files"):
+        cw.set_alarm_state(AlarmName=ctx.names.alarm(what), StateValue="OK", StateReason="scenario step")
     inbox = ctx.inbox()
-    bad_key = "bad/2026-11-25/leaky.ndjson"
-    ctx.land({bad_key: ('{"ok": 1}\n{"email": "' + CANARY_MARK + '@example.invalid", broken\n').encode()})
-    ctx.wait(2 * FILES + 1)
-    inbox.poll()
+    bad = _bad_inputs()
+    ctx.land(bad)
+    ctx.wait(2 * FILES + len(bad))
+    overwritten = "bad/2026-11-25/overwritten.ndjson"
+    ctx.land({overwritten: _canary_lines(2)})  # after its manifest: recorded and alarmed, not logged
+    ctx.until(lambda: _overwrite_recorded(ctx, overwritten), timeout=60, what="the overwrite to be recorded")
+    for what in ("quarantined-records", "overwritten-files"):
+        ctx.await_alarm(inbox, ctx.names.alarm(what))
 
     # The converter's own log at DEBUG, captured while it reconverts the bad file's manifest (idempotent).
     captured = io.StringIO()
@@ -80,9 +118,11 @@ def run(ctx):
     try:
         s3 = ctx.target.client("s3")
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=ctx.names.output_bucket, Prefix="manifests/")["Contents"]]
-        key = next(k for k in keys if bad_key in s3.get_object(Bucket=ctx.names.output_bucket, Key=k)["Body"].read().decode())
-        convert_manifest.run(ctx.names.output_bucket, key, ctx.names.output_bucket, ctx.names.table, s3=s3,
-                             dynamodb=ctx.target.session.resource("dynamodb", endpoint_url=ctx.target.endpoint))
+        for key in keys:
+            listed = s3.get_object(Bucket=ctx.names.output_bucket, Key=key)["Body"].read().decode()
+            if any(json.dumps(k)[1:-1] in listed for k in bad):
+                convert_manifest.run(ctx.names.output_bucket, key, ctx.names.output_bucket, ctx.names.table, s3=s3,
+                                     dynamodb=ctx.target.session.resource("dynamodb", endpoint_url=ctx.target.endpoint))
     finally:
         conv.removeHandler(handler)
         conv.setLevel(old_level)
@@ -106,6 +146,7 @@ def run(ctx):
         "development_debug_lines": dev_debug,
         "converter_log_lines": len(converter_log.splitlines()),
         "converter_logged_the_quarantine": "quarantined" in converter_log and "line=2" in converter_log,
+        "bad_inputs": sorted(bad),
         "alerts_received": len(inbox.received),
         "leaks": leaks,
     }
@@ -114,5 +155,5 @@ def run(ctx):
                  and levels["override"] == {"builder": "WARNING", "glue": "WARNING"}
                  and levels["aws_target_default"]["builder"] == "INFO")
     passed = (levels_ok and prod_debug == 0 and dev_debug > 0 and evidence["converter_logged_the_quarantine"]
-              and not any(leaks.values()))
+              and len(inbox.received) >= 2 and not any(leaks.values()))
     return ctx.verdict(bool(passed), evidence)
