@@ -302,5 +302,5 @@ def main() -> None:
 
 
 # Features keep their commands beside their code; each module's register(app) adds them here.
-for _module in ("sim.load.commands", "sim.report.commands", "sim.scenario.commands"):
+for _module in ("sim.load.commands", "sim.report.commands", "sim.scenario.commands", "sim.check.commands"):
     importlib.import_module(_module).register(app)
