@@ -105,6 +105,8 @@ def _priced(inputs: Inputs, prof: Profile, q: dict, storage_month: int, landing_
         ("CloudWatch Logs", month["log_bytes"] / GIB * price("logs.ingest_gb") + logs_gb * price("logs.storage_gb_month"),
          f"{month['log_bytes'] / 1e6:,.1f} MB ingested at {p.log_level}, {logs_gb:.2f} GB kept"),
         ("CloudWatch alarms", p.alarms * price("cloudwatch.alarm_month"), f"{p.alarms} alarms"),
+        ("CloudWatch custom metrics", p.custom_metrics * price("cloudwatch.custom_metric_month"),
+         f"{p.custom_metrics} metrics of the pipeline's own (PutMetricData requests: a few thousand a month, cents)"),
         ("SNS", 0.0, "email on failures only: none expected in a normal month"),
     ]
     return rows

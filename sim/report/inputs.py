@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from sim.errors import SimError
-from sim.infra.spec import Settings
+from sim.infra.spec import Settings, Wiring
 from sim.workload.sizes import parse_size
 
 from .data import load_prices, load_quotas, plan
@@ -25,6 +25,10 @@ PYTHON_SHELL = "pythonshell"
 
 def _deployed() -> Settings:
     return Settings(target="aws")
+
+
+def _deployed_wiring() -> Wiring:
+    return Wiring("000000000000", "us-east-1", _deployed())
 
 
 @dataclass
@@ -58,7 +62,10 @@ class Params:
     platform_log_bytes: int = 300  # START/END/REPORT lines per Lambda invocation on AWS
     glue_log_bytes_per_run: int = 4096  # the Glue service's own lines per run (assumption)
     log_level: str = "INFO"  # production level (sim/infra/spec.py)
-    alarms: int = 3
+    alarms: int = field(default_factory=lambda: len(_deployed_wiring().alarms()))
+    # the pipeline's own metrics (quarantined lines and files, overwritten keys)
+    custom_metrics: int = field(default_factory=lambda: len(
+        {a["MetricName"] for a in _deployed_wiring().alarms() if a["Namespace"] == _deployed_wiring().names.metrics_namespace}))
 
     def __post_init__(self):
         if self.peak_hour_files is None:

@@ -66,6 +66,9 @@ ROWS = [
      "source": "aws.amazon.com/cloudwatch/pricing", "status": "not verified", "date": GATHERED},
     {"id": "cloudwatch.alarm_month", "value": 0.10, "unit": "USD per alarm-month", "item": "CloudWatch standard alarm",
      "source": "aws.amazon.com/cloudwatch/pricing", "status": "not verified", "date": GATHERED},
+    {"id": "cloudwatch.custom_metric_month", "value": 0.30, "unit": "USD per metric-month",
+     "item": "CloudWatch custom metric (first 10,000)", "source": "aws.amazon.com/cloudwatch/pricing",
+     "status": "not verified", "date": GATHERED},
     {"id": "sns.email", "value": 2.00, "unit": "USD per 100k email notifications", "item": "SNS email",
      "source": "aws.amazon.com/sns/pricing", "status": "secondary", "date": GATHERED},
 ]
