@@ -95,6 +95,7 @@ class Deployer(ResourceSteps):
         self.zip_bytes = package.build_zip()
         self.code = Code(package.code_sha256(self.zip_bytes), zip_bytes=self.zip_bytes)
         self._ensure_roles()
+        self._ensure_uploader_role()
         for bucket in (self.names.landing_bucket, self.names.output_bucket, self.names.artifacts_bucket):
             self._ensure_bucket(bucket)
         self._ensure_topic()
@@ -183,6 +184,39 @@ class Deployer(ResourceSteps):
                 iam.put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
                 action = "updated" if action == "unchanged" else action
             self._record("iam-role", name, action)
+
+    def _ensure_uploader_role(self) -> None:
+        """The producers' role (see iam.py): trusted by the account, not by a service, so it has its own step."""
+        from sim.infra import iam as policies
+
+        iam, name = self.c("iam"), self.names.uploader_role
+        trust, policy = policies.uploader_trust(self.wiring), policies.uploader_policy(self.wiring)
+
+        def doc(value):
+            return json.loads(value) if isinstance(value, str) else value
+
+        action = "unchanged"
+        try:
+            live_trust = doc(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"])
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+                            Description="Producers assume it to land files in the landing bucket")
+            live_trust, action = trust, "created"
+        if live_trust != trust:
+            iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+            action = "updated"
+        try:
+            live = doc(iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"])
+        except ClientError as exc:
+            if not _not_found(exc):
+                raise
+            live = None
+        if live != policy:
+            iam.put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
+            action = "updated" if action == "unchanged" else action
+        self._record("iam-role", name, action)
 
     # -- storage and messaging -------------------------------------------------------------
     def _ensure_bucket(self, name: str) -> None:

@@ -72,6 +72,7 @@ class Destroyer(ResourceSteps):
             self._bucket(bucket)
         for role in n.all_roles:
             self._role(role)
+        self._role(n.uploader_role)
         for fn in (n.builder_function, n.converter_function):
             group = f"/aws/lambda/{fn}"
             self._try("log-group", group, lambda g=group: self.c("logs").delete_log_group(logGroupName=g))

@@ -12,6 +12,27 @@ which has no resource type: a condition holds it to the pipeline's own metric na
 code: `s3:ListBucket` on the landing bucket makes a deleted source read as NoSuchKey (without it
 S3 answers AccessDenied, and the converter could not tell a vanished file from a broken policy);
 `s3:AbortMultipartUpload` lets a failed multipart upload of a large Parquet file be cleaned up.
+
+PutMetricData's namespace condition is `StringEqualsIfExists`: AWS sets `cloudwatch:namespace` on
+every PutMetricData (Namespace is a required parameter), so there it means the same as
+`StringEquals`; MiniStack 1.5.33 does not set the key at all, and a plain `StringEquals` would deny
+every metric on an engine that enforces IAM (the converter publishes after every conversion).
+
+Producers get one more role, the uploader (`uploader_role`): trusted by the account (any identity in
+it whose own policy allows `sts:AssumeRole` on it), allowed `s3:PutObject` on the landing bucket's
+objects and nothing else. No pipeline role may write to the landing bucket. The landing bucket has
+no bucket policy denying everyone else, on purpose:
+- an explicit Deny in a bucket policy beats every Allow, so on AWS it would also refuse the
+  deploying identity, through which `sim demo`, `sim load` and the scenarios upload, and the
+  account's administrators; excepting the deployer by ARN makes the policy depend on who deployed
+  last;
+- MiniStack does not behave like AWS there: the root key `test`, which every `sim` command signs
+  with, skips bucket policies, and `aws:PrincipalArn` of a role session is the session's ARN, not
+  the role's, so the usual exception (`ArnNotEquals aws:PrincipalArn <uploader role>`) would deny
+  the uploader itself. The same policy would act differently locally and on AWS, which is what
+  this simulator exists to prevent.
+"Only the uploader may write" therefore holds for every identity whose permissions the pipeline
+grants; scenarios/least_privilege.py shows it on an enforcing engine.
 """
 
 from __future__ import annotations
@@ -37,9 +58,9 @@ def _function_logs(w: Wiring, function: str) -> dict:
 
 
 def _metrics(w: Wiring) -> dict:
-    """PutMetricData takes no resource ARN: the namespace condition is what scopes it."""
+    """PutMetricData takes no resource ARN: the namespace condition is what scopes it (IfExists: see above)."""
     return {"Sid": "PublishPipelineMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"],
-            "Resource": ["*"], "Condition": {"StringEquals": {"cloudwatch:namespace": w.names.metrics_namespace}}}
+            "Resource": ["*"], "Condition": {"StringEqualsIfExists": {"cloudwatch:namespace": w.names.metrics_namespace}}}
 
 
 def _converter_data(w: Wiring) -> list[dict]:
@@ -110,3 +131,14 @@ def roles(w: Wiring) -> dict[str, tuple[str, dict]]:
         out[n.converter_role] = ("lambda.amazonaws.com", converter_policy(w))
     out[n.sfn_role] = ("states.amazonaws.com", state_machine_policy(w))
     return out
+
+
+def uploader_policy(w: Wiring) -> dict:
+    """What a producer needs to land files: put objects into the landing bucket, nothing else."""
+    return _doc([_allow("LandFiles", ["s3:PutObject"], [f"{w.bucket_arn(w.names.landing_bucket)}/*"])])
+
+
+def uploader_trust(w: Wiring) -> dict:
+    """Trusted by the account: an identity in it may assume the role when its own policy allows that."""
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{w.account}:root"}, "Action": "sts:AssumeRole"}]}

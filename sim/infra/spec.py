@@ -67,6 +67,8 @@ class Names:
     @property
     def sfn_role(self): return f"{self.prefix}-sfn-role"
     @property
+    def uploader_role(self): return f"{self.prefix}-uploader-role"  # producers assume it to land files
+    @property
     def legacy_roles(self): return (f"{self.prefix}-lambda-role",)  # one role for both functions, before roles were split
     @property
     def all_roles(self): return (self.builder_role, self.converter_role, self.glue_role, self.sfn_role, *self.legacy_roles)

@@ -10,8 +10,6 @@ itself signs as `test`, which the engine treats as the account's root.
 
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,8 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sim.drain import Watcher
-from sim.engine import ministack
-from sim.engine.target import Target
+from sim.engine import enforcing as enforcing_engine
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
 from sim.validate.run import validate
@@ -34,25 +31,8 @@ CACHE = Path(os.environ.get("SIM_TEST_CACHE") or Path(tempfile.gettempdir()) / "
 
 @pytest.fixture(scope="module")
 def enforcing(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("auth-engine")
-    for sub in ("tmp", "state", "s3"):
-        (workdir / sub).mkdir()
-    port = ministack.free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    with open(workdir / ministack.LOG_FILE, "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "ministack"], env={**ministack.engine_env(workdir, port),
-                                "AUTH": "true"}, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
-                                start_new_session=True)
-    try:
-        wait_until(lambda: ministack.healthy(endpoint, 0.5), timeout=30, every=0.1)
-        yield Target("localstack", endpoint), workdir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    with enforcing_engine.engine(tmp_path_factory.mktemp("auth-engine")) as eng:
+        yield eng.target, eng.workdir
 
 
 def _manifest_statuses(target, names, date_prefix):

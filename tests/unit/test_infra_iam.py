@@ -20,7 +20,8 @@ def wiring(target: str) -> Wiring:
 
 def grants(policy: dict) -> set[tuple[str, str]]:
     """(action, resource) pairs, so a test can say exactly what is allowed. PutMetricData has no
-    resource type: its statement must be alone and held to one namespace, shown as `namespace:<ns>`."""
+    resource type: its statement must be alone and held to one namespace, shown as `namespace:<ns>`
+    (IfExists, because MiniStack sets no `cloudwatch:namespace` key; AWS always does)."""
     out = set()
     for st in policy["Statement"]:
         assert st["Effect"] == "Allow" and "NotAction" not in st and "NotResource" not in st
@@ -28,7 +29,10 @@ def grants(policy: dict) -> set[tuple[str, str]]:
         resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
         if "cloudwatch:PutMetricData" in actions:
             assert actions == ["cloudwatch:PutMetricData"] and resources == ["*"]
-            (namespace,) = [st["Condition"]["StringEquals"]["cloudwatch:namespace"]]
+            assert list(st["Condition"]) == ["StringEqualsIfExists"]
+            assert list(st["Condition"]["StringEqualsIfExists"]) == ["cloudwatch:namespace"]
+            namespace = st["Condition"]["StringEqualsIfExists"]["cloudwatch:namespace"]
+            assert isinstance(namespace, str) and "*" not in namespace
             resources = [f"namespace:{namespace}"]
         else:
             assert "Condition" not in st
@@ -187,3 +191,30 @@ def test_builder_and_converter_get_only_the_calls_of_their_own_modules():
 def test_policies_are_plain_json():
     for _, (_, policy) in wiring("aws").roles().items():
         assert json.loads(json.dumps(policy)) == policy and policy["Version"] == "2012-10-17"
+
+
+def test_the_uploader_may_only_put_landing_objects_and_is_assumed_from_the_account():
+    w = wiring("aws")
+    assert w.names.uploader_role == "sim-ingest-uploader-role"
+    assert grants(iam.uploader_policy(w)) == {("s3:PutObject", f"{LANDING}/*")}
+    trust = iam.uploader_trust(w)
+    assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                   "Action": "sts:AssumeRole"}]
+    assert json.loads(json.dumps(trust)) == trust and trust["Version"] == "2012-10-17"
+
+
+@pytest.mark.parametrize("target", ["ministack", "localstack", "aws"])
+def test_no_pipeline_role_writes_or_deletes_landed_files(target):
+    """Only the uploader lands files; the converter reads them and never removes one."""
+    for name, (_, policy) in wiring(target).roles().items():
+        for action, resource in grants(policy):
+            if resource.startswith(LANDING + "/"):
+                assert action == "s3:GetObject", (name, action, resource)
+
+
+@pytest.mark.parametrize("target", ["ministack", "localstack", "aws"])
+def test_the_builder_never_reads_the_output(target):
+    """The builder writes manifests and reads nothing of the output bucket, Parquet least of all."""
+    for action, resource in grants(iam.builder_policy(wiring(target))):
+        if resource.startswith(OUTPUT):
+            assert (action, resource) == ("s3:PutObject", f"{OUTPUT}/manifests/*")
