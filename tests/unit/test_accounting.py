@@ -57,3 +57,29 @@ def test_quarantined_lines_balance_the_account_and_count_once(tmp_path):
     # A line both converted and quarantined is a duplicate.
     out2 = parquet(tmp_path / "o2.parquet", [("a", 1, "m"), ("a", 2, "m"), ("a", 3, "m")])
     assert account({"a": a}, {"o": out2}, {"o": "m"}, quarantine=[q]).duplicates == 1
+
+
+def test_keys_set_aside_are_left_out_on_every_side_and_their_rows_counted(tmp_path):
+    a, over = tmp_path / "a", tmp_path / "over"
+    a.write_bytes(b"{}\n")
+    over.write_bytes(b"{}\n{}\n{}\n")  # the new content: three lines, while two rows of the old were converted
+    out = parquet(tmp_path / "o.parquet", [("a", 1, "m"), ("over", 1, "m"), ("over", 2, "m")])
+    plain = account({"a": a, "over": over}, {"o": out}, {"o": "m"})
+    assert plain.missing == 1  # without setting it aside the overwrite looks like a lost record
+    acc = account({"a": a, "over": over}, {"o": out}, {"o": "m"}, set_aside={"over"})
+    assert (acc.records_in, acc.records_out, acc.missing, acc.unexpected, acc.set_aside_rows) == (1, 1, 0, 0, 2)
+
+
+def test_only_keys_overwritten_after_their_manifest_with_other_content_are_set_aside():
+    from sim.validate.inventory import Inventory, ObjectInfo
+    from sim.validate.run import overwritten_keys
+
+    inv = Inventory(
+        landed={k: ObjectInfo(k, etag, 1) for k, etag in
+                (("same", "e1"), ("changed", "e2"), ("refreshed", "e3"), ("never", "e4"))},
+        file_items={"same": {"etag": "e1", "overwritten_etag": "e9"},  # overwritten, then put back as it was
+                    "changed": {"etag": "e1", "overwritten_etag": "e2"},
+                    "refreshed": {"etag": "e3"},  # new content while pending: converted as it is now
+                    "never": {"etag": "e4"},
+                    "deleted": {"etag": "e5", "overwritten_etag": "e6"}})
+    assert overwritten_keys(inv) == {"changed"}
