@@ -74,8 +74,9 @@ class State:
         - `stale`: an older version's notification arriving after a newer one's (S3 sequencers);
         - `refreshed`: new content while the file is still pending: the item takes the new ETag,
           and the manifest will convert whatever the object holds when it is converted;
-        - `overwritten`: new content after the file went into a manifest. The first content was
-          (or is being) converted; the new content is NOT converted again. The item records the
+        - `overwritten`: new content after the file went into a manifest. The manifest converts
+          what the object holds when the converter reads it (the first content, unless the
+          overwrite came between claim and read); it is not converted again. The item records the
           overwrite, the builder alarms, and validation reports the key. Land corrections under
           a new key.
         """
