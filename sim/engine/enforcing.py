@@ -1,14 +1,17 @@
 """A separate MiniStack that enforces IAM (`AUTH=true`), started for one test or scenario and stopped after.
 
-What such an engine checks (MiniStack 1.5.33): every request's SigV4 signature and access key (an
-unknown key gets InvalidAccessKeyId, a bad signature SignatureDoesNotMatch); the identity policies
-of IAM users and of assumed-role sessions, including the ASIA... credentials a Lambda gets from its
-execution role; resource policies (bucket, queue, topic, function) for those principals. What it
-does not check: the keys `test` and any 12-digit key are the account's root and skip every policy,
-resource policies included; the event source mapping's SQS permissions and a rule's permission to
-invoke are not evaluated; a Glue job runs with the engine's own (root) environment. So only the
-LocalStack wiring, where the builder and the converter both run as Lambdas, has every pipeline call
-checked against its role: `target` is a `localstack` target for that reason.
+What such an engine checks (MiniStack 1.5.33, tried): every request's SigV4 signature and access key
+(keys it never issued get InvalidAccessKeyId); the identity policies of IAM users and of assumed-role
+sessions, including the ASIA... credentials a Lambda gets from its execution role; the caller's own
+policy for sts:AssumeRole, then the role's trust policy; bucket policies (an Allow grants, a Deny
+wins) for those principals. What it does not: the keys `test` and any 12-digit key are the account's
+root and skip every policy, bucket policies included; the account root may assume a role that trusts
+only a service; the event source mapping's SQS permissions and a rule's permission to invoke are not
+evaluated; a Glue Python-shell job runs with the engine's own (root) environment. Condition keys
+differ: `cloudwatch:namespace` is never set, and `aws:PrincipalArn` of a role session is the
+session's ARN, not the role's. So only the LocalStack wiring, where the builder and the converter
+both run as Lambdas, has every pipeline call checked against its role: `target` is a `localstack`
+target for that reason.
 
     with enforcing.engine(workdir) as eng:
         Deployer(eng.target, Settings(target="localstack"), cache_dir=...).apply()
