@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sim.check import rules
 from sim.check.rules import Gap, RoleState, Snapshot
 from sim.infra import package
 from sim.infra.spec import Wiring
@@ -179,7 +180,7 @@ def _read_alerts(r: _Reader, snap: Snapshot) -> None:
 
 def _read_roles(r: _Reader, snap: Snapshot) -> None:
     iam = r.c("iam")
-    for name in snap.wiring.roles():
+    for name in rules.desired_roles(snap.wiring):
         state = RoleState(role=r.get("GetRole", f"role {name}", lambda: iam.get_role(RoleName=name)["Role"]))
         if not _ok(state.role):
             snap.roles[name] = state

@@ -862,7 +862,18 @@ def trust_principals(document) -> list[str]:
     return out
 
 
-@check("iam-own-roles", "Each function, the job and the state machine has its own role, trusted by its service only",
+def desired_roles(w: Wiring) -> dict[str, tuple[str, dict]]:
+    """role name -> (the one principal that may assume it, its inline policy): the components' roles
+    and the producers' uploader role (trusted by the account, see sim/infra/iam.py)."""
+    from sim.infra import iam
+
+    out = {name: (f"Service:{service}", policy) for name, (service, policy) in w.roles().items()}
+    out[w.names.uploader_role] = (f"AWS:arn:aws:iam::{w.account}:root", iam.uploader_policy(w))
+    return out
+
+
+@check("iam-own-roles", "Each function, the job and the state machine has its own role, trusted by its service only "
+       "(the uploader role by the account)",
        "common practice (least privilege: one role per component); sim/infra/iam.py")
 def iam_own_roles(snap: Snapshot):
     f = _Findings()
@@ -876,18 +887,21 @@ def iam_own_roles(snap: Snapshot):
     for role, who in users.items():
         if len(who) > 1:
             f.problem(f"{' and '.join(who)} share role {role}: each gets the other's grants", DEPLOY_FIX)
-    for name, (service, _) in snap.wiring.roles().items():
+    account = snap.wiring.account
+    for name, (principal, _) in desired_roles(snap.wiring).items():
         state = snap.roles.get(name)
         role = f.value(state.role if state else Gap("missing", f"role {name}"))
         if role is None:
             continue
+        same = {principal, f"AWS:{account}"} if principal.endswith(f"::{account}:root") else {principal}
         principals = trust_principals(role.get("AssumeRolePolicyDocument") or {})
-        extra = [p for p in principals if p != f"Service:{service}"]
+        extra = [p for p in principals if p not in same]
         if extra:
             f.problem(f"role {name} can also be assumed by {', '.join(extra)}", DEPLOY_FIX)
-        if f"Service:{service}" not in principals:
-            f.problem(f"role {name} does not trust {service}: the component cannot assume it", DEPLOY_FIX)
-    return f.result(", ".join(f"{c} -> {live}" for c, (live, _) in components.items()))
+        if not same & set(principals):
+            f.problem(f"role {name} does not trust {principal}: its users cannot assume it", DEPLOY_FIX)
+    return f.result(", ".join(f"{c} -> {live}" for c, (live, _) in components.items())
+                    + f"; {snap.names.uploader_role} trusted by the account only")
 
 
 def _condition_values(statement: dict, key: str) -> list[str]:
@@ -982,7 +996,7 @@ def _fmt_grant(g: tuple[str, str, str]) -> str:
 def iam_least_privilege(snap: Snapshot):
     f = _Findings()
     summary_ = []
-    for name, (_, desired) in snap.wiring.roles().items():
+    for name, (_, desired) in desired_roles(snap.wiring).items():
         docs = _live_documents(f, name, snap.roles.get(name))
         if docs is None:
             continue
@@ -1000,7 +1014,7 @@ def iam_least_privilege(snap: Snapshot):
                 f.problem(f"role {name}, {label} grants beyond the wiring: {shown}",
                           "remove grants the code does not use (`sim deploy` rewrites the `pipeline` policy; other "
                           "inline and attached policies must be removed by hand)")
-        summary_.append(f"{name} {count} grants")
+        summary_.append(f"{name} {count} grant{'s' if count != 1 else ''}")
     return f.result(", ".join(summary_) + "; only cloudwatch:PutMetricData uses \"*\", held to the pipeline's "
                     "namespace by a condition")
 
@@ -1010,7 +1024,7 @@ def iam_least_privilege(snap: Snapshot):
 def iam_grants_complete(snap: Snapshot):
     f = _Findings()
     done = []
-    for name, (_, desired) in snap.wiring.roles().items():
+    for name, (_, desired) in desired_roles(snap.wiring).items():
         docs = _live_documents(f, name, snap.roles.get(name))
         if docs is None:
             continue

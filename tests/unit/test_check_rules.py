@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from sim.check import rules
 from sim.check.live import classify
 from sim.check.rules import FAIL, NA, PASS, WARN, Gap, RoleState, Snapshot, statement_problems
-from sim.infra import statemachine
+from sim.infra import iam, statemachine
 from sim.infra.spec import Settings, Wiring
 
 ACCOUNT = "000000000000"
@@ -59,6 +59,9 @@ def good(target="ministack", **kw) -> Snapshot:
     snap.roles = {name: RoleState(role={"RoleName": name, "AssumeRolePolicyDocument": trust(service)},
                                   inline={"pipeline": copy.deepcopy(policy)}, attached={})
                   for name, (service, policy) in w.roles().items()}
+    snap.roles[n.uploader_role] = RoleState(
+        role={"RoleName": n.uploader_role, "AssumeRolePolicyDocument": iam.uploader_trust(w)},
+        inline={"pipeline": iam.uploader_policy(w)}, attached={})
     snap.flush_rule = w.flush_rule()
     snap.flush_targets = [w.flush_target()]
     snap.builder_resource_policy = {"Statement": [{
@@ -377,6 +380,20 @@ def test_an_extra_scoped_grant_or_a_managed_policy_is_beyond_the_wiring():
     snap.roles[snap.names.sfn_role].attached = {"arn:aws:iam::aws:policy/Basic": {"Statement": [
         {"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "*"}]}}
     assert "managed policy" in only_failure(snap, "iam-least-privilege").detail
+
+
+def test_the_uploader_role_is_trusted_by_the_account_and_may_only_land_files():
+    snap = good()
+    name = snap.names.uploader_role
+    snap.roles[name].inline["pipeline"]["Statement"].append(
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{snap.names.output_bucket}/*"})
+    assert name in only_failure(snap, "iam-least-privilege").detail
+    snap = good()
+    snap.roles[name].role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] = {"AWS": "*"}
+    assert "AWS:*" in only_failure(snap, "iam-own-roles").detail
+    snap = good()
+    snap.roles[name].role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] = {"AWS": ACCOUNT}
+    assert failing(snap) == []  # IAM may show the account as its id instead of its root ARN
 
 
 def test_a_removed_grant_fails_grants_complete_only():
