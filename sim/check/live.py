@@ -146,6 +146,8 @@ def _read_compute(r: _Reader, snap: Snapshot) -> None:
         policy = r.get("GetPolicy", f"resource policy of {n.builder_function}", lambda: lam.get_policy(FunctionName=n.builder_function)["Policy"],
                        absent=("ResourceNotFoundException",))
         snap.builder_resource_policy = json.loads(policy) if isinstance(policy, str) else policy
+    else:
+        snap.builder_resource_policy = snap.functions.get(n.builder_function)  # its Gap: no function, no policy
     if snap.glue_mode:
         glue = r.c("glue")
         snap.glue_job = r.get("GetJob", f"Glue job {n.glue_job}", lambda: glue.get_job(JobName=n.glue_job)["Job"])
