@@ -154,6 +154,7 @@ class Deployer(ResourceSteps):
             "table": self.names.table,
             "state_machine_arn": self.wiring.state_machine_arn(),
             "alerts_topic_arn": self.wiring.topic_arn(),
+            "uploader_role_arn": self.wiring.role_arn(self.names.uploader_role),  # producers assume it to land files
         }
 
     # -- IAM -------------------------------------------------------------------------------

@@ -69,6 +69,8 @@ def test_status_json_follows_the_contract(engine, pipeline):
     assert set(out["resources"]) >= {"landing_bucket", "output_bucket", "queue_url", "dlq_url", "table",
                                      "state_machine_arn", "alerts_topic_arn"}
     assert out["target"] == "ministack" and out["counts"]["files_landed"] == 0
+    assert out["resources"]["uploader_role_arn"].endswith(":role/sim-ingest-uploader-role")
+    assert out["counts"]["files_quarantined"] == out["counts"]["files_overwritten"] == 0
 
 
 def test_demo_json_passes_on_a_small_run(engine):

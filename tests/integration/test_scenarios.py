@@ -12,7 +12,8 @@ SCENARIOS = list(load_all())
 
 def test_the_required_scenarios_exist():
     assert set(SCENARIOS) >= {"duplicate-sqs", "sf-start-failure", "lambda-failure-dlq", "alarm-sns", "log-hygiene",
-                              "race", "crash-matrix", "converter-failure", "bad-input"}
+                              "race", "crash-matrix", "converter-failure", "bad-input",
+                              "least-privilege"}
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
