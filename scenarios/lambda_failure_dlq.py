@@ -3,6 +3,8 @@
 import json
 import time
 
+from sim.infra.spec import MAX_RECEIVE_COUNT
+
 NAME = "lambda-failure-dlq"
 ORDER = 3
 DESCRIPTION = ("a poison message is retried maxReceiveCount times and lands in the source queue's DLQ, good "
@@ -66,7 +68,7 @@ def run(ctx):
         "dlq_messages": len(dlq_msgs),
         "dlq_holds_the_poison": bodies == [POISON],
         "receives_before_redrive": receives,
-        "max_receive_count": 3,
+        "max_receive_count": MAX_RECEIVE_COUNT,
         "seconds_to_dlq": round(to_dlq_s, 2),
         "good_files_tracked": v["files_tracked"],
         "good_records_converted": v["records_out"],
@@ -82,6 +84,6 @@ def run(ctx):
                         "SQS-triggered invocation" + (" while it did receive a failed asynchronous invocation"
                                                        if async_seen else "")
                         + ": the DLQ belongs on the source queue's redrive policy, as deployed here")
-    passed = (bodies == [POISON] and receives == [3] and v["pass"] and v["files_tracked"] == GOOD
+    passed = (bodies == [POISON] and receives == [MAX_RECEIVE_COUNT] and v["pass"] and v["files_tracked"] == GOOD
               and alarm_msg.get("NewStateValue") == "ALARM" and sqs_failures_in_plan_dlq == 0)
     return ctx.verdict(passed, evidence, findings)

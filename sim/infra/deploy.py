@@ -159,55 +159,42 @@ class Deployer(ResourceSteps):
 
     # -- IAM -------------------------------------------------------------------------------
     def _ensure_roles(self) -> None:
-        iam = self.c("iam")
         for name, (service, policy) in self.wiring.roles().items():
             trust = {
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
             }
-            action = "unchanged"
-            try:
-                iam.get_role(RoleName=name)
-            except ClientError as exc:
-                if not _not_found(exc):
-                    raise
-                iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
-                action = "created"
-            try:
-                live = iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"]
-                if isinstance(live, str):
-                    live = json.loads(live)
-            except ClientError as exc:
-                if not _not_found(exc):
-                    raise
-                live = None
-            if live != policy:
-                iam.put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
-                action = "updated" if action == "unchanged" else action
-            self._record("iam-role", name, action)
+            self._ensure_role(name, trust, policy)
 
     def _ensure_uploader_role(self) -> None:
-        """The producers' role (see iam.py): trusted by the account, not by a service, so it has its own step."""
+        """The producers' role (see iam.py): trusted by the account, not by a service."""
         from sim.infra import iam as policies
 
-        iam, name = self.c("iam"), self.names.uploader_role
-        trust, policy = policies.uploader_trust(self.wiring), policies.uploader_policy(self.wiring)
+        self._ensure_role(self.names.uploader_role, policies.uploader_trust(self.wiring),
+                          policies.uploader_policy(self.wiring),
+                          description="Producers assume it to land files in the landing bucket")
+
+    def _ensure_role(self, name: str, trust: dict, policy: dict, description: str = "") -> None:
+        """The role trusts exactly `trust` and holds exactly one inline policy, `pipeline`: other
+        inline policies are deleted and managed policies detached, so nothing widens it unseen."""
+        iam = self.c("iam")
 
         def doc(value):
             return json.loads(value) if isinstance(value, str) else value
 
-        action = "unchanged"
+        changed: list[str] = []
         try:
             live_trust = doc(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"])
+            action = "unchanged"
         except ClientError as exc:
             if not _not_found(exc):
                 raise
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
-                            Description="Producers assume it to land files in the landing bucket")
+                            **({"Description": description} if description else {}))
             live_trust, action = trust, "created"
         if live_trust != trust:
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
-            action = "updated"
+            changed.append("trust")
         try:
             live = doc(iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"])
         except ClientError as exc:
@@ -216,8 +203,17 @@ class Deployer(ResourceSteps):
             live = None
         if live != policy:
             iam.put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
-            action = "updated" if action == "unchanged" else action
-        self._record("iam-role", name, action)
+            changed.append("policy")
+        for extra in iam.list_role_policies(RoleName=name).get("PolicyNames", []):
+            if extra != "pipeline":
+                iam.delete_role_policy(RoleName=name, PolicyName=extra)
+                changed.append(f"removed inline {extra}")
+        for attached in iam.list_attached_role_policies(RoleName=name).get("AttachedPolicies", []):
+            iam.detach_role_policy(RoleName=name, PolicyArn=attached["PolicyArn"])
+            changed.append(f"detached {attached['PolicyName']}")
+        if action == "unchanged" and changed:
+            action = "updated"
+        self._record("iam-role", name, action, ",".join(changed) if action == "updated" else "")
 
     # -- storage and messaging -------------------------------------------------------------
     def _ensure_bucket(self, name: str) -> None:

@@ -1,5 +1,7 @@
 """Deploy is idempotent: a second run changes nothing; a changed setting changes only its resource."""
 
+import json
+
 from sim.infra.deploy import Deployer
 
 
@@ -26,7 +28,7 @@ def test_deployed_wiring_matches_the_design(project, pipeline):
     sqs = t.client("sqs")
     attrs = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=project.names.queue)["QueueUrl"],
                                      AttributeNames=["All"])["Attributes"]
-    assert '"maxReceiveCount": 3' in attrs["RedrivePolicy"] or '"maxReceiveCount":3' in attrs["RedrivePolicy"]
+    assert json.loads(attrs["RedrivePolicy"])["maxReceiveCount"] in (5, "5")
     fn = t.client("lambda").get_function_configuration(FunctionName=project.names.builder_function)
     assert int(attrs["VisibilityTimeout"]) >= 6 * fn["Timeout"]
     esm = t.client("lambda").list_event_source_mappings(FunctionName=project.names.builder_function)
@@ -63,3 +65,16 @@ def test_everything_that_holds_data_is_encrypted_at_rest_and_a_deploy_restores_i
         ("s3-bucket", n.output_bucket, "encryption")]
     (rule,) = s3.get_bucket_encryption(Bucket=n.output_bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_a_deploy_takes_back_whatever_widened_a_role(project, pipeline):
+    iam, role = project.target.client("iam"), project.names.builder_role
+    wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    iam.put_role_policy(RoleName=role, PolicyName="debugging", PolicyDocument=json.dumps(wide))
+    iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    changes = Deployer(project.target, pipeline.settings).apply()
+    (change,) = [c for c in changes if c.action != "unchanged"]
+    assert (change.kind, change.name) == ("iam-role", role)
+    assert "removed inline debugging" in change.detail and "detached AdministratorAccess" in change.detail
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["pipeline"]
+    assert iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"] == []

@@ -11,7 +11,7 @@ def wiring(**kw) -> Wiring:
 def test_dlq_is_on_the_queue_redrive_policy_with_14_day_retention():
     w = wiring()
     redrive = json.loads(w.queue_attributes()["RedrivePolicy"])
-    assert redrive == {"deadLetterTargetArn": w.queue_arn(w.names.dlq), "maxReceiveCount": 3}
+    assert redrive == {"deadLetterTargetArn": w.queue_arn(w.names.dlq), "maxReceiveCount": 5}
     assert int(w.dlq_attributes()["MessageRetentionPeriod"]) == 14 * 24 * 3600
 
 
