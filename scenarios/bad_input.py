@@ -189,9 +189,13 @@ def run(ctx):
           sum(1 for k in wide[0] if k.startswith("f")) if wide else 0)
     check("an object deleted before it is converted", "quarantined whole with the reason",
           reason("gone.ndjson", None) == "object deleted before conversion", reason("gone.ndjson", None))
-    check("a key overwritten while still pending", "its latest content converted, once",
-          lines_of(early_key) == [1, 2, 3] and all(r.get("version") == 2 for r in by_key[early_key]),
-          lines_of(early_key))
+    early_item = _item(ctx, P + early_key)
+    early_etag = s3.head_object(Bucket=bucket, Key=P + early_key)["ETag"].strip('"')
+    check("a key overwritten while still pending", "its latest content converted, once; the item holds its ETag",
+          lines_of(early_key) == [1, 2, 3] and all(r.get("version") == 2 for r in by_key[early_key])
+          and early_item.get("etag") == early_etag and "overwritten_etag" not in early_item,
+          {"rows": lines_of(early_key), "item_has_latest_etag": early_item.get("etag") == early_etag,
+           "refreshed": "refreshed_at" in early_item})
     check("a key overwritten after its manifest", "first content kept, the overwrite recorded, alarmed, reported",
           lines_of("late.ndjson") == [1, 2] and late.get("overwrites") == "1" and verdict["overwritten_files"] == 1
           and fired.get(ctx.names.alarm("overwritten-files")) == "ALARM",

@@ -100,6 +100,8 @@ def test_bad_input_at_the_cli_is_one_clear_line(tmp_path):
         (["scenario", "run", "no-such-scenario"], 1),
         (["no-such-command"], 2),
         (["validate"], 1),  # no engine runs in this workdir
+        (["check", "--endpoint", "not-a-url"], 1),
+        (["check", "--target", "mars"], 1),
     ]
     for args, code in cases:
         proc = subprocess.run(SIM + args + ["--workdir", str(tmp_path)] if args[0] != "no-such-command" else SIM + args,

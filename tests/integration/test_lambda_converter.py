@@ -25,7 +25,7 @@ from .conftest import BATCH, dumps
 
 CACHE = Path(os.environ.get("SIM_TEST_CACHE") or Path(tempfile.gettempdir()) / "sim-test-cache")
 BUNDLED_PYARROW = bundle.DEPENDENCIES[0].split("==")[1]
-SERVICE_PREFIX = {"s3": "s3", "dynamodb": "dynamodb", "stepfunctions": "states", "sqs": "sqs"}
+SERVICE_PREFIX = {"s3": "s3", "dynamodb": "dynamodb", "stepfunctions": "states", "sqs": "sqs", "cloudwatch": "cloudwatch"}
 
 
 def _observed_actions(telemetry: Path) -> dict[str, set[str]]:
