@@ -82,12 +82,11 @@ class State:
         """
         for _ in range(3):  # optimistic: re-read when another builder changed the item meanwhile
             item = self.table.get_item(Key={"date_prefix": date_prefix, "file_key": key}, ConsistentRead=True).get("Item")
-            if not item or not etag or item.get("etag") == etag:
+            if not item or not etag or etag in (item.get("etag"), item.get("overwritten_etag")):
                 return "duplicate"
-            if sequencer and item.get("sequencer") and not newer_sequencer(sequencer, str(item["sequencer"])):
+            latest = str(item.get("overwritten_sequencer") or item.get("sequencer") or "")
+            if sequencer and latest and not newer_sequencer(sequencer, latest):
                 return "stale"
-            if item.get("overwritten_etag") == etag:
-                return "duplicate"
             try:
                 if item.get("status") == "pending":
                     self.table.update_item(
@@ -101,12 +100,14 @@ class State:
                     return "refreshed"
                 self.table.update_item(
                     Key={"date_prefix": date_prefix, "file_key": key},
-                    UpdateExpression="SET overwritten_etag = :e, overwritten_size = :s, overwritten_at = :t "
-                                     "ADD overwrites :one",
-                    ConditionExpression="#st = :st AND etag = :old",
+                    UpdateExpression="SET overwritten_etag = :e, overwritten_size = :s, overwritten_sequencer = :q, "
+                                     "overwritten_at = :t ADD overwrites :one",
+                    ConditionExpression="#st = :st AND etag = :old AND "
+                                        "(attribute_not_exists(overwritten_etag) OR overwritten_etag = :prev)",
                     ExpressionAttributeNames={"#st": "status"},
-                    ExpressionAttributeValues={":e": etag, ":s": size, ":t": now(), ":one": 1,
-                                               ":st": item.get("status"), ":old": item.get("etag", "")},
+                    ExpressionAttributeValues={":e": etag, ":s": size, ":q": sequencer, ":t": now(), ":one": 1,
+                                               ":st": item.get("status"), ":old": item.get("etag", ""),
+                                               ":prev": item.get("overwritten_etag", "")},
                 )
                 return "overwritten"
             except ClientError as exc:

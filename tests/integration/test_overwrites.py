@@ -1,0 +1,37 @@
+"""The semantics of a key notified again (State.seen_again) against the engine's DynamoDB."""
+
+from sim.pipeline.state import State
+
+
+def state_of(project, pipeline) -> State:
+    t = project.target
+    return State(t.session.resource("dynamodb", endpoint_url=t.endpoint).Table(project.names.table))
+
+
+def item(state: State, key: str) -> dict:
+    return state.table.get_item(Key={"date_prefix": "2026-02-01", "file_key": key}, ConsistentRead=True)["Item"]
+
+
+def test_redelivery_stale_refresh_and_overwrites_in_any_order(project, pipeline):
+    s, day, bucket = state_of(project, pipeline), "2026-02-01", project.names.landing_bucket
+    assert s.track_file(day, "k.ndjson", bucket, 10, "v2", "0000A2")
+    assert not s.track_file(day, "k.ndjson", bucket, 10, "v2", "0000A2")
+    assert s.seen_again(day, "k.ndjson", 10, "v2", "0000A2") == "duplicate"
+    assert s.seen_again(day, "k.ndjson", 9, "v1", "0000A1") == "stale"  # v1's event arrived after v2's
+    assert s.seen_again(day, "k.ndjson", 11, "v3", "0000A3") == "refreshed"  # still pending
+    assert (item(s, "k.ndjson")["etag"], int(item(s, "k.ndjson")["size"])) == ("v3", 11)
+
+    assert s.claim(day, "k.ndjson", "m1")
+    assert s.seen_again(day, "k.ndjson", 12, "v5", "0000A5") == "overwritten"
+    assert s.seen_again(day, "k.ndjson", 12, "v5", "0000A5") == "duplicate"  # the overwrite redelivered
+    assert s.seen_again(day, "k.ndjson", 13, "v4", "0000A4") == "stale"  # older than the recorded overwrite
+    assert s.seen_again(day, "k.ndjson", 14, "v6", "0000A6") == "overwritten"
+    it = item(s, "k.ndjson")
+    assert (it["etag"], it["status"], it["overwritten_etag"], int(it["overwrites"])) == ("v3", "manifested", "v6", 2)
+
+
+def test_an_event_without_an_etag_is_a_redelivery(project, pipeline):
+    s = state_of(project, pipeline)
+    assert s.track_file("2026-02-01", "e.ndjson", project.names.landing_bucket, 1, "v1", "01")
+    assert s.seen_again("2026-02-01", "e.ndjson", 1, "", "") == "duplicate"
+    assert "overwritten_etag" not in item(s, "e.ndjson")
