@@ -31,6 +31,10 @@ def _deployed_wiring() -> Wiring:
     return Wiring("000000000000", "us-east-1", _deployed())
 
 
+def _own_metrics(w: Wiring) -> set[str]:
+    return {a["MetricName"] for a in w.alarms() if a["Namespace"] == w.names.metrics_namespace}
+
+
 @dataclass
 class Params:
     """Target load and AWS-side assumptions. Defaults: the plan's load, this project's deployment."""
@@ -64,8 +68,7 @@ class Params:
     log_level: str = "INFO"  # production level (sim/infra/spec.py)
     alarms: int = field(default_factory=lambda: len(_deployed_wiring().alarms()))
     # the pipeline's own metrics (quarantined lines and files, overwritten keys)
-    custom_metrics: int = field(default_factory=lambda: len(
-        {a["MetricName"] for a in _deployed_wiring().alarms() if a["Namespace"] == _deployed_wiring().names.metrics_namespace}))
+    custom_metrics: int = field(default_factory=lambda: len(_own_metrics(_deployed_wiring())))
 
     def __post_init__(self):
         if self.peak_hour_files is None:
