@@ -53,7 +53,10 @@ _VALIDATION_ROWS = [
     ("duplicates", "duplicates"),
     ("missing", "missing"),
     ("unexpected", "unexpected"),
-    ("quarantined", "quarantined"),
+    ("quarantined lines", "quarantined"),
+    ("quarantined files", "quarantined_files"),
+    ("overwritten after their manifest", "overwritten_files"),
+    ("keys outside the landing suffixes", "not_landing_keys"),
     ("orphans", "orphans"),
 ]
 
