@@ -23,3 +23,14 @@ def _reports_in_tmp(tmp_path_factory):
         os.environ.pop("SIM_REPORTS_DIR", None)
     else:
         os.environ["SIM_REPORTS_DIR"] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _default_resource_names():
+    """Tests pin the default names (`sim-ingest-*`): a SIM_PREFIX in the caller's shell must not leak in."""
+    import os
+
+    old = os.environ.pop("SIM_PREFIX", None)
+    yield
+    if old is not None:
+        os.environ["SIM_PREFIX"] = old

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 
 from sim.errors import SimError
@@ -30,9 +31,29 @@ PARQUET_PREFIX = "parquet/"
 QUARANTINE_PREFIX = "quarantine/"
 
 
+# It names S3 buckets (global: on a real account `sim-ingest-*` may be taken), roles and functions;
+# 40 characters leave room for the longest suffix under every service's name limit.
+_PREFIX_RULE = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?!-)){1,38}[a-z0-9]$")
+
+
+def check_prefix(prefix: str) -> str:
+    if not _PREFIX_RULE.match(prefix):
+        raise SimError(f"prefix {prefix!r}: 3-40 lowercase letters, digits and single hyphens, starting and ending "
+                       "with a letter or digit (it names S3 buckets)")
+    return prefix
+
+
+def default_prefix() -> str:
+    """`$SIM_PREFIX`, else `sim-ingest`: set it for every command that talks to that deployment."""
+    return check_prefix(os.environ.get("SIM_PREFIX") or DEFAULT_PREFIX)
+
+
 @dataclass(frozen=True)
 class Names:
-    prefix: str = DEFAULT_PREFIX
+    prefix: str = field(default_factory=default_prefix)
+
+    def __post_init__(self):
+        check_prefix(self.prefix)
 
     @property
     def landing_bucket(self): return f"{self.prefix}-landing"

@@ -36,8 +36,9 @@ def external(tmp_path_factory):
     ministack.stop(engine_dir)
 
 
-def sim(*args, workdir, check=True, timeout=600):
+def sim(*args, workdir, check=True, timeout=600, env_extra: dict | None = None):
     env = {k: v for k, v in os.environ.items() if k != "SIM_ENDPOINT"}
+    env.update(env_extra or {})
     proc = subprocess.run(SIM + list(args) + ["--workdir", str(workdir)], capture_output=True, text=True,
                           timeout=timeout, env=env)
     if check and proc.returncode != 0:
@@ -45,23 +46,24 @@ def sim(*args, workdir, check=True, timeout=600):
     return proc
 
 
-def leftovers(endpoint: str) -> dict[str, list[str]]:
+def leftovers(endpoint: str, names: Names = NAMES) -> dict[str, list[str]]:
     """Every resource of the pipeline still on the engine, by kind (empty lists when all are gone)."""
     t = Target("ministack", endpoint)
-    p = NAMES.prefix
+    p = names.prefix
     c = t.client
     found = {
         "buckets": [b["Name"] for b in c("s3").list_buckets().get("Buckets", []) if b["Name"].startswith(p)],
         "queues": c("sqs").list_queues(QueueNamePrefix=p).get("QueueUrls", []),
         "tables": [n for n in c("dynamodb").list_tables()["TableNames"] if n.startswith(p)],
         "functions": [f["FunctionName"] for f in c("lambda").list_functions()["Functions"] if f["FunctionName"].startswith(p)],
-        "event_source_mappings": [m["UUID"] for m in c("lambda").list_event_source_mappings().get("EventSourceMappings", [])],
+        "event_source_mappings": [m["UUID"] for m in c("lambda").list_event_source_mappings().get("EventSourceMappings", [])
+                                  if m["FunctionArn"].rsplit(":", 1)[-1].startswith(p)],
         "state_machines": [m["name"] for m in c("stepfunctions").list_state_machines()["stateMachines"] if m["name"].startswith(p)],
         "glue_jobs": [j["Name"] for j in c("glue").get_jobs().get("Jobs", []) if j["Name"].startswith(p)],
         "roles": [r["RoleName"] for r in c("iam").list_roles()["Roles"] if r["RoleName"].startswith(p)],
         "rules": [r["Name"] for r in c("events").list_rules(NamePrefix=p).get("Rules", [])],
         "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms(AlarmNamePrefix=p)["MetricAlarms"]],
-        "topics": [x["TopicArn"] for x in c("sns").list_topics().get("Topics", []) if x["TopicArn"].endswith(":" + NAMES.topic)],
+        "topics": [x["TopicArn"] for x in c("sns").list_topics().get("Topics", []) if x["TopicArn"].endswith(":" + names.topic)],
         "log_groups": [g["logGroupName"] for g in c("logs").describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{p}")
                        .get("logGroups", [])],
     }
@@ -139,3 +141,22 @@ def test_destroy_on_aws_needs_a_yes(external):
     _, workdir = external
     proc = sim("destroy", "--target", "aws", workdir=workdir, check=False)
     assert proc.returncode == 1 and "--yes" in proc.stderr
+
+
+def test_a_prefix_names_a_second_pipeline_beside_the_first(external):
+    endpoint, workdir = external
+    acme = {"SIM_PREFIX": "acme-ingest"}
+    sim("deploy", "--endpoint", endpoint, workdir=workdir)  # the default pipeline, left standing
+    demo = json.loads(sim("demo", "--files", "12", "--file-size", "4KB", "--batch-size", "5", "--endpoint", endpoint,
+                          "--json", workdir=workdir, env_extra=acme).stdout)
+    assert demo["pass"] and demo["validation"]["files_landed"] == 12
+    ours, theirs = leftovers(endpoint, Names("acme-ingest")), leftovers(endpoint)
+    assert "acme-ingest-landing" in ours["buckets"] and "acme-ingest-manifest-builder" in ours["functions"]
+    assert all("acme" not in name for names in theirs.values() for name in names)
+    assert Target("ministack", endpoint).client("s3").list_objects_v2(Bucket=NAMES.landing_bucket)["KeyCount"] == 0
+
+    sim("destroy", "--endpoint", endpoint, "--json", workdir=workdir, env_extra=acme)
+    assert leftovers(endpoint, Names("acme-ingest")) == {}
+    assert leftovers(endpoint) == theirs  # the default pipeline untouched
+    assert sim("status", "--endpoint", endpoint, workdir=workdir, check=False,
+               env_extra={"SIM_PREFIX": "Not_Valid"}).stderr.startswith("error: prefix 'Not_Valid'")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.infra.spec import Names
+from sim.infra.spec import DEFAULT_PREFIX, Names
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +77,10 @@ def test_locust_master_and_workers_run_the_mounted_locustfile_against_the_landin
     assert (ROOT / "loadtests" / "locustfile.py").exists()
     m = env_of(master)
     assert m["LOCUST_MODE_MASTER"] == "true" and m["LOCUST_HOST"] == "http://engine:4566"
-    assert m["SIM_LOAD_BUCKET"] == Names().landing_bucket
+    # the deployer names the buckets from SIM_PREFIX; Locust is given the same name
+    assert m["SIM_LOAD_BUCKET"] == "${SIM_PREFIX:-%s}-landing" % DEFAULT_PREFIX
+    assert f"{DEFAULT_PREFIX}-landing" == Names(DEFAULT_PREFIX).landing_bucket
+    assert "SIM_PREFIX" in compose["services"]["deploy"]["environment"]
     assert env_of(worker)["LOCUST_MASTER_NODE_HOST"] == "locust-master" and env_of(worker)["LOCUST_MODE_WORKER"] == "true"
     # the master splits the schedule over as many workers as run
     assert m["LOCUST_EXPECT_WORKERS"] == "${LOCUST_WORKERS:-2}" and worker["deploy"]["replicas"] == "${LOCUST_WORKERS:-2}"

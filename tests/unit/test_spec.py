@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from sim.infra import statemachine
 from sim.infra.spec import Settings, Wiring
 
@@ -91,3 +93,22 @@ def test_state_machines_are_closed_graphs_with_a_failure_path_to_sns():
         doc = json.loads(definition)["States"]
         assert doc["NotifyFailure"]["Parameters"]["TopicArn"] == w.topic_arn()
         assert doc["Failed"]["Type"] == "Fail"
+
+
+def test_resource_names_take_a_prefix_from_the_environment(monkeypatch):
+    from sim.errors import SimError
+    from sim.infra.spec import Names
+
+    monkeypatch.setenv("SIM_PREFIX", "acme-ingest")
+    names = Names()
+    assert (names.landing_bucket, names.table, names.metrics_namespace) == (
+        "acme-ingest-landing", "acme-ingest-state", "acme-ingest/pipeline")
+    w = Wiring("123456789012", "us-east-1", Settings(target="aws"))
+    assert w.builder_environment()["TABLE_NAME"] == "acme-ingest-state"
+    assert all(a["AlarmName"].startswith("acme-ingest-") for a in w.alarms())
+    for bad in ("Acme", "a", "-acme", "acme-", "ac--me", "acme_ingest", "x" * 41):
+        monkeypatch.setenv("SIM_PREFIX", bad)
+        with pytest.raises(SimError, match="lowercase letters"):
+            Names()
+    monkeypatch.delenv("SIM_PREFIX")
+    assert Names().landing_bucket == "sim-ingest-landing"
