@@ -7,9 +7,9 @@ landed files it names, writes one Parquet file and its quarantine file, and reco
 the MANIFEST item. The state machine starts the converter and marks the MANIFEST item, and alerts
 the topic on failure. Only the converter that the target runs gets a role.
 
-No action is a wildcard; resources are single ARNs or key prefixes, except `cloudwatch:PutMetricData`,
-which has no resource type: a condition holds it to the pipeline's own metric namespace. Two grants are not calls in the
-code: `s3:ListBucket` on the landing bucket makes a deleted source read as NoSuchKey (without it
+No action is a wildcard; resources are single ARNs or key prefixes, except
+`cloudwatch:PutMetricData`, which has no resource type: a condition holds it to the pipeline's own
+metric namespace. Two grants are not calls in the code: `s3:ListBucket` on the landing bucket makes a deleted source read as NoSuchKey (without it
 S3 answers AccessDenied, and the converter could not tell a vanished file from a broken policy);
 `s3:AbortMultipartUpload` lets a failed multipart upload of a large Parquet file be cleaned up.
 
