@@ -1,4 +1,4 @@
-"""alarm-sns: every alarm fires and its SNS message is observed."""
+"""alarm-sns: every alarm fires and its SNS message is observed (each is driven by its own fault)."""
 
 import json
 import time
@@ -7,8 +7,9 @@ from sim.faults.inject import faults_json
 
 NAME = "alarm-sns"
 ORDER = 4
-DESCRIPTION = ("DLQ depth, builder errors and failed workflows each drive their alarm to ALARM and the SNS "
-               "message arrives; a local publisher supplies the metrics the engine does not emit")
+DESCRIPTION = ("DLQ depth, builder errors, failed workflows, quarantined lines and files and an overwritten key "
+               "each drive their alarm to ALARM and the SNS message arrives; a local publisher supplies the "
+               "metrics the engine does not emit")
 
 
 def run(ctx):
@@ -30,6 +31,12 @@ def run(ctx):
     # 3. A failed workflow: the converter crash injected above.
     ctx.land({"alarm/2026-11-25/one.ndjson": b'{"a": 1}\n{"a": 2}\n'})
     ctx.wait(1, stall_timeout_s=60)
+    # 4. Bad input, converted once the crash is spent: a quarantined line and a quarantined file;
+    # then a key overwritten after its manifest.
+    ctx.land({"alarm/2026-11-25/bad-line.ndjson": b'{"a": 1}\nnot json\n',
+              "alarm/2026-11-25/not-gzip.ndjson.gz": b'{"a": 1}\n'})
+    ctx.wait(3, stall_timeout_s=60)
+    ctx.land({"alarm/2026-11-25/one.ndjson": b'{"a": 3}\n'})
 
     publisher = ctx.publisher()
     fired_at = {}
