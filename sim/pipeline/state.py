@@ -84,6 +84,22 @@ class State:
             item = self.table.get_item(Key={"date_prefix": date_prefix, "file_key": key}, ConsistentRead=True).get("Item")
             if not item or not etag or etag in (item.get("etag"), item.get("overwritten_etag")):
                 return "duplicate"
+            if not item.get("etag"):
+                # Tracked from a notification without an ETag (a hand-made or re-sent event): the
+                # first real one names the content, so a later overwrite can be told from it.
+                try:
+                    self.table.update_item(
+                        Key={"date_prefix": date_prefix, "file_key": key},
+                        UpdateExpression="SET etag = :e, #q = :q",
+                        ConditionExpression="etag = :none",
+                        ExpressionAttributeNames={"#q": "sequencer"},
+                        ExpressionAttributeValues={":e": etag, ":q": sequencer, ":none": ""},
+                    )
+                    return "duplicate"
+                except ClientError as exc:
+                    if not _conditional_failed(exc):
+                        raise
+                    continue
             latest = str(item.get("overwritten_sequencer") or item.get("sequencer") or "")
             if sequencer and latest and not newer_sequencer(sequencer, latest):
                 return "stale"

@@ -35,3 +35,13 @@ def test_an_event_without_an_etag_is_a_redelivery(project, pipeline):
     assert s.track_file("2026-02-01", "e.ndjson", project.names.landing_bucket, 1, "v1", "01")
     assert s.seen_again("2026-02-01", "e.ndjson", 1, "", "") == "duplicate"
     assert "overwritten_etag" not in item(s, "e.ndjson")
+
+
+def test_an_item_tracked_without_an_etag_takes_the_first_real_one_as_its_content(project, pipeline):
+    s, day = state_of(project, pipeline), "2026-02-01"
+    assert s.track_file(day, "resent-first.ndjson", project.names.landing_bucket, 1, "", "0")
+    assert s.seen_again(day, "resent-first.ndjson", 1, "v1", "0000B1") == "duplicate"  # S3's own event, later
+    assert item(s, "resent-first.ndjson")["etag"] == "v1"
+    assert s.claim(day, "resent-first.ndjson", "m1")
+    assert s.seen_again(day, "resent-first.ndjson", 1, "v1", "0000B1") == "duplicate"
+    assert s.seen_again(day, "resent-first.ndjson", 2, "v2", "0000B2") == "overwritten"
