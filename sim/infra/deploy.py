@@ -56,6 +56,16 @@ def _not_found(exc: ClientError) -> bool:
     return "NotFound" in code or "NoSuch" in code or code in ("404", "EntityNotFoundException")
 
 
+def _live(read: Callable[[], object]):
+    """What `read` returns, or None when the thing it reads is not there."""
+    try:
+        return read()
+    except ClientError as exc:
+        if not _not_found(exc):
+            raise
+        return None
+
+
 class ResourceSteps:
     """What deploy and destroy share: one client per service, and a log of changes as they happen."""
 
@@ -195,12 +205,7 @@ class Deployer(ResourceSteps):
         if live_trust != trust:
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
             changed.append("trust")
-        try:
-            live = doc(iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"])
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
-            live = None
+        live = _live(lambda: doc(iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"]))
         if live != policy:
             iam.put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
             changed.append("policy")
@@ -235,18 +240,8 @@ class Deployer(ResourceSteps):
         """Default encryption and a public access block, restored when someone changes them."""
         s3 = self.c("s3")
         want_sse, want_block = self.wiring.bucket_encryption(), self.wiring.public_access_block()
-        try:
-            live_sse = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]
-        except ClientError as exc:
-            if "ServerSideEncryptionConfigurationNotFound" not in _code(exc) and not _not_found(exc):
-                raise
-            live_sse = None
-        try:
-            live_block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-        except ClientError as exc:
-            if "NoSuchPublicAccessBlockConfiguration" not in _code(exc) and not _not_found(exc):
-                raise
-            live_block = None
+        live_sse = _live(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"])
+        live_block = _live(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"])
         changed = []
         if not _same_subset(live_sse, want_sse):
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=want_sse)
@@ -260,12 +255,7 @@ class Deployer(ResourceSteps):
     def _ensure_object(self, bucket: str, key: str, body: bytes, detail: str = "") -> None:
         s3 = self.c("s3")
         want = hashlib.md5(body).hexdigest()
-        try:
-            live = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
-        except ClientError as exc:
-            if _code(exc) not in ("404", "NoSuchKey", "NotFound"):
-                raise
-            live = None
+        live = _live(lambda: s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"'))
         if live == want:
             self._record("s3-object", f"{bucket}/{key}", "unchanged")
             return
