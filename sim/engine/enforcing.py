@@ -22,12 +22,7 @@ after, with the engine's log, for a post-mortem.
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +30,8 @@ from typing import Iterator
 
 from sim.engine import ministack
 from sim.engine.target import Target
-from sim.errors import SimError
 
-START_TIMEOUT_S = 30.0
-STOP_TIMEOUT_S = 20.0
+AUTH = {"AUTH": "true"}
 
 
 @dataclass(frozen=True)
@@ -54,49 +47,15 @@ class EnforcingEngine:
         return Target("localstack", self.endpoint)
 
 
-def env(workdir: Path, port: int) -> dict[str, str]:
-    """The embedded engine's environment with IAM enforcement on."""
-    return {**ministack.engine_env(workdir, port), "AUTH": "true"}
-
-
 @contextmanager
-def engine(workdir: Path, start_timeout_s: float = START_TIMEOUT_S) -> Iterator[EnforcingEngine]:
+def engine(workdir: Path) -> Iterator[EnforcingEngine]:
     """Start an enforcing engine on a free 127.0.0.1 port under `workdir`; always stop it on exit."""
     workdir = Path(workdir)
+    ministack.stop(workdir)  # one left running by a run that was killed
     for sub in ("tmp", "state", "s3"):
         shutil.rmtree(workdir / sub, ignore_errors=True)
-        (workdir / sub).mkdir(parents=True)
-    port = ministack.free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    log = workdir / ministack.LOG_FILE
-    with open(log, "ab") as out:
-        out.write(f"\n--- enforcing engine {time.strftime('%Y-%m-%dT%H:%M:%S')} port {port} ---\n".encode())
-        out.flush()
-        proc = subprocess.Popen([sys.executable, "-m", "ministack"], env=env(workdir, port), stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=str(workdir),
-                                start_new_session=True)
+    state, _ = ministack.start(workdir, extra_env=AUTH)
     try:
-        deadline = time.monotonic() + start_timeout_s
-        while not ministack.healthy(endpoint, timeout=0.5):
-            if proc.poll() is not None:
-                raise SimError(f"the enforcing engine exited with code {proc.returncode} while starting; see {log}")
-            if time.monotonic() > deadline:
-                raise SimError(f"the enforcing engine did not become healthy within {start_timeout_s:.0f} s; see {log}")
-            time.sleep(0.1)
-        yield EnforcingEngine(endpoint, workdir, log, proc.pid)
+        yield EnforcingEngine(state.endpoint, workdir, Path(state.log), state.pid)
     finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM to the engine's own process group (it and the Lambda workers it forked), SIGKILL if it lingers."""
-    for sig, wait_s in ((signal.SIGTERM, STOP_TIMEOUT_S), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            proc.wait(wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        ministack.stop(workdir)

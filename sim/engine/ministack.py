@@ -115,8 +115,9 @@ def engine_env(workdir: Path, port: int) -> dict[str, str]:
     return env
 
 
-def start(workdir: Path, port: int | None = None) -> tuple[EngineState, bool]:
-    """Start the engine unless it already runs; return its state and whether it was started now."""
+def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None) -> tuple[EngineState, bool]:
+    """Start the engine unless it already runs; return its state and whether it was started now.
+    `extra_env` adds engine switches (for example `AUTH=true`)."""
     current = load_state(workdir)
     if current and pid_alive(current.pid):
         if healthy(current.endpoint):
@@ -144,7 +145,7 @@ def start(workdir: Path, port: int | None = None) -> tuple[EngineState, bool]:
         out.flush()
         proc = subprocess.Popen(
             [sys.executable, "-m", "ministack"],
-            env=engine_env(workdir, port),
+            env={**engine_env(workdir, port), **(extra_env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
