@@ -54,6 +54,7 @@ def engine(workdir: Path) -> Iterator[EnforcingEngine]:
     ministack.stop(workdir)  # one left running by a run that was killed
     for sub in ("tmp", "state", "s3"):
         shutil.rmtree(workdir / sub, ignore_errors=True)
+    (workdir / ministack.PORT_FILE).unlink(missing_ok=True)  # a fresh engine: any free port
     state, _ = ministack.start(workdir, extra_env=AUTH)
     try:
         yield EnforcingEngine(state.endpoint, workdir, Path(state.log), state.pid)

@@ -22,6 +22,10 @@ from sim import workdir as wd
 from sim.errors import SimError
 
 STATE_FILE = "engine.json"
+# MiniStack keeps queues under their URL, port included, and its event source mappings look a
+# queue up by the URL of the port it runs on now: state saved on one port has no working
+# SQS trigger on another. So the engine comes back on the port it last ran on.
+PORT_FILE = "engine-port.json"
 LOG_FILE = "ministack.log"
 HEALTH_PATH = "/_ministack/health"
 START_TIMEOUT_S = 30.0
@@ -115,6 +119,17 @@ def engine_env(workdir: Path, port: int) -> dict[str, str]:
     return env
 
 
+def _last_port(workdir: Path) -> int | None:
+    """The port the engine last ran on; for a workdir from before PORT_FILE, the one its last
+    deploy recorded (`deploy.json`, written by sim/project.py)."""
+    recorded = (wd.read_json(workdir / PORT_FILE) or {}).get("port")
+    if recorded:
+        return int(recorded)
+    endpoint = (wd.read_json(workdir / "deploy.json") or {}).get("endpoint") or ""
+    host, _, port = endpoint.rpartition(":")
+    return int(port) if host == "http://127.0.0.1" and port.isdigit() else None
+
+
 def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None) -> tuple[EngineState, bool]:
     """Start the engine unless it already runs; return its state and whether it was started now.
     `extra_env` adds engine switches (for example `AUTH=true`)."""
@@ -133,6 +148,15 @@ def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | No
         )
 
     log = workdir / LOG_FILE
+    last = _last_port(workdir)
+    saved = (workdir / "state").is_dir() and any((workdir / "state").iterdir())
+    if port is None and last and saved:
+        if port_taken(last):
+            raise SimError(
+                f"the engine's saved state is bound to port {last} (MiniStack keeps queues by URL) and it is "
+                f"taken now; free it, or start afresh with `sim up --port N` after removing {workdir / 'state'}"
+            )
+        port = last
     if port is None:
         port = free_port()
     elif port_taken(port):
@@ -166,6 +190,7 @@ def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | No
             raise SimError(f"the engine exited with code {proc.returncode} while starting; see {log}")
         if healthy(state.endpoint, timeout=0.5):
             wd.write_json(_state_path(workdir), asdict(state))
+            wd.write_json(workdir / PORT_FILE, {"port": port})
             return state, True
         time.sleep(0.1)
     proc.terminate()

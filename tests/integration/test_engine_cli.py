@@ -35,6 +35,24 @@ def test_up_twice_is_harmless_and_down_stops(tmp_path):
     assert json.loads(sim("down", "--json", workdir=tmp_path).stdout)["stopped"] is False
 
 
+def test_the_engine_comes_back_on_its_port_and_its_sqs_trigger_still_works(tmp_path):
+    first = json.loads(sim("up", "--json", workdir=tmp_path).stdout)
+    sim("down", workdir=tmp_path)
+    again = json.loads(sim("up", "--json", workdir=tmp_path).stdout)
+    try:
+        assert again["started"] is True and again["endpoint"] == first["endpoint"]
+        from sim.drain import Watcher
+        from sim.engine.target import Target
+        from sim.infra.spec import Names
+
+        target = Target("ministack", again["endpoint"])
+        target.client("s3").put_object(Bucket=Names().landing_bucket, Key="2026-11-26/after-restart.ndjson",
+                                       Body=b'{"a": 1}\n')
+        assert Watcher(target, Names()).wait(1, stall_timeout_s=60).tracked == 1  # the persisted trigger polls
+    finally:
+        sim("down", workdir=tmp_path)
+
+
 def test_a_taken_port_gives_one_line_naming_the_log(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
