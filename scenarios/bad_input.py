@@ -85,13 +85,6 @@ def _quarantine(ctx) -> list[dict]:
     return out
 
 
-def _item(ctx, key: str) -> dict:
-    ddb = ctx.target.client("dynamodb")
-    raw = ddb.get_item(TableName=ctx.names.table, Key={"date_prefix": {"S": DATE}, "file_key": {"S": key}},
-                       ConsistentRead=True).get("Item", {})
-    return {k: list(v.values())[0] for k, v in raw.items()}
-
-
 def run(ctx):
     ctx.fresh(batch_size=50)
     cw = ctx.target.client("cloudwatch")
@@ -116,8 +109,9 @@ def run(ctx):
 
     # The same key overwritten after its manifest: not converted again, recorded and alarmed.
     s3.put_object(Bucket=bucket, Key=P + "late.ndjson", Body=LATE_V2)
-    late = ctx.until(lambda: _item(ctx, P + "late.ndjson").get("overwritten_etag") and _item(ctx, P + "late.ndjson"),
-                     timeout=60, what="the overwrite to be recorded")
+    ctx.until(lambda: "overwritten_etag" in ctx.file_item(DATE, P + "late.ndjson"), timeout=60,
+              what="the overwrite to be recorded")
+    late = ctx.file_item(DATE, P + "late.ndjson")
     fired = {}
     for name in alarm_names:
         try:
@@ -189,7 +183,7 @@ def run(ctx):
           sum(1 for k in wide[0] if k.startswith("f")) if wide else 0)
     check("an object deleted before it is converted", "quarantined whole with the reason",
           reason("gone.ndjson", None) == "object deleted before conversion", reason("gone.ndjson", None))
-    early_item = _item(ctx, P + early_key)
+    early_item = ctx.file_item(DATE, P + early_key)
     early_etag = s3.head_object(Bucket=bucket, Key=P + early_key)["ETag"].strip('"')
     check("a key overwritten while still pending", "its latest content converted, once; the item holds its ETag",
           lines_of(early_key) == [1, 2, 3] and all(r.get("version") == 2 for r in by_key[early_key])
@@ -197,7 +191,7 @@ def run(ctx):
           {"rows": lines_of(early_key), "item_has_latest_etag": early_item.get("etag") == early_etag,
            "refreshed": "refreshed_at" in early_item})
     check("a key overwritten after its manifest", "first content kept, the overwrite recorded, alarmed, reported",
-          lines_of("late.ndjson") == [1, 2] and late.get("overwrites") == "1" and verdict["overwritten_files"] == 1
+          lines_of("late.ndjson") == [1, 2] and late.get("overwrites") == 1 and verdict["overwritten_files"] == 1
           and fired.get(ctx.names.alarm("overwritten-files")) == "ALARM",
           {"rows": lines_of("late.ndjson"), "overwrites": late.get("overwrites"),
            "validation_overwritten_files": verdict["overwritten_files"]})

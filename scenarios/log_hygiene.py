@@ -64,13 +64,6 @@ def _bad_inputs() -> dict[str, bytes]:
     }
 
 
-def _overwrite_recorded(ctx, key: str) -> bool:
-    item = ctx.target.client("dynamodb").get_item(
-        TableName=ctx.names.table, Key={"date_prefix": {"S": "2026-11-25"}, "file_key": {"S": key}},
-        ConsistentRead=True).get("Item", {})
-    return "overwritten_etag" in item
-
-
 def run(ctx):
     start_mark = ctx.log_mark()
     ctx.fresh(environment="production")
@@ -102,7 +95,8 @@ def run(ctx):
     ctx.wait(2 * FILES + len(bad))
     overwritten = "bad/2026-11-25/overwritten.ndjson"
     ctx.land({overwritten: _canary_lines(2)})  # after its manifest: recorded and alarmed, not logged
-    ctx.until(lambda: _overwrite_recorded(ctx, overwritten), timeout=60, what="the overwrite to be recorded")
+    ctx.until(lambda: "overwritten_etag" in ctx.file_item("2026-11-25", overwritten), timeout=60,
+              what="the overwrite to be recorded")
     for what in ("quarantined-records", "overwritten-files"):
         ctx.await_alarm(inbox, ctx.names.alarm(what))
 

@@ -21,6 +21,7 @@ from sim.infra import reset
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
 from sim.project import Project
+from sim.validate.inventory import plain
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated
 
@@ -160,6 +161,13 @@ class Context:
             return inbox.alarms().get(alarm_name)
 
         return self.until(fired, timeout=timeout, every=1, what=f"the SNS message of alarm {alarm_name}")
+
+    def file_item(self, date_prefix: str, key: str) -> dict:
+        """The builder's item for a landed file, as plain values ({} when it is not tracked)."""
+        raw = self.target.client("dynamodb").get_item(
+            TableName=self.names.table, Key={"date_prefix": {"S": date_prefix}, "file_key": {"S": key}},
+            ConsistentRead=True).get("Item", {})
+        return plain(raw)
 
     def queue_url(self, name: str | None = None) -> str:
         return self.target.client("sqs").get_queue_url(QueueName=name or self.names.queue)["QueueUrl"]

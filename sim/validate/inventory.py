@@ -80,7 +80,7 @@ def _scan(ddb, table: str) -> list[dict]:
     return items
 
 
-def _plain(item: dict) -> dict:
+def plain(item: dict) -> dict:
     """A DynamoDB low-level item as plain Python values."""
     out = {}
     for k, v in item.items():
@@ -108,7 +108,7 @@ def read(target, names: Names, with_manifest_docs: bool = False) -> Inventory:
         elif key.startswith(QUARANTINE_PREFIX):
             inv.quarantined[key] = ObjectInfo(key, obj["ETag"].strip('"'), obj["Size"])
     for raw in _scan(ddb, names.table):
-        item = _plain(raw)
+        item = plain(raw)
         if item.get("record_type") == "FILE":
             inv.file_items[item["file_key"]] = item
         elif item.get("record_type") == "MANIFEST":
