@@ -129,8 +129,12 @@ def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float |
 def write_outputs(run_dir: Path, report: dict, latency_quantiles: list[float] | None = None) -> dict:
     scenes = {"utilization": charts.utilization(report["capacity"]["rows"]),
               "cost": charts.cost(report["cost"]["rows"], report["cost"]["month"])}
+    by_stage, uploads_end = loadseries.work_by_stage(run_dir)
     depth = loadseries.queue_depth(run_dir)
-    if len(depth) >= 2:
+    if len(by_stage) >= 2:
+        scenes["work_by_stage"] = charts.work_by_stage(by_stage, "Where the work waits over the run (files by stage)",
+                                                       uploads_end)
+    elif len(depth) >= 2:
         scenes["queue_depth"] = charts.timeline(depth, "Queue depth over the run (visible + in flight)", "messages")
     lat = latency_quantiles or loadseries.latencies(run_dir)
     if lat:

@@ -1,5 +1,6 @@
 """The report's charts as Scenes (see draw.py): utilization against quotas, the monthly bill beside
-the plan's, and for load runs the queue depth over time and the end-to-end latency CDF.
+the plan's, and for load runs where the work waits over time (by stage) and the end-to-end latency
+CDF (the queue depth over time for timelines without stages).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from . import fmt
 from .draw import Scene, text_width
 
 BLUE, ORANGE, GREY, RED, INK, LIGHT = "#3b6fb6", "#e08a2c", "#9aa3ad", "#c0392b", "#222222", "#e6e9ed"
+# Where the work waits, bottom to top: the waiting stages first so they read against the axis.
+STAGE_COLORS = (("queued", BLUE, "in the queue"), ("pending", RED, "pending a manifest"),
+                ("converting", ORANGE, "manifested, not converted"), ("converted", "#c9d3dd", "converted"))
 LOG_MIN, LOG_MAX = -6, 2  # utilization 0.0001% .. 10,000%
 
 
@@ -84,11 +88,11 @@ def cost(rows: list[dict], month: int) -> Scene:
 
 
 def nice_ceiling(x: float) -> float:
-    """The next 1, 2, 2.5 or 5 x 10^k at or above x, so axis ticks fall on round numbers."""
+    """The next 1, 2, 2.5, 3, 4 or 5 x 10^k at or above x, so axis ticks fall on round numbers."""
     if x <= 0:
         return 1.0
     base = 10 ** math.floor(math.log10(x))
-    return next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= x * (1 - 1e-9))
+    return next(m * base for m in (1, 2, 2.5, 3, 4, 5, 10) if m * base >= x * (1 - 1e-9))
 
 
 def _axes(sc: Scene, x0, y0, w, h, xmax, ymax, xlabel, ylabel, yfmt=None):
@@ -131,4 +135,46 @@ def cdf(latencies_s: list[float], title: str) -> Scene:
         sc.line(px, y0, px, y0 + h, GREY, 1, dash=True)
         label = f"p{int(q * 100)} {x:,.1f}s"
         sc.text(min(px + 4, x0 + w - text_width(label)), y0 + 4 + 18 * [0.5, 0.95, 0.99].index(q), label, GREY, 2)
+    return sc
+
+
+def work_by_stage(points: list[tuple[float, dict]], title: str, uploads_end: float | None = None) -> Scene:
+    """Files in each stage at every moment, stacked: the top edge is every file uploaded so far.
+
+    One column per pixel, from the last sample at or before it, so a long run stays a few hundred
+    rectangles."""
+    sc = Scene(900, 470)
+    sc.text(16, 14, title, INK, 2)
+    x, y = 16, 44
+    for _key, color, label in STAGE_COLORS:
+        if x + 20 + text_width(label) > sc.width - 16:
+            x, y = 16, y + 24
+        sc.rect(x, y, 14, 14, color)
+        sc.text(x + 20, y + 1, label, INK, 2)
+        x += 20 + text_width(label) + 24
+    x0, y0, w, h = 110, 120, 740, 260
+    t0 = points[0][0]
+    xmax = nice_ceiling(max(max(t - t0 for t, _ in points), 1e-9))
+    ymax = nice_ceiling(max(max(sum(v.values()) for _, v in points), 1))
+    _axes(sc, x0, y0, w, h, xmax, ymax, "seconds since the run started", "files")
+    j, last = 0, points[-1][0]
+    for px in range(int(w)):
+        t = t0 + xmax * px / w
+        if t > last:
+            break
+        while j + 1 < len(points) and points[j + 1][0] <= t:
+            j += 1
+        bottom = y0 + h
+        for key, color, _label in STAGE_COLORS:
+            n = points[j][1].get(key, 0)
+            if n <= 0:
+                continue
+            bar = h * n / ymax
+            sc.rect(x0 + px, bottom - bar, 1, bar, color)
+            bottom -= bar
+    sc.line(x0, y0 + h, x0 + w, y0 + h, INK, 1)
+    if uploads_end is not None and uploads_end > t0:
+        ux = x0 + w * (uploads_end - t0) / xmax
+        sc.line(ux, y0 - 6, ux, y0 + h, INK, 1, dash=True)
+        sc.text(min(ux + 4, x0 + w - text_width("uploads end")), y0 - 20, "uploads end", INK, 2)
     return sc

@@ -1,4 +1,7 @@
-"""Time series a load run leaves in its folder, for the queue-depth and latency charts.
+"""Time series a load run leaves in its folder, for the work-by-stage, queue-depth and latency charts.
+
+Work by stage needs the timeline `sim load` writes (`timeline.csv` with uploaded, tracked, pending,
+manifested and converted per sample; sim/load/stalls.py says what each stage holds).
 
 Read leniently, since the load command writes them: a timeline is `timeline.csv`, `timeline.jsonl`
 or `timeline.json` with a time column (t, at, time, ts, timestamp, elapsed_s) and a queue depth
@@ -12,6 +15,10 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+
+from sim.load import stalls
+
+STAGE_COLUMNS = ("uploaded", "tracked", "pending", "manifested", "converted")
 
 TIME_KEYS = ("t", "at", "time", "ts", "timestamp", "elapsed_s", "seconds")
 DEPTH_KEYS = ("queue_depth", "queue_visible", "depth", "visible")
@@ -87,3 +94,26 @@ def latencies(run_dir: Path) -> list[float]:
             if isinstance(data.get(key), list):
                 return [float(v) for v in data[key] if _num(v) is not None and float(v) >= 0]
     return []
+
+
+def work_by_stage(run_dir: Path) -> tuple[list[tuple[float, dict]], float | None]:
+    """Files in each stage at every sample of the run's timeline, and when the uploads ended (the
+    last sample taken while Locust ran); ([], None) without a timeline that has the stage columns."""
+    path = run_dir / "timeline.csv"
+    if not path.exists():
+        return [], None
+    try:
+        rows = _records(path)
+    except (OSError, ValueError):
+        return [], None
+    points, uploads_end = [], None
+    for row in rows:
+        t = _num(row.get("t"))
+        values = {k: _num(row.get(k)) for k in STAGE_COLUMNS}
+        if t is None or any(v is None for v in values.values()):
+            continue
+        points.append((t, stalls.stages({k: int(v) for k, v in values.items()})))
+        if row.get("phase", "load") == "load":
+            uploads_end = t
+    points.sort(key=lambda p: p[0])
+    return points, uploads_end

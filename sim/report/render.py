@@ -72,9 +72,11 @@ def blocks(r: dict) -> list[tuple]:
                  for o in cost["optimizations"]]))
     out.append(("p", f"Valid savings not yet in the bill, together: {_usd(cost['total_valid_saving_usd'])} a month (where two act on the same "
                      f"bill, such as tiering and the lifecycle rule, only the larger counts). The plan says ~$220."))
-    if "queue_depth" in r["files"]["charts"] or "latency_cdf" in r["files"]["charts"]:
+    load_charts = (("work_by_stage", "Where the work waits, by stage"), ("queue_depth", "Queue depth over time"),
+                   ("latency_cdf", "End-to-end latency"))
+    if any(name in r["files"]["charts"] for name, _ in load_charts):
         out.append(("h2", "Load run"))
-        for name, title in (("queue_depth", "Queue depth over time"), ("latency_cdf", "End-to-end latency")):
+        for name, title in load_charts:
             if name in r["files"]["charts"]:
                 out.append(("chart", name, title))
     out.append(("h2", "The plan's claims"))
