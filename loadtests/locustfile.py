@@ -13,7 +13,8 @@ the environment. `sim load` runs this file headless and reads what it writes.
 How it paces: the shape (daily, burst, or ceiling = as fast as possible) is an arrival schedule;
 upload k is due at a fixed time and goes under a key made from k (see sim/load/pacing.py), so the
 users only provide concurrency and the rate follows the curve whatever the latency. The load shape
-class below keeps that many users running and ends the run when the schedule is over. Bodies come
+class below keeps enough users running (sized from the upload latency as the run goes, see
+sim/load/users.py) and ends the run when the schedule is over. Bodies come
 from a bounded pool generated before the first upload (sim/load/payloads.py), and every process
 shares one boto3 client: clients created per user stall gevent's loop for seconds.
 """
@@ -21,6 +22,7 @@ shares one boto3 client: clients created per user stall gevent's loop for second
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import math
 import os
@@ -33,7 +35,7 @@ from locust import LoadTestShape, User, constant, events, task
 from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
-from sim.load import shapes
+from sim.load import shapes, users
 from sim.load.pacing import DEFAULT_GRACE_S, Pacer
 from sim.load.payloads import DEFAULT_POOL_BYTES, DEFAULT_POOL_FILES, PayloadPool, UploadLog
 from sim.workload.sizes import parse_size
@@ -64,7 +66,9 @@ def _options(parser):
     add("--sim-date-prefix", default=today, env_var="SIM_LOAD_DATE_PREFIX", help="the YYYY-MM-DD segment of every key")
     add("--sim-seed", type=int, default=7, env_var="SIM_LOAD_SEED", help="generator seed")
     add("--sim-users", type=int, default=0, env_var="SIM_LOAD_USERS",
-        help="concurrent users in all (default: about one per file/s at the peak rate, at least 8)")
+        help="concurrent users in all, fixed (default: sized from the upload latency as the run goes)")
+    add("--sim-latency-s", type=float, default=0.0, env_var="SIM_LOAD_LATENCY_S",
+        help="upload latency (p95 seconds) measured before the run: the first user count's basis")
     add("--sim-pool-files", type=int, default=DEFAULT_POOL_FILES, env_var="SIM_LOAD_POOL_FILES",
         help="distinct bodies generated before the run (memory stays bounded)")
     add("--sim-pool-mb", type=float, default=DEFAULT_POOL_BYTES / 2**20, env_var="SIM_LOAD_POOL_MB",
@@ -78,13 +82,19 @@ def shape_of(opts) -> shapes.Shape:
                        duration_s=opts.sim_duration, ramp_s=None if opts.sim_ramp < 0 else opts.sim_ramp)
 
 
+CEILING_USERS = 16
+
+
+def sizer_for(opts, shape: shapes.Shape) -> users.Sizer:
+    """The user count: fixed by --sim-users, 16 for the closed-loop ceiling, else sized from the
+    upload latency (sim/load/users.py); idle users only sleep."""
+    fixed = opts.sim_users if opts.sim_users > 0 else (CEILING_USERS if shape.name == "ceiling" else 0)
+    return users.Sizer(peak_rate=shape.peak_files_per_s, latency_s=opts.sim_latency_s or None, fixed=fixed)
+
+
 def users_for(opts, shape: shapes.Shape) -> int:
-    """Enough users for about a second of latency at the peak rate; idle users only sleep."""
-    if opts.sim_users > 0:
-        return opts.sim_users
-    if shape.name == "ceiling":
-        return 16
-    return max(8, min(512, math.ceil(shape.peak_files_per_s) + 4))
+    """The users a run starts with."""
+    return sizer_for(opts, shape).users
 
 
 class _Process:
@@ -98,7 +108,8 @@ class _Process:
             index, count = max(runner.worker_index, 0), max(int(getattr(opts, "expect_workers", 1) or 1), 1)
         self.shape = shape_of(opts)
         size = parse_size(opts.sim_file_size)
-        users = users_for(opts, self.shape)
+        sizer = sizer_for(opts, self.shape)
+        users = sizer.users
         t0 = time.monotonic()
         self.pool = PayloadPool(opts.sim_seed, size, opts.sim_date_prefix, opts.sim_prefix,
                                 max_files=opts.sim_pool_files, max_bytes=int(opts.sim_pool_mb * 2**20))
@@ -106,14 +117,15 @@ class _Process:
                  time.monotonic() - t0)
         self.bucket = opts.sim_bucket
         endpoint = environment.host or os.environ.get("SIM_ENDPOINT") or None
-        self.s3 = _client(endpoint, max_pool=math.ceil(users / count) + 4)
+        # Sized for the most users the run may grow to: a connection is made only when used.
+        self.s3 = _client(endpoint, max_pool=math.ceil(sizer.limit / count) + 4)
         self.log = None
         if opts.sim_upload_log:
             self.log = UploadLog(os.path.join(opts.sim_upload_log, f"uploads-{index}-{os.getpid()}.jsonl"))
         self.pacer = Pacer(self.shape, time.time(), index, count, grace_s=DEFAULT_GRACE_S)
         if self.log is not None:
             self.log.header(self.pacer.started_at, worker=index, workers=count, pid=os.getpid(), users=users,
-                            pool_files=len(self.pool), **self.shape.describe())
+                            users_limit=sizer.limit, pool_files=len(self.pool), **self.shape.describe())
 
 
 def _client(endpoint: str | None, max_pool: int):
@@ -180,7 +192,15 @@ class LandingUpload(User):
 
 
 class ProfileShape(LoadTestShape):
-    """Keeps the users running for the schedule's length, then ends the run (users pace themselves)."""
+    """Keeps the users running for the schedule's length, then ends the run (users pace themselves).
+
+    Each tick the user count may grow from the last ten seconds' p95 upload latency and the rate
+    due in the next seconds (sim/load/users.py); every change goes to `users.jsonl` beside the
+    upload logs, so a missed rate can be traced to the harness or to the engine.
+    """
+
+    _sizer: users.Sizer | None = None
+    _changes_written = 0
 
     def tick(self):
         opts = self.runner.environment.parsed_options
@@ -190,5 +210,29 @@ class ProfileShape(LoadTestShape):
             return None
         if t > shape.duration_s + DEFAULT_GRACE_S and self.runner.user_count == 0:
             return None  # every user has run out of slots and stopped
-        users = users_for(opts, shape)
-        return users, users
+        if self._sizer is None:
+            self._sizer = sizer_for(opts, shape)
+        rate_ahead = max(shape.rate(t + dt) for dt in users.LOOKAHEAD_S)
+        n = self._sizer.update(t, rate_ahead, _recent_p95_s(self.runner.stats.total))
+        self._record(opts)
+        return n, n
+
+    def _record(self, opts) -> None:
+        changes = self._sizer.changes
+        if not opts.sim_upload_log or self._changes_written >= len(changes):
+            return
+        for change in changes[self._changes_written:]:
+            log.info("users -> %d (p95 %.0f ms at %.1f files/s%s)", change["users"], change["p95_ms"], change["rate"],
+                     ", the cap" if change["at_cap"] else "")
+        with open(os.path.join(opts.sim_upload_log, "users.jsonl"), "a", encoding="utf-8") as fh:
+            for change in changes[self._changes_written:]:
+                fh.write(json.dumps({**change, "limit": self._sizer.limit}) + "\n")
+        self._changes_written = len(changes)
+
+
+def _recent_p95_s(total) -> float | None:
+    """The p95 of the uploads that ended in about the last ten seconds (all of them early on)."""
+    if not total.num_requests:
+        return None
+    ms = total.get_current_response_time_percentile(0.95) or total.get_response_time_percentile(0.95)
+    return ms / 1000 if ms else None

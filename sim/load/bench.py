@@ -3,7 +3,8 @@
 (a) the raw S3 PUT ceiling: Locust closed-loop PUTs of the file size into a scratch bucket with no
     notification, so nothing downstream competes;
 (b) the converter alone: one manifest of local files through `convert`, in a child process for an
-    honest peak RSS;
+    honest peak RSS; beside it, in another child, the plain pyarrow floor on the same files (each
+    read with pyarrow.json into one zstd ParquetWriter), and the converter's ratio to it;
 (c) the sustained multiple of production: burst steps at rising multiples on the real pipeline,
     each held for four manifests' filling (one to two minutes). A step is sustained when
     - the client kept at least 95% of its rate (else the client or S3 is the limit, not the rest);
@@ -31,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from sim.load import convbench, latency, locust_run, requests, shapes
+from sim.load import ceiling as ceiling_mod
+from sim.load import convbench, latency, requests, shapes
 from sim.load.measure import percentiles, read_uploads
 from sim.load.payloads import PayloadPool
 from sim.load.render import bench_markdown
@@ -78,7 +80,7 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
     phase(f"(b) the converter alone on a manifest of {files} files")
     conv = converter(project, opts, files, run_dir)
     phase("(c) stepping the multiple of production up until the pipeline falls behind")
-    steps = search(project, settings, opts, ceiling, conv, run_dir, phase)
+    steps = search(project, settings, opts, ceiling, conv, run_dir, phase, engine.log if engine else None)
     kept = [s for s in steps if s["sustained"]]
     best = max(kept, key=lambda s: s["achieved_files_per_s"]) if kept else None
     source = best or (steps[-1] if steps else None)
@@ -106,6 +108,9 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
         "ratio_to_ceiling": round(sustained / ceiling_fps, 3) if ceiling_fps else 0.0,
         "converter_mb_per_s": conv["mb_per_s"],
         "converter_peak_rss_mb": conv["peak_rss_mb"],
+        "converter_baseline_mb_per_s": conv["baseline"]["mb_per_s"],
+        "converter_baseline_peak_rss_mb": conv["baseline"]["peak_rss_mb"],
+        "converter_ratio_to_baseline": conv["ratio_to_baseline"],
         "requests_per_file": per_file,
         "ceiling": ceiling,
         "converter": conv,
@@ -127,36 +132,8 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
 # -- (a) ----------------------------------------------------------------------------------
 def put_ceiling(project: Project, opts: BenchOptions, out_dir: Path) -> dict:
     """Closed-loop PUTs into a scratch bucket (no notification), then the bucket is removed."""
-    s3 = project.target.client("s3")
-    bucket = f"{project.names.prefix}-bench-scratch"
-    _empty_bucket(s3, bucket, delete=True)
-    s3.create_bucket(Bucket=bucket)
-    try:
-        job = locust_run.LocustJob(out_dir=out_dir, endpoint=project.target.endpoint, bucket=bucket,
-                                   profile="ceiling", duration_s=opts.ceiling_s, file_size=opts.file_size,
-                                   seed=opts.seed, workers=opts.workers,
-                                   extra=["--sim-pool-files", str(opts.pool_files)])
-        outcome = locust_run.run(job, opts.ceiling_s + locust_run.START_MARGIN_S)
-        shape = shapes.ClosedLoop(duration_s=opts.ceiling_s)
-        up = read_uploads(job.upload_dir, shape.window, keep_keys=False)
-    finally:
-        _empty_bucket(s3, bucket, delete=True)
-    return {"files_per_s": round(up.achieved_files_per_s, 3), "files": up.ok, "failed": up.failed,
-            "seconds": opts.ceiling_s, "users": up.processes[0].get("users") if up.processes else None,
-            "upload_ms": percentiles(up.latencies_ms, digits=1), "locust_exit_code": outcome.exit_code,
-            "bucket": bucket}
-
-
-def _empty_bucket(s3, bucket: str, delete: bool) -> None:
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-        if delete:
-            s3.delete_bucket(Bucket=bucket)
-    except s3.exceptions.NoSuchBucket:
-        pass
+    return ceiling_mod.measure(project, opts.file_size, opts.ceiling_s, out_dir, seed=opts.seed, workers=opts.workers,
+                               pool_files=opts.pool_files)
 
 
 # -- (b) ----------------------------------------------------------------------------------
@@ -171,16 +148,22 @@ def converter(project: Project, opts: BenchOptions, files: int, run_dir: Path) -
         for i, body in enumerate(pool.bodies):
             (inputs / f"body-{i:03d}.ndjson").write_bytes(body)
         del pool
+        # The floor first, then the converter, on the same files already in the page cache.
+        base = convbench.measure_baseline(inputs, files, work / "out")
         result = convbench.measure(inputs, files, work / "out")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result["files_per_s"] = round(result["files"] / result["seconds"], 2) if result["seconds"] else None
+    base["files_per_s"] = round(base["files"] / base["seconds"], 2) if base["seconds"] else None
+    result["baseline"] = base
+    result["ratio_to_baseline"] = (round(result["mb_per_s"] / base["mb_per_s"], 3)
+                                   if result.get("mb_per_s") and base.get("mb_per_s") else None)
     return result
 
 
 # -- (c) ----------------------------------------------------------------------------------
 def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: dict, run_dir: Path,
-           phase: Callable[[str], None]) -> list[dict]:
+           phase: Callable[[str], None], engine_log_path: str | None = None) -> list[dict]:
     """Steps from a comfortable multiple up; bisect between the last kept and the first missed."""
     prod = shapes.PRODUCTION_FILES_PER_S
     conv_fps = conv["mb_per_s"] * MB / opts.file_size if conv.get("mb_per_s") else math.inf
@@ -201,7 +184,8 @@ def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: 
             rule = f"2 x the first kept step's drain ({reference_tail:.1f} s) + 10% of the hold"
             allowance = lambda hold, ref=reference_tail: 2 * ref + 0.1 * hold  # noqa: E731
         phase(f"step {i + 1}: {multiple:.0f}x production = {multiple * prod:.2f} files/s")
-        step = run_step(project, settings, opts, multiple, allowance, run_dir / f"step-{i + 1}-{multiple:.0f}x")
+        step = run_step(project, settings, opts, multiple, allowance, run_dir / f"step-{i + 1}-{multiple:.0f}x",
+                        engine_log_path, latency_s=(ceiling.get("upload_ms") or {}).get("p95"))
         step["drain_allowance_rule"] = rule
         steps.append(step)
         phase(f"step {i + 1}: {'kept up' if step['sustained'] else 'fell behind'}"
@@ -232,16 +216,17 @@ def step_hold(opts: BenchOptions, batch_size: int, rate: float) -> float:
 
 
 def run_step(project: Project, settings, opts: BenchOptions, multiple: float, allowance_for: Callable[[float], float],
-             step_dir: Path) -> dict:
+             step_dir: Path, engine_log_path: str | None = None, latency_s: float | None = None) -> dict:
     rate = multiple * shapes.PRODUCTION_FILES_PER_S
     hold = step_hold(opts, settings.batch_size, rate)
     allowance = allowance_for(hold)
     shape = shapes.Burst(multiplier=multiple, hold_s=hold, ramp_s=opts.ramp_s)
     step_dir.mkdir(parents=True, exist_ok=True)
     load_opts = LoadOptions(profile="burst", multiplier=multiple, duration_s=hold, ramp_s=opts.ramp_s,
-                            file_size=opts.file_size, workers=opts.workers, seed=opts.seed)
+                            file_size=opts.file_size, workers=opts.workers, seed=opts.seed,
+                            latency_s=latency_s / 1000 if latency_s else None)
     # The drain runs to the end even when it overruns: the next step must not wipe data under it.
-    phase = replay(project, settings, load_opts, shape, step_dir, NoProgress())
+    phase = replay(project, settings, load_opts, shape, step_dir, NoProgress(), engine_log_path=engine_log_path)
     up = phase.uploads
     timeline = read_timeline(step_dir / "timeline.csv")
     upload_end = phase.upload_end
@@ -263,6 +248,9 @@ def run_step(project: Project, settings, opts: BenchOptions, multiple: float, al
         "backlog_growth_limit": round(growth_limit, 1),
         "upload_ms": percentiles(up.latencies_ms, digits=1),
         "max_queue_depth": max((r["queue_visible"] + r["queue_in_flight"] for r in timeline), default=0),
+        "longest_stall_s": phase.stall.get("seconds", 0.0),
+        "builder_timeouts": phase.builder_timeouts.get("count"),
+        "users_max": phase.users.get("max"),
         "started_at": min((p["started_at"] for p in up.processes), default=time.time()),
         "ended_at": drained_at,
         "run_dir": str(step_dir),

@@ -22,10 +22,12 @@ def register(app: typer.Typer) -> None:
         ramp: Annotated[Optional[float], typer.Option(help="burst: seconds of ramp before the hold (default a sixth of it, 1-10 s).")] = None,
         file_size: Annotated[str, typer.Option(help="Size of each file, e.g. 64KB, 256KB, 3.5MB.")] = "3.5MB",
         workers: Annotated[int, typer.Option(help="Locust worker processes (master/worker mode when above 1).")] = 1,
-        users: Annotated[int, typer.Option(help="Concurrent Locust users (default: about the peak rate in files/s).")] = 0,
+        users: Annotated[int, typer.Option(help="Concurrent Locust users, fixed (default: sized from the measured upload latency, growing as the run goes).")] = 0,
         seed: Annotated[int, typer.Option(help="Generator seed.")] = 7,
         batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default: as deployed, 200).")] = None,
         keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
+        ceiling_seconds: Annotated[float, typer.Option(help="Seconds of the raw S3 PUT ceiling measured before the load (0 skips it).")] = 5.0,
+        max_stall: Annotated[float, typer.Option(help="Longest stall allowed, seconds with work in hand and nothing tracked, manifested or converted.")] = 30.0,
         endpoint: Endpoint = None,
         workdir: Workdir = None,
         as_json: Json = False,
@@ -36,9 +38,12 @@ def register(app: typer.Typer) -> None:
 
         if workers < 1:
             raise SimError("--workers must be at least 1")
+        if ceiling_seconds < 0 or max_stall <= 0:
+            raise SimError("--ceiling-seconds must not be negative and --max-stall must be positive")
         opts = runner.LoadOptions(profile=profile, time_scale=time_scale, multiplier=multiplier, duration_s=duration,
                                   ramp_s=ramp, file_size=parse_size(file_size), workers=workers, users=users, seed=seed,
-                                  keep_data=keep_data, batch_size=batch_size)
+                                  keep_data=keep_data, batch_size=batch_size, ceiling_s=ceiling_seconds,
+                                  max_stall_s=max_stall)
         shape = opts.shape()  # bad options fail before the engine starts
         project = _project(workdir, endpoint)
         with ui.DemoProgressBars(shape.total_files, enabled=not as_json) as bars:

@@ -6,6 +6,12 @@ round-robin from the folder, as the load's payload pool does), converts it with
 `sim.pipeline.converter.convert` and prints one JSON line: seconds, bytes, records, RSS before the
 conversion (interpreter + pyarrow) and the peak. That is the Glue job's work without S3 or
 DynamoDB around it.
+
+`measure_baseline` does the same for the machine's plain pyarrow floor, in its own child: the same
+files in the same order, each read with `pyarrow.json.read_json` under one schema every file fits
+(the first file's, inferred; later files parsed to it, fields it lacks ignored, and cast to it)
+and written into one zstd `ParquetWriter`. No lineage columns, no fidelity rules, no quarantine:
+what the converter's MB/s is divided by.
 """
 
 from __future__ import annotations
@@ -42,9 +48,7 @@ def _peak_rss_mb() -> float:
 def child(folder: str, files: int, out_dir: str) -> dict:
     from sim.pipeline.converter import Source, convert
 
-    bodies = sorted(p for p in Path(folder).iterdir() if p.suffix == ".ndjson")
-    if not bodies:
-        raise SystemExit(f"no .ndjson files in {folder}")
+    bodies = _bodies(folder)
 
     def opener(path: Path):
         return lambda: open(path, "rb")
@@ -71,18 +75,77 @@ def child(folder: str, files: int, out_dir: str) -> dict:
     }
 
 
+def baseline_child(folder: str, files: int, out_dir: str) -> dict:
+    import pyarrow.json as pajson
+    import pyarrow.parquet as pq
+
+    paths = [str(p) for p in _bodies(folder)]
+    paths = [paths[i % len(paths)] for i in range(files)]
+    os.makedirs(out_dir, exist_ok=True)
+    baseline = _status_mb("VmRSS") or 0.0
+    out = os.path.join(out_dir, "baseline.parquet")
+    t0 = time.perf_counter()
+    first = pajson.read_json(paths[0])
+    schema = first.schema
+    parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    records = bytes_in = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for i, path in enumerate(paths):
+            table = first if i == 0 else pajson.read_json(path, parse_options=parse)
+            if table.schema != schema:
+                table = table.cast(schema)
+            writer.write_table(table)
+            records += table.num_rows
+            bytes_in += os.path.getsize(path)
+            del table
+        del first
+    seconds = time.perf_counter() - t0
+    size_out = os.path.getsize(out)
+    os.unlink(out)
+    return {
+        "files": len(paths),
+        "records": records,
+        "bytes_in": bytes_in,
+        "bytes_out": size_out,
+        "seconds": round(seconds, 3),
+        "mb_per_s": round(bytes_in / 2**20 / seconds, 2) if seconds else None,
+        "baseline_rss_mb": round(baseline, 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "method": "pyarrow.json.read_json per file (the first file's schema) into one zstd ParquetWriter",
+    }
+
+
+def _bodies(folder: str) -> list[Path]:
+    bodies = sorted(p for p in Path(folder).iterdir() if p.suffix == ".ndjson")
+    if not bodies:
+        raise SystemExit(f"no .ndjson files in {folder}")
+    return bodies
+
+
 def measure(folder: Path, files: int, out_dir: Path, timeout_s: float = 900.0) -> dict:
+    """The converter on `files` sources from `folder`, in a child process."""
+    return _run_child("convert", folder, files, out_dir, timeout_s, "the standalone conversion")
+
+
+def measure_baseline(folder: Path, files: int, out_dir: Path, timeout_s: float = 900.0) -> dict:
+    """The plain pyarrow read-and-write of the same sources, in a child process."""
+    return _run_child("baseline", folder, files, out_dir, timeout_s, "the pyarrow baseline")
+
+
+def _run_child(mode: str, folder: Path, files: int, out_dir: Path, timeout_s: float, what: str) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        proc = subprocess.run([sys.executable, "-m", "sim.load.convbench", str(folder), str(files), str(out_dir)],
+        proc = subprocess.run([sys.executable, "-m", "sim.load.convbench", mode, str(folder), str(files), str(out_dir)],
                               capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
-        raise SimError(f"the standalone conversion of {files} files took over {timeout_s:.0f} s") from None
+        raise SimError(f"{what} of {files} files took over {timeout_s:.0f} s") from None
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise SimError(f"the standalone conversion failed: {tail[0][:300]}")
+        raise SimError(f"{what} failed: {tail[0][:300]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
-    print(json.dumps(child(sys.argv[1], int(sys.argv[2]), sys.argv[3])))
+    mode, args = (sys.argv[1], sys.argv[2:]) if sys.argv[1] in ("convert", "baseline") else ("convert", sys.argv[1:])
+    run = baseline_child if mode == "baseline" else child
+    print(json.dumps(run(args[0], int(args[1]), args[2])))

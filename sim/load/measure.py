@@ -156,3 +156,37 @@ def locust_aggregate(stats_csv: Path) -> dict:
                         "median_ms": num("Median Response Time"), "p95_ms": num("95%"), "p99_ms": num("99%"),
                         "requests_per_s": num("Requests/s"), "avg_bytes": num("Average Content Size")}
     return {}
+
+
+def peak_in_flight(folder: Path) -> int:
+    """The most uploads in flight at once across every process, from the upload logs' start and
+    end times: how many users were busy at the busiest moment."""
+    events: list[tuple[float, int]] = []
+    for path in sorted(Path(folder).glob("uploads-*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for raw in fh:
+                try:
+                    line = json.loads(raw)
+                except json.JSONDecodeError:
+                    continue
+                if "start" in line and "end" in line:
+                    events += [(line["start"], 1), (line["end"], -1)]
+    peak = busy = 0
+    for _t, step in sorted(events):  # an end sorts before a start at the same instant
+        busy += step
+        peak = max(peak, busy)
+    return peak
+
+
+def user_changes(folder: Path) -> list[dict]:
+    """The user count's growth during a run, as the locustfile's shape logged it (`users.jsonl`)."""
+    path = Path(folder) / "users.jsonl"
+    if not path.exists():
+        return []
+    out = []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        try:
+            out.append(json.loads(raw))
+        except json.JSONDecodeError:
+            continue
+    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
+from sim.load.stalls import describe
 from sim.workload.sizes import format_size
 
 
@@ -32,7 +33,23 @@ def load_table(r: dict) -> Table:
     table.add_row("deepest queue", f"{r['max_queue_depth']} messages (DLQ max {r['max_dlq_depth']})")
     table.add_row("most pending files", str(r["max_pending_files"]))
     table.add_row("drain after last upload", f"{r['drain_after_last_upload_s']:.1f} s")
+    table.add_row("longest stall", stall_text(r))
+    timeouts = r.get("builder_timeouts")
+    table.add_row("builder timeouts", "not counted (no engine log)" if timeouts is None else str(timeouts))
+    if r.get("raw_put_ceiling_files_per_s"):
+        table.add_row("raw PUT ceiling", f"{r['raw_put_ceiling_files_per_s']:.1f} files/s (measured before the load)")
+    sizing = r.get("users_sizing") or {}
+    if sizing:
+        table.add_row("Locust users", f"{sizing['start']} at the start, {sizing['max']} at most (cap {sizing['limit']}), "
+                                      f"{sizing['peak_in_flight']} busy at once at most")
+    if r.get("rate_limited_by"):
+        table.add_row("rate limited by", r["rate_limited_by"])
     return table
+
+
+def stall_text(r: dict) -> str:
+    stall = r.get("longest_stall") or {"seconds": r.get("longest_stall_s", 0)}
+    return describe(stall) if stall.get("seconds") else "none (something moved every sample while work was in hand)"
 
 
 def bench_table(r: dict) -> Table:
@@ -49,6 +66,7 @@ def bench_rows(r: dict) -> list[tuple[str, str]]:
         ("raw S3 PUT ceiling", f"{r['raw_put_ceiling_files_per_s']:.1f} files/s ({r['raw_put_ceiling_mb_per_s']:.1f} MB/s)"),
         ("converter (standalone)", f"{r['converter_mb_per_s']:.1f} MB/s, peak RSS {r['converter_peak_rss_mb']:.0f} MB "
                                    f"for a manifest of {r['converter']['files']} files"),
+        ("pyarrow baseline (same files)", _baseline(r)),
         ("sustained end to end", f"{r['sustained_files_per_s']:.2f} files/s = "
                                  f"{r['sustained_multiple_of_production']:.0f}x production"),
         ("ratio to the ceiling", f"{r['ratio_to_ceiling']:.2f}"),
@@ -64,6 +82,15 @@ def bench_rows(r: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _baseline(r: dict) -> str:
+    base = (r.get("converter") or {}).get("baseline") or {}
+    if not r.get("converter_baseline_mb_per_s"):
+        return "not measured"
+    ratio = r.get("converter_ratio_to_baseline")
+    return (f"{r['converter_baseline_mb_per_s']:.1f} MB/s, peak RSS {base.get('peak_rss_mb', 0):.0f} MB; "
+            f"the converter runs at {ratio:.2f} of it" if ratio is not None else "-")
+
+
 def bench_markdown(r: dict) -> str:
     size = format_size(r["file_size_bytes"])
     lines = [
@@ -77,6 +104,11 @@ def bench_markdown(r: dict) -> str:
         f"that is **{r['ratio_to_ceiling']:.2f}** of the engine's raw S3 PUT ceiling "
         f"({r['raw_put_ceiling_files_per_s']:.1f} files/s).",
         "",
+        f"**Converter:** {r['converter_mb_per_s']:.1f} MB/s standalone (peak RSS {r['converter_peak_rss_mb']:.0f} MB), "
+        + (f"**{r['converter_ratio_to_baseline']:.2f}** of a plain pyarrow read-and-write of the same files "
+           f"({r['converter_baseline_mb_per_s']:.1f} MB/s, peak RSS {r.get('converter_baseline_peak_rss_mb') or 0:.0f} MB)."
+           if r.get("converter_ratio_to_baseline") is not None else "no baseline measured."),
+        "",
         "| measure | value |",
         "|---|---|",
     ]
@@ -85,11 +117,13 @@ def bench_markdown(r: dict) -> str:
     per = r["requests_per_file"]
     for key, value in per.get("by_operation", {}).items():
         lines.append(f"| {key} | {value} | {per.get('sources', {}).get(key, 'measured')} |")
-    lines += ["", "## Steps", "", "| multiple | target files/s | achieved | drain after last upload s | sustained | why |",
-              "|---|---|---|---|---|---|"]
+    lines += ["", "## Steps", "", "| multiple | target files/s | achieved | drain after last upload s | longest stall s "
+              "| builder timeouts | sustained | why |", "|---|---|---|---|---|---|---|---|"]
     for s in r["steps"]:
+        timeouts = s.get("builder_timeouts")
         lines.append(f"| {s['multiple']:.0f}x | {s['target_files_per_s']:.2f} | {s['achieved_files_per_s']:.2f} | "
-                     f"{s['drain_after_last_upload_s']:.1f} | {'yes' if s['sustained'] else 'no'} | {s.get('why') or ''} |")
+                     f"{s['drain_after_last_upload_s']:.1f} | {s.get('longest_stall_s', 0):.0f} | "
+                     f"{'-' if timeouts is None else timeouts} | {'yes' if s['sustained'] else 'no'} | {s.get('why') or ''} |")
     if r.get("notes"):
         lines += ["", "## Notes", ""] + [f"- {n}" for n in r["notes"]]
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ and load.json (the result below).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -17,16 +18,20 @@ from pathlib import Path
 from typing import Protocol
 
 from sim.drain import Snapshot, Watcher
-from sim.load import latency, locust_run, shapes
-from sim.load.measure import Uploads, UploadCounter, locust_aggregate, percentiles, read_uploads
+from sim.load import ceiling as ceiling_mod
+from sim.load import engine_log, latency, locust_run, shapes, stalls
+from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, percentiles, read_uploads,
+                              user_changes)
 from sim.load.setup import prepare
-from sim.load.timeline import Sampler, Timeline
+from sim.load.timeline import Sampler, Timeline, read_timeline
 from sim.project import Project
 from sim.runs import new_run_dir, write_run
 from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
 MIN_RATE_RATIO = 0.95
+MAX_STALL_S = 30.0  # longer with work in hand and nothing moving fails the run
+DEFAULT_CEILING_S = 5.0
 
 
 class Progress(Protocol):
@@ -55,6 +60,9 @@ class LoadOptions:
     keep_data: bool = False
     batch_size: int | None = None
     validate: bool = True
+    ceiling_s: float = DEFAULT_CEILING_S  # the raw PUT ceiling measured before the load; 0 skips it
+    max_stall_s: float = MAX_STALL_S
+    latency_s: float | None = None  # upload p95 measured before the load: the first user count's basis
     date_prefix: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date().isoformat())
 
     def shape(self) -> shapes.Shape:
@@ -76,11 +84,16 @@ class Phase:
     started_at: float
     upload_end: float
     drained_at: float
+    stall: dict = field(default_factory=dict)  # the longest, see sim/load/stalls.py
+    builder_timeouts: dict = field(default_factory=dict)  # see sim/load/engine_log.py
+    users: dict = field(default_factory=dict)  # how the harness sized its users
 
 
 def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, run_dir: Path, progress: Progress,
-           stall_timeout_s: float | None = None) -> Phase:
-    """Run Locust for the shape with a timeline, then wait until the pipeline holds nothing unfinished."""
+           stall_timeout_s: float | None = None, engine_log_path: str | None = None) -> Phase:
+    """Run Locust for the shape with a timeline, then wait until the pipeline holds nothing unfinished.
+    With the engine's log, the builder timeouts logged meanwhile are counted."""
+    log_mark = engine_log.mark(engine_log_path)
     started_at = time.time()
     timeline = Timeline(run_dir / "timeline.csv", started_at)
     job = locust_run.LocustJob(
@@ -89,6 +102,7 @@ def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, r
         time_scale=getattr(shape, "time_scale", opts.time_scale), multiplier=getattr(shape, "multiplier", opts.multiplier),
         ramp_s=getattr(shape, "ramp_s", None), seed=opts.seed,
         date_prefix=opts.date_prefix, users=opts.users, workers=opts.workers,
+        extra=["--sim-latency-s", f"{opts.latency_s:.3f}"] if opts.latency_s else [],
     )
     counter = UploadCounter(job.upload_dir)
     seen = {"n": 0}
@@ -116,16 +130,29 @@ def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, r
         timeline.record(snap, "drain", uploads.ok)
         progress.pipeline(snap)
 
-    stall = stall_timeout_s or settings.visibility_timeout_s + 60
+    give_up_s = stall_timeout_s or settings.visibility_timeout_s + 60
     try:
-        final = watcher.wait(uploads.ok, on_progress=on_drain, stall_timeout_s=stall)
+        final = watcher.wait(uploads.ok, on_progress=on_drain, stall_timeout_s=give_up_s)
     finally:
         timeline.close()
     drained_at = time.time()
     stats = locust_aggregate(run_dir / "locust_stats.csv")
     stats["exit_code"] = outcome.exit_code
     stats["seconds"] = round(outcome.seconds, 2)
-    return Phase(shape, run_dir, uploads, final, timeline, stats, started_at, upload_end, drained_at)
+    stall = stalls.longest_stall(read_timeline(timeline.path))
+    timeouts = engine_log.builder_timeouts(engine_log_path, log_mark, project.names.builder_function)
+    return Phase(shape, run_dir, uploads, final, timeline, stats, started_at, upload_end, drained_at,
+                 stall=stall, builder_timeouts=timeouts, users=users_summary(uploads, job.upload_dir, opts.users))
+
+
+def users_summary(uploads: Uploads, upload_dir: Path, fixed: int = 0) -> dict:
+    """The users the harness started with, grew to and could have grown to, and the most ever busy."""
+    start = sum(p.get("users", 0) for p in uploads.processes[:1])
+    limit = max((p.get("users_limit", start) for p in uploads.processes[:1]), default=start)
+    changes = user_changes(upload_dir)
+    most = max([start] + [c["users"] for c in changes])
+    return {"start": start, "max": most, "limit": limit, "at_limit": most >= limit, "fixed": fixed > 0,
+            "peak_in_flight": peak_in_flight(upload_dir), "changes": changes}
 
 
 def raise_locust_failed(log: Path) -> None:
@@ -142,13 +169,21 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     t0 = time.monotonic()
     settings, engine = prepare(project, opts.batch_size, opts.keep_data, progress.phase)
     run_dir = new_run_dir("load")
+    ceiling = None
+    if opts.ceiling_s > 0:
+        # Before the run's own window (run.json's started_at): the scratch bucket's PUTs are not the run's work.
+        progress.phase(f"the engine's raw S3 PUT ceiling, {opts.ceiling_s:.0f} s of closed-loop uploads")
+        ceiling = ceiling_mod.measure(project, opts.file_size, opts.ceiling_s, run_dir / "ceiling", seed=opts.seed,
+                                      workers=opts.workers)
+        if not opts.latency_s and ceiling["upload_ms"].get("p95"):
+            opts = dataclasses.replace(opts, latency_s=ceiling["upload_ms"]["p95"] / 1000)
     write_run(run_dir, kind="load", started_at=time.time(), profile=shape.name, shape=shape.describe(),
               files=shape.total_files, file_size_bytes=opts.file_size, batch_size=settings.batch_size,
               target=project.target.name, endpoint=project.target.endpoint, workdir=str(project.workdir),
               telemetry_file=settings.telemetry_file, workers=opts.workers)
     progress.phase(f"{shape.name}: {shape.total_files} files over {shape.duration_s:.0f} s "
                    f"(target {shape.target_files_per_s:.1f} files/s, peak {shape.peak_files_per_s:.1f}) with Locust")
-    phase = replay(project, settings, opts, shape, run_dir, progress)
+    phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)
     write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
               bytes_landed=phase.uploads.bytes)
 
@@ -159,7 +194,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     progress.phase("measuring end-to-end latency")
     conversions = latency.read_conversions(project.target, project.names)
     e2e, unconverted = latency.end_to_end(phase.uploads.landed_at, conversions)
-    result = summarize(phase, verdict, opts, e2e, unconverted)
+    result = summarize(phase, verdict, opts, e2e, unconverted, ceiling)
     result.update({"endpoint": project.target.endpoint, "target": project.target.name,
                    "engine_log": engine.log if engine else None, "batch_size": settings.batch_size,
                    "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2)})
@@ -167,30 +202,58 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     return result
 
 
-def rate_limit_hint(phase: Phase) -> str:
-    """Why the client missed its rate, from what it recorded: its own CPU, too few users, or the engine."""
-    up, shape = phase.uploads, phase.shape
-    users = sum(p.get("users", 0) for p in up.processes[:1])
+def rate_limit(phase: Phase, ceiling: dict | None) -> tuple[str, str]:
+    """Who missed the rate, the harness or the engine, and why, from what the run recorded: the
+    Locust log, how the users were sized and used, and the raw PUT ceiling measured in the run."""
     log = phase.run_dir / "locust.log"
     text = log.read_text(errors="replace") if log.exists() else ""
-    p95 = percentiles(up.latencies_ms)["p95"] or 0.0
-    if "CPU usage above" in text or "CPU usage threshold" in text or "CPU usage was too high" in text:
-        return "the Locust process used a whole core (add --workers)"
-    if users and p95 / 1000 * shape.peak_files_per_s > users:
-        return (f"uploads took {p95:.0f} ms at p95, so {users} users cannot start {shape.peak_files_per_s:.1f} "
-                "files/s (add --users, or the engine is saturated: see the raw PUT ceiling in `sim bench`)")
-    return f"the engine answered slowly (upload p95 {p95:.0f} ms); see the raw PUT ceiling in `sim bench`"
+    cpu = any(m in text for m in ("CPU usage above", "CPU usage threshold", "CPU usage was too high"))
+    return judge_rate(phase.shape.target_files_per_s, phase.uploads.achieved_files_per_s,
+                      percentiles(phase.uploads.latencies_ms)["p95"] or 0.0, phase.users,
+                      (ceiling or {}).get("files_per_s") or 0.0, cpu)
 
 
-def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[float], unconverted: int) -> dict:
+def judge_rate(target: float, achieved: float, p95_ms: float, users: dict, ceiling_fps: float,
+               locust_cpu_bound: bool) -> tuple[str, str]:
+    """("harness" | "engine", why) for a missed rate.
+
+    The schedule is an open model: a slot starts late only when no user is free (or the Locust
+    process is out of CPU). With users sized from the live latency, all of them busy at the cap
+    means each PUT took over MAX_USERS_NOTE: the engine. All busy below the cap, or late with
+    users free, is the harness. A target above the raw ceiling is the engine whatever else."""
+    raw = (f"the engine's raw PUT ceiling, measured in this run with nothing else running, is {ceiling_fps:.1f} files/s"
+           if ceiling_fps else "the raw PUT ceiling was not measured in this run (--ceiling-seconds 0)")
+    if locust_cpu_bound:
+        return "harness", f"the Locust process used a whole core and could not start uploads on time (add --workers; {raw})"
+    if ceiling_fps and target > MIN_RATE_RATIO * ceiling_fps:
+        return "engine", f"the target {target:.2f} files/s is above what the engine's PUTs carry: {raw}"
+    if users.get("at_limit") and not users.get("fixed"):
+        return "engine", (f"PUTs took {p95_ms:.0f} ms at p95 under the pipeline's load, so all {users['max']} users "
+                          f"(the cap: {MAX_USERS_NOTE}) were busy; the engine took {achieved:.2f} files/s while the "
+                          f"pipeline ran, and {raw}")
+    if users.get("peak_in_flight", 0) >= users.get("max", 0) > 0:
+        fixed = " (fixed by --users: leave it unset to size users from the latency)" if users.get("fixed") else ""
+        return "harness", (f"all {users['max']} users were busy at once{fixed} with uploads taking {p95_ms:.0f} ms at "
+                           f"p95, below the cap: too few users ({raw})")
+    return "harness", (f"uploads started late while users were free (at most {users.get('peak_in_flight', 0)} of "
+                       f"{users.get('max', 0)} busy): the Locust process could not keep the schedule ({raw})")
+
+
+MAX_USERS_NOTE = "enough for 4 s of upload latency at the peak rate"
+
+
+def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[float], unconverted: int,
+              ceiling: dict | None = None) -> dict:
     shape, up = phase.shape, phase.uploads
     target = shape.target_files_per_s
     achieved = up.achieved_files_per_s
     ratio = achieved / target if target else 0.0
     reasons = []
+    limited_by = None
     if ratio < MIN_RATE_RATIO:
+        limited_by, why = rate_limit(phase, ceiling)
         reasons.append(f"achieved {achieved:.2f} files/s is {ratio:.0%} of the target {target:.2f} "
-                       f"(at least {MIN_RATE_RATIO:.0%} needed): {rate_limit_hint(phase)}")
+                       f"(at least {MIN_RATE_RATIO:.0%} needed); limited by the {limited_by}: {why}")
     if up.failed:
         reasons.append(f"{up.failed} upload(s) failed: {up.errors}")
     if verdict is not None:
@@ -200,6 +263,12 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
             reasons.append(f"the landing bucket holds {verdict['records_in']} records, the uploads sent {up.records}")
     if unconverted:
         reasons.append(f"{unconverted} uploaded file(s) never reached Parquet")
+    timeouts = phase.builder_timeouts.get("count")
+    if timeouts:
+        reasons.append(f"the builder timed out {timeouts} time(s) (the engine log, at {', '.join(phase.builder_timeouts['at'][:5])})")
+    stall = phase.stall
+    if stall.get("seconds", 0) > opts.max_stall_s:
+        reasons.append(f"the pipeline stalled longer than {opts.max_stall_s:.0f} s: {stalls.describe(stall)}")
     m = phase.timeline.max
     return {
         "pass": not reasons,
@@ -215,6 +284,16 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         "max_dlq_depth": m["dlq_visible"],
         "max_pending_files": m["pending"],
         "max_workflows_running": m["workflows_running"],
+        "longest_stall_s": stall.get("seconds", 0.0),
+        "longest_stall": stall,
+        "builder_timeouts": timeouts,
+        "builder_timeouts_at": phase.builder_timeouts.get("at", []),
+        "builder_timeouts_source": phase.builder_timeouts.get("source"),
+        "rate_limited_by": limited_by,
+        "raw_put_ceiling_files_per_s": (ceiling or {}).get("files_per_s"),
+        "ceiling": ceiling,
+        "users_sizing": {k: v for k, v in phase.users.items() if k != "changes"},
+        "user_changes": phase.users.get("changes", []),
         "validation": verdict,
         "reasons": reasons,
         "shape": shape.describe(),
@@ -227,7 +306,7 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         "records_uploaded": up.records,
         "file_size_bytes": opts.file_size,
         "workers": opts.workers,
-        "users": (up.processes[0].get("users") if up.processes else None),
+        "users": phase.users.get("max") if phase.users else (up.processes[0].get("users") if up.processes else None),
         "end_to_end_files": len(e2e),
         "upload_s": round(phase.upload_end - phase.started_at, 2),
         "drain_after_last_upload_s": round(phase.drained_at - phase.upload_end, 2),
