@@ -19,7 +19,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sim import workdir as wd
+from sim.engine import glue_slots
 from sim.errors import SimError
+from sim.infra.targets import LOCAL_GLUE_CONCURRENT_RUNS
 
 STATE_FILE = "engine.json"
 # MiniStack keeps queues under their URL, port included, and its event source mappings look a
@@ -93,7 +95,8 @@ def engine_env(workdir: Path, port: int) -> dict[str, str]:
     """The environment MiniStack runs in.
 
     Glue Python-shell jobs inherit it: they get the endpoint (MiniStack injects none into Glue) and
-    run `python3` from PATH, so this interpreter's folder goes first on PATH.
+    run `python3` from PATH, so this interpreter's folder goes first on PATH, and before it the
+    folder whose `python3` lets only SIM_GLUE_SLOTS runs convert at once (sim/engine/glue_slots.py).
     """
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
@@ -112,7 +115,9 @@ def engine_env(workdir: Path, port: int) -> dict[str, str]:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+            "PATH": os.pathsep.join((str(workdir / glue_slots.BIN_DIR), os.path.dirname(sys.executable),
+                                     env.get("PATH", ""))),
+            glue_slots.ENV: env.get(glue_slots.ENV) or str(LOCAL_GLUE_CONCURRENT_RUNS),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -163,6 +168,7 @@ def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | No
         raise SimError(f"port {port} on 127.0.0.1 is taken; choose another with --port (log: {log})")
     for sub in ("tmp", "state", "s3"):
         (workdir / sub).mkdir(parents=True, exist_ok=True)
+    glue_slots.install(workdir)
 
     with open(log, "ab") as out:
         out.write(f"\n--- sim up {time.strftime('%Y-%m-%dT%H:%M:%S')} port {port} ---\n".encode())

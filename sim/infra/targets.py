@@ -43,6 +43,11 @@ class Profile:
         return self.converter == LAMBDA and not self.lambda_uses_host_python
 
 
+# How many Glue runs convert at once on the embedded engine (it ignores MaxConcurrentRuns, so
+# sim/engine/glue_slots.py enforces this; AWS keeps Settings.glue_max_concurrent_runs, which the
+# capacity model reads). MEASUREMENT PENDING.
+LOCAL_GLUE_CONCURRENT_RUNS = 2
+
 PROFILES = {
     "ministack": Profile(
         name="ministack",
@@ -52,7 +57,8 @@ PROFILES = {
         default_endpoint=None,
         lambda_uses_host_python=True,
         native_sqs_metrics=False,
-        setting_overrides={"glue_timeout": 600, "poll_seconds": 2},
+        setting_overrides={"glue_timeout": 600, "poll_seconds": 2,
+                           "glue_max_concurrent_runs": LOCAL_GLUE_CONCURRENT_RUNS},
     ),
     "localstack": Profile(
         name="localstack",
