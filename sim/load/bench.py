@@ -77,7 +77,7 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
     phase(f"(a) raw S3 PUT ceiling for {opts.file_size / MB:.2f} MB files, {opts.ceiling_s:.0f} s")
     ceiling = put_ceiling(project, opts, run_dir / "ceiling")
     files = opts.manifest_files or settings.batch_size
-    phase(f"(b) the converter alone on a manifest of {files} files")
+    phase(f"(b) the converter alone on a manifest of {files} files, and a plain pyarrow read-and-write of them")
     conv = converter(project, opts, files, run_dir)
     phase("(c) stepping the multiple of production up until the pipeline falls behind")
     steps = search(project, settings, opts, ceiling, conv, run_dir, phase, engine.log if engine else None)

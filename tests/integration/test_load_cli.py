@@ -13,10 +13,10 @@ from .conftest import BATCH, dumps
 
 SIM = [sys.executable, "-m", "sim"]
 LOAD_KEYS = {"pass", "profile", "target_files_per_s", "achieved_files_per_s", "upload_ms", "end_to_end_s",
-             "max_queue_depth", "validation"}
+             "max_queue_depth", "longest_stall_s", "builder_timeouts", "validation"}
 BENCH_KEYS = {"file_size_bytes", "raw_put_ceiling_files_per_s", "sustained_files_per_s",
               "sustained_multiple_of_production", "ratio_to_ceiling", "converter_mb_per_s", "converter_peak_rss_mb",
-              "requests_per_file"}
+              "converter_baseline_mb_per_s", "converter_ratio_to_baseline", "requests_per_file"}
 
 
 def sim_json(*args, workdir, timeout=240) -> tuple[int, dict, str]:
@@ -43,6 +43,14 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     assert v["files_landed"] == r["files_uploaded"] and v["records_in"] == v["records_out"] == r["records_uploaded"]
     assert r["end_to_end_files"] == r["files_uploaded"] and r["end_to_end_s"]["p50"] is not None
     assert r["upload_failures"] == 0 and r["locust"]["requests"] == r["files_uploaded"]
+    # Counted from the engine sim started; the stall comes from the run's own timeline.
+    assert isinstance(r["builder_timeouts"], int) and r["builder_timeouts_source"].endswith("(lambda_runtime timeouts)")
+    assert r["longest_stall_s"] >= 0 and (r["longest_stall_s"] > 30) == any("stalled" in x for x in r["reasons"])
+    # The raw PUT ceiling measured before the load, and the users sized from its latency.
+    assert r["raw_put_ceiling_files_per_s"] > 0 and r["ceiling"]["files"] > 0
+    sizing = r["users_sizing"]
+    assert sizing["start"] >= 8 and sizing["start"] <= sizing["max"] <= sizing["limit"]
+    assert 0 < sizing["peak_in_flight"] <= sizing["max"]
 
     run_dir = Path(r["run_dir"])
     run = read_run(run_dir)
@@ -55,6 +63,14 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
         rows = list(csv.DictReader(fh))
     assert {"load", "drain"} <= {row["phase"] for row in rows}
     assert int(rows[-1]["converted"]) == r["files_uploaded"]
+
+    # The capacity report of this run draws where the work waited, from that timeline.
+    proc = subprocess.run(SIM + ["report", "--run", run_dir.name, "--json"], capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    charts = report["files"]["charts"]
+    assert "work_by_stage" in charts and Path(charts["work_by_stage"]).read_bytes()[:4] == b"\x89PNG"
+    assert "Where the work waits" in Path(report["files"]["report_md"]).read_text()
 
 
 def test_bad_profile_is_one_line_before_anything_starts(engine):
@@ -70,6 +86,11 @@ def test_bench_writes_every_contract_field(engine):
     assert r["file_size_bytes"] == 16 * 1024
     assert r["raw_put_ceiling_files_per_s"] > 0 and r["converter_mb_per_s"] > 0 and r["converter_peak_rss_mb"] > 0
     assert r["converter"]["files"] == 20 and r["converter"]["records"] > 0
+    base = r["converter"]["baseline"]
+    assert base["files"] == 20 and base["bytes_in"] == r["converter"]["bytes_in"]  # the same files
+    assert base["records"] == r["converter"]["records"]
+    assert r["converter_baseline_mb_per_s"] == base["mb_per_s"] > 0 and base["peak_rss_mb"] > 0
+    assert r["converter_ratio_to_baseline"] == round(r["converter_mb_per_s"] / base["mb_per_s"], 3)
     assert len(r["steps"]) == 1
     step = r["steps"][0]
     if step["sustained"]:
@@ -85,4 +106,5 @@ def test_bench_writes_every_contract_field(engine):
     run_dir = Path(r["run_dir"])
     assert read_run(run_dir)["kind"] == "bench"
     assert json.loads((run_dir / "bench.json").read_text())["ratio_to_ceiling"] == r["ratio_to_ceiling"]
-    assert "Headline" in (run_dir / "bench.md").read_text()
+    md = (run_dir / "bench.md").read_text()
+    assert "Headline" in md and f"**{r['converter_ratio_to_baseline']:.2f}** of a plain pyarrow" in md
