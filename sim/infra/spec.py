@@ -124,6 +124,8 @@ class Settings:
     batch_window_s: int = 0
     glue_max_capacity: float = 0.0625
     glue_timeout: int = 60
+    # AWS: the capacity model (sim/report) reads this. The embedded engine runs one per core instead
+    # (targets.LOCAL_GLUE_CONCURRENT_RUNS, where the measurement is).
     glue_max_concurrent_runs: int = 10
     poll_seconds: int = 30
     telemetry_file: str = ""  # local engines only: where the pipeline appends per-invocation call counts

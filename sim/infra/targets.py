@@ -7,6 +7,7 @@ changing what one supports is an edit here and nowhere else.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from sim.errors import SimError
@@ -43,10 +44,25 @@ class Profile:
         return self.converter == LAMBDA and not self.lambda_uses_host_python
 
 
-# How many Glue runs convert at once on the embedded engine (it ignores MaxConcurrentRuns, so
-# sim/engine/glue_slots.py enforces this; AWS keeps Settings.glue_max_concurrent_runs, which the
-# capacity model reads). MEASUREMENT PENDING.
-LOCAL_GLUE_CONCURRENT_RUNS = 2
+# How many Glue runs convert at once on the embedded engine, which ignores MaxConcurrentRuns
+# (sim/engine/glue_slots.py enforces it; $SIM_GLUE_SLOTS overrides). AWS keeps
+# Settings.glue_max_concurrent_runs, which the capacity model reads.
+#
+# One run per core. Measured with `python -m sim.load.glue_concurrency --file-size 3.5MB --files 30
+# --manifests 12` on 2 cores (the same 12 manifests converted by real Glue runs, 1-4 at once; the
+# machine was shared, so cores are read from the scheduler: "wanted" = threads runnable on average):
+#   at once  cores wanted  MB per core-second  summed Glue RSS  median run
+#      1         1.19            21.7              296 MB           7 s
+#      2         2.29            19.8              568 MB          16 s
+#      3         3.40            19.2              813 MB          23 s
+#      4         4.41            19.7             1035 MB          31 s
+# One run (converter plus the engine serving its GETs) keeps about 1.2 cores busy, so alone it leaves
+# 0.8 of 2 cores idle; two want 2.3, a full machine (MB per core-second x cores: about 40 MB/s against
+# 26 for one on an otherwise idle machine); three or
+# four only queue for the same cores: no more MB/s, each manifest 3-4x slower, memory growing by
+# 250-290 MB a run. Earlier runs on the same machine gave the same shape (60 files a manifest: RSS
+# 308/544/790/1044 MB at 1-4 at once, equal MB per core-second).
+LOCAL_GLUE_CONCURRENT_RUNS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 PROFILES = {
     "ministack": Profile(

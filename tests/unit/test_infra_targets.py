@@ -23,6 +23,20 @@ def test_ministack_behaviour_is_unchanged():
     assert (s.converter_mode, s.glue_timeout, s.poll_seconds, s.environment) == ("glue", 600, 2, "development")
 
 
+def test_the_embedded_engine_converts_one_run_per_core_while_aws_keeps_the_capacity_models_number(tmp_path):
+    import os
+
+    from sim.engine import glue_slots, ministack
+
+    cores = len(os.sched_getaffinity(0))
+    assert targets.LOCAL_GLUE_CONCURRENT_RUNS == cores
+    assert wiring("ministack").glue_job()["ExecutionProperty"]["MaxConcurrentRuns"] == cores
+    assert Settings(target="aws").glue_max_concurrent_runs == Settings.glue_max_concurrent_runs
+    env = ministack.engine_env(tmp_path, 4566)
+    assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / glue_slots.BIN_DIR)  # its python3 comes first
+    assert env[glue_slots.ENV] == os.environ.get(glue_slots.ENV, str(cores))
+
+
 def test_localstack_runs_the_converter_as_a_lambda_with_its_dependencies_bundled():
     p = targets.profile("localstack")
     assert p.converter == targets.LAMBDA and p.bundles_converter_dependencies
