@@ -24,7 +24,6 @@ import statistics
 import tempfile
 import threading
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from sim.engine import glue_slots, ministack
@@ -171,7 +170,7 @@ def setup(project: Project, file_size: int, files: int, n_manifests: int) -> tup
         ddb.put_item(TableName=project.names.table, Item={
             "date_prefix": {"S": DATE}, "file_key": {"S": "MANIFEST#" + mid}, "record_type": {"S": "MANIFEST"},
             "manifest_id": {"S": mid}, "status": {"S": "succeeded"}, "file_count": {"N": str(files)},
-            "created_at": {"N": str(Decimal(str(round(time.time(), 3))))}})
+            "created_at": {"N": str(round(time.time(), 3))}})
         out.append({"manifest_id": mid, "manifest_key": key})
     return out, total
 
