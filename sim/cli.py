@@ -284,6 +284,51 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command()
+@command
+def land(
+    paths: Annotated[list[str], typer.Argument(help="NDJSON files or folders (.ndjson, .jsonl, .json, optionally .gz).")],
+    date: Annotated[Optional[str], typer.Option(help="Date prefix of the keys (default: today, UTC).")] = None,
+    prefix: Annotated[str, typer.Option(help="Key prefix before the date.")] = "incoming",
+    batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default: as deployed, 200).")] = None,
+    keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
+    endpoint: Endpoint = None,
+    workdir: Workdir = None,
+    as_json: Json = False,
+):
+    """Your own NDJSON through the pipeline: land files or folders, wait for the drain, validate every record."""
+    from sim import land as land_mod
+    from sim.workload.sizes import format_size
+
+    opts = land_mod.LandOptions(paths=paths, prefix=prefix, keep_data=keep_data, batch_size=batch_size)
+    if date:
+        opts.date_prefix = date
+    project = _project(workdir, endpoint)
+    with ui.DemoProgressBars(0, enabled=not as_json) as bars:
+        def on_selected(chosen):
+            bars.set_total(len(chosen.files))
+            for path, reason in chosen.skipped:
+                bars.phase(f"[yellow]not landed:[/] {path}: {reason}")
+            for path, reason in chosen.doubtful:
+                bars.phase(f"[yellow]landed, but {reason}:[/] {path}")
+
+        result = land_mod.run(project, opts, bars, on_selected=on_selected)
+    if as_json:
+        ui.emit_json(result)
+    else:
+        v = result["validation"]
+        ui.out.print(ui.validation_table(v))
+        ui.print_problems(v)
+        t = result["timings"]
+        ui.out.print(f"{result['files']} files ({format_size(result['bytes_landed'])}, {v['records_in']} records) "
+                     f"through {v['manifests']} manifests: landed in {t['upload_s']} s, converted in {t['drain_s']} s, "
+                     f"validated in {t['validate_s']} s. Not landed: {len(result['skipped'])}; landed but not "
+                     f"NDJSON-looking: {len(result['not_ndjson'])}.")
+        ui.out.print("[bold green]PASS[/]" if result["pass"] else "[bold red]FAIL[/]")
+    if not result["pass"]:
+        raise typer.Exit(1)
+
+
 # Typer ships its own click; its UsageError (a bad option or value) is BadParameter's base class.
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 

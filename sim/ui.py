@@ -50,6 +50,8 @@ _VALIDATION_ROWS = [
     ("unfinished manifests", "manifests_unfinished"),
     ("records in", "records_in"),
     ("records out", "records_out"),
+    ("records compared value by value", "records_compared"),
+    ("altered (content differs)", "altered"),
     ("duplicates", "duplicates"),
     ("missing", "missing"),
     ("unexpected", "unexpected"),
@@ -100,6 +102,11 @@ class DemoProgressBars:
 
     def __exit__(self, *exc):
         self.progress.__exit__(*exc)
+
+    def set_total(self, total: int) -> None:
+        self.total = total
+        for task in self.tasks.values():
+            self.progress.update(task, total=total)
 
     def phase(self, text: str) -> None:
         if self.enabled:
