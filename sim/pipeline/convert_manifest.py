@@ -8,6 +8,7 @@ the record and quarantine counts back to the MANIFEST item.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -19,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from . import faultpoints, manifests, metrics
 from .converter import Source, SourceGone, convert
+from .gz import MAX_DECOMPRESSED_BYTES
 from .logs import get_logger, kv
 from .state import State
 
@@ -29,6 +31,21 @@ class ConversionFailed(RuntimeError):
     """A conversion failed. Its message names the manifest and the kind of error only: the
     original message may quote record values (pyarrow's do), and this one reaches logs, the
     job's error message and the workflow's execution history."""
+
+
+@contextlib.contextmanager
+def values_withheld(manifest_id: str):
+    """Turn any failure into one whose message names the manifest and the error's kind only."""
+    try:
+        yield
+    except ClientError:
+        raise  # S3's own errors carry codes, keys and ids, no record content
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error(kv("convert_failed", manifest_id=manifest_id, error=type(exc).__name__,
+                     at=f"{os.path.basename(where.filename)}:{where.lineno}"))
+        raise ConversionFailed(f"{type(exc).__name__} while converting manifest {manifest_id} "
+                               "(its message is withheld: it may quote record values)") from None
 
 
 def run(
@@ -62,22 +79,15 @@ def run(
     out_key = manifests.output_key(date_prefix, mid)
     with tempfile.TemporaryDirectory(prefix="manifest-") as work:
         local = os.path.join(work, "out.parquet")
-        try:
+        with values_withheld(mid):
             result = convert(
                 sources,
                 mid,
                 local,
                 tmp_dir=work,
                 on_file=lambda key, n: log.debug(kv("file_converted", manifest_id=mid, key=key, records=n)),
+                max_gz_bytes=int(os.environ.get("GZIP_MAX_BYTES") or MAX_DECOMPRESSED_BYTES),
             )
-        except ClientError:
-            raise  # S3's own errors carry codes, keys and ids, no record content
-        except Exception as exc:
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            log.error(kv("convert_failed", manifest_id=mid, error=type(exc).__name__,
-                         at=f"{os.path.basename(where.filename)}:{where.lineno}"))
-            raise ConversionFailed(f"{type(exc).__name__} while converting manifest {mid} "
-                                   "(its message is withheld: it may quote record values)") from None
         s3.upload_file(local, output_bucket, out_key)
         out_bytes = os.path.getsize(local)
     q_key = manifests.quarantine_key(date_prefix, mid)

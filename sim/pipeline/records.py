@@ -32,10 +32,16 @@ from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, Conflict, N
 from .lines import Chunk, split_lines
 
 BLOCK_BYTES = 4 * 1024 * 1024
-# Number tokens a double could change (16+ digits, or a 3-digit exponent), and the non-JSON
-# constants pyarrow accepts. Strings can match too: that costs a closer look, never a wrong value.
-_HOT = r"[:,\[]\s*-?(?:[0-9][0-9.]{15}|[0-9][0-9.]*[eE][-+]?[0-9]{3})|NaN|Inf"
+# What a double could change, found in the text (integers beyond 2**53 are found by value instead):
+# NaN and Infinity (not JSON, yet pyarrow reads them), three-digit exponents (beyond a double's
+# range or below its precision), and decimals of 16 or more digits (with a point or an exponent). Strings can match too: that
+# costs a closer look, never a wrong value.
+_NOT_JSON_OR_EXPONENT = r"[:,\[]\s*-?(?:NaN|Inf|[0-9.]*[0-9][eE][-+]?[0-9]{3}|[0-9]{16,}[eE])"
+_LONG_DECIMAL = "|".join(rf"[0-9]{{{k}}}\.[0-9]{{{16 - k}}}" for k in range(17))
+_HOT = _NOT_JSON_OR_EXPONENT + "|" + _LONG_DECIMAL
+_JSON_DECIMAL = r"^-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?$"
 _TEMPORAL = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_time)
+RAW_LIMIT = 1024 * 1024  # the most of a bad line a quarantine record keeps
 # The UTF-8 check and the scan for risky tokens run beside pyarrow's parse (both release the GIL).
 _BESIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="json-scan")
 
@@ -52,11 +58,12 @@ class Quarantined:
 
     def as_record(self, manifest_id: str) -> dict:
         rec = {"source_key": self.key, "line": self.line, "reason": self.reason, "manifest_id": manifest_id}
+        raw = self.raw[:RAW_LIMIT]
         try:
-            rec["raw"] = self.raw.decode("utf-8")
+            rec["raw"] = raw.decode("utf-8")
         except UnicodeDecodeError:
-            rec["raw_base64"] = base64.b64encode(self.raw).decode()
-        if self.raw_truncated:
+            rec["raw_base64"] = base64.b64encode(raw).decode()
+        if self.raw_truncated or len(self.raw) > RAW_LIMIT:
             rec["raw_truncated"] = True
         return rec
 
@@ -144,36 +151,103 @@ def _depth(t: pa.DataType) -> int:
 
 def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     """Parse a chunk of whole lines; see the module docstring for the paths it takes."""
-    data = chunk.data
-    scan = _BESIDE.submit(_scan, data)
-    table = _fast_read(data, pins)
-    utf8, hot = scan.result()
+    scan = _BESIDE.submit(_scan, chunk.data)
+    table = _fast_read(chunk.data, pins)
+    utf8, texts, hot = scan.result()
     if table is None or not utf8:  # the JSON reader lets invalid UTF-8 through inside strings
         return careful(key, *split_lines(chunk))
     if table.num_rows == chunk.line_count:
         numbers: Sequence[int] = range(chunk.first_line, chunk.first_line + table.num_rows)
-        lines = None
+        row_of = None
     else:  # blank lines (the reader skips them), or two values on one line
         numbers, lines = split_lines(chunk)
         if len(numbers) != table.num_rows:
             return careful(key, numbers, lines)
+        row_of = {n - chunk.first_line: row for row, n in enumerate(numbers)}
     if any(_depth(f.type) + 1 > MAX_DEPTH for f in table.schema):  # such lines are quarantined
-        return careful(key, *(split_lines(chunk) if lines is None else (numbers, lines)))
-    if hot and any(_has_double(f.type) for f in table.schema):
-        if lines is None:
-            numbers, lines = split_lines(chunk)
-        return _check_hot(key, table, numbers, lines)
-    return Parsed(key, table, numbers)
+        return careful(key, *split_lines(chunk))
+    doubles = [f.name for f in table.schema if _has_double(f.type)]
+    if not doubles:
+        return Parsed(key, table, numbers)
+    # Rows to parse exactly, with the fields to compare: every double field where the text holds a
+    # risky token, the one field where a value is beyond the exact integers.
+    fields: dict[int, set[str]] = {}
+    for row, name in _rows_beyond_exact_ints(table, doubles):
+        fields.setdefault(row, set()).add(name)
+    for i in hot:
+        if row_of is None or i in row_of:
+            fields[row_of[i] if row_of else i] = set(doubles)
+    if not fields:
+        return Parsed(key, table, numbers)
+    if texts is None:
+        texts = pc.list_flatten(pc.split_pattern(pa.array([chunk.data], pa.binary()), "\n"))
+    index_of = {row: i for i, row in row_of.items()} if row_of else None
+    lines = {row: texts[index_of[row] if index_of else row].as_py() for row in fields}
+    return _check_hot(key, table, numbers, lines, fields)
 
 
-def _scan(data: bytes) -> tuple[bool, bool]:
-    """Is the chunk valid UTF-8, and does it hold any risky token?"""
+def _scan(data: bytes) -> tuple[bool, pa.Array | None, set[int]]:
+    """Beside the parse: is the chunk UTF-8, and which of its lines (0-based, blank ones counted)
+    hold a token a double could change? Decimals of 16+ digits that print back the same from the
+    nearest double (what Python, JavaScript and Java write) are cleared here, in bulk."""
     blob = pa.array([data], pa.binary())
     try:
         blob.cast(pa.string())
     except pa.ArrowInvalid:
-        return False, True
-    return True, bool(pc.count_substring_regex(blob, _HOT)[0].as_py())
+        return False, None, set()
+    if not pc.count_substring_regex(blob, _HOT)[0].as_py():
+        return True, None, set()
+    texts = pc.list_flatten(pc.split_pattern(blob, "\n"))
+    sure = pc.greater(pc.count_substring_regex(texts, _NOT_JSON_OR_EXPONENT), 0)
+    hot = {i for i, flag in enumerate(sure.to_pylist()) if flag}
+    long = pc.and_(pc.greater(pc.count_substring_regex(texts, _LONG_DECIMAL), 0), pc.invert(sure))
+    candidates = pc.indices_nonzero(long)
+    if len(candidates):
+        hot |= _doubtful_decimals(texts.take(candidates), candidates)
+    return True, texts, hot
+
+
+def _doubtful_decimals(texts: pa.Array, line_index: pa.Array) -> set[int]:
+    """Lines holding a decimal of 16+ digits that the nearest double does not print back as."""
+    cleaned = pc.replace_substring_regex(texts.cast(pa.string()), r"[^0-9.eE+\-]+", " ")
+    tokens = pc.split_pattern(cleaned, " ")
+    parents = pc.list_parent_indices(tokens)
+    flat = pc.list_flatten(tokens)
+    keep = pc.and_(pc.match_substring_regex(flat, _JSON_DECIMAL), pc.match_substring_regex(flat, _LONG_DECIMAL))
+    flat, parents = flat.filter(keep), parents.filter(keep)
+    if not len(flat):
+        return set()
+    back = pc.cast(pc.cast(flat, pa.float64()), pa.string())
+    differ = pc.invert(pc.equal(back, flat))
+    return set(line_index.take(parents.filter(differ)).to_pylist())
+
+
+def _rows_beyond_exact_ints(table: pa.Table, doubles: list[str]) -> set[tuple[int, str]]:
+    """(row, field) where a double is 2**53 or more in magnitude: an integer token may have changed."""
+    rows: set[tuple[int, str]] = set()
+    for name in doubles:
+        for leaf, parent in _double_leaves(table.column(name).combine_chunks(), table.schema.field(name).type):
+            if not len(leaf):
+                continue
+            big = pc.greater_equal(pc.abs(leaf), float(EXACT_INT))
+            if pc.any(big).as_py():
+                hits = pc.indices_nonzero(pc.fill_null(big, False))
+                rows |= {(row, name) for row in (hits if parent is None else parent.take(hits)).to_pylist()}
+    return rows
+
+
+def _double_leaves(array: pa.Array, t: pa.DataType, parent: pa.Array | None = None):
+    """(double leaf values, the row of each value or None when it is the array's own row)."""
+    if pa.types.is_floating(t):
+        yield array, parent
+    elif pa.types.is_struct(t):
+        for i in range(t.num_fields):
+            if _has_double(t.field(i).type):
+                yield from _double_leaves(array.field(i), t.field(i).type, parent)
+    elif pa.types.is_list(t) or pa.types.is_large_list(t):
+        own = pc.list_parent_indices(array)
+        rows = own if parent is None else parent.take(own)
+        yield from _double_leaves(pc.list_flatten(array), t.value_type, rows)
 
 
 def _fast_read(data: bytes, pins: Pins) -> pa.Table | None:
@@ -200,28 +274,30 @@ def _fast_read(data: bytes, pins: Pins) -> pa.Table | None:
     return None
 
 
-def _check_hot(key: str, table: pa.Table, numbers: Sequence[int], lines: list[bytes]) -> Parsed:
-    """Parse the lines with risky tokens exactly; drop the ones that are not JSON, and turn into
-    JSON text every field that one of them would change."""
-    hot = pc.count_substring_regex(pa.array(lines, pa.binary()), _HOT)
-    rows = [i for i, n in enumerate(hot.to_pylist()) if n]
+def _check_hot(key: str, table: pa.Table, numbers: Sequence[int], lines: dict[int, bytes],
+               fields: dict[int, set[str]]) -> Parsed:
+    """Parse the given rows' lines exactly; drop the ones that are not JSON, and turn into JSON text
+    every field that one of them would change. Only fields holding doubles can have been changed
+    (integers and strings come through pyarrow exactly), so only they are compared."""
+    rows = sorted(lines)
+    doubles = sorted(set().union(*fields.values()))
+    types = {name: table.schema.field(name).type for name in doubles}
+    stored = table.select(doubles).take(pa.array(rows, pa.int64())).to_pylist()
     exact: dict[int, dict] = {}
     bad: list[Quarantined] = []
     altered: dict[str, str] = {}
-    for i in rows:
+    for i, stored_row in zip(rows, stored):
         try:
             record, _ = loads_record(lines[i])
         except NotARecord as exc:
             bad.append(Quarantined(key, numbers[i], str(exc), lines[i]))
             continue
         exact[i] = record
-        stored = table.slice(i, 1).to_pylist()[0]
-        for name, value in record.items():
-            if name in altered:
-                continue
-            why = _misfit(value, stored.get(name), table.schema.field(name).type)
-            if why:
-                altered[name] = why
+        for name in fields[i]:
+            if name not in altered:
+                why = _misfit(record.get(name), stored_row[name], types[name])
+                if why:
+                    altered[name] = why
     if bad:
         gone = {i for i in rows if i not in exact}
         keep = [i for i in range(table.num_rows) if i not in gone]

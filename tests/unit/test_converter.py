@@ -199,3 +199,14 @@ def test_a_too_deep_field_is_json_text_everywhere_and_exact(tmp_path):
     assert result.json_text_fields == ["x"] and result.records == 3
     values = [r["x"] for r in rows(out)]
     assert json.loads(values[0]) == deep and json.loads(values[1]) == {"n": 2} and json.loads(values[2]) == "s"
+
+
+def test_a_failed_conversion_names_the_error_kind_never_its_message(caplog):
+    from sim.pipeline.convert_manifest import ConversionFailed, values_withheld
+
+    with pytest.raises(ConversionFailed) as failed:
+        with values_withheld("m-1"):
+            raise ValueError("Integer value 42424242424242424242 not in range")  # as pyarrow words it
+    assert "42424242" not in str(failed.value) and "ValueError" in str(failed.value) and "m-1" in str(failed.value)
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+    assert "42424242" not in caplog.text and "convert_failed" in caplog.text
