@@ -51,10 +51,10 @@ WIDE = 3000
 GZIP_LIMIT = 4 * MB  # deployed for this scenario, so a bomb is cut without decompressing gigabytes
 BOMB_LINES = 1000
 # Valid JSON that a typed column would change (and, for NaN and Infinity, lines that are not JSON).
-FIDELITY = (b'{"fid":1,"big":12345678901234567890,"mixed":9007199254740993,"t":"2024-01-01T12:00:00+02:00",'
+FIDELITY = (b'{"fid":1,"huge":12345678901234567890,"mixed":9007199254740993,"t":"2024-01-01T12:00:00+02:00",'
             b'"day":"2024-01-01","meta":{},"pi":3.14159265358979323846264338,"s":"x\ud800y","dup":1,"dup":2,'
             b'"_line":"mine"}\n'
-            b'{"fid":2,"big":1,"mixed":1.5,"t":"2024-01-02T00:00:00Z","day":"2024-01-02","meta":{},"pi":1.5,"s":"ok",'
+            b'{"fid":2,"huge":1,"mixed":1.5,"t":"2024-01-02T00:00:00Z","day":"2024-01-02","meta":{},"pi":1.5,"s":"ok",'
             b'"dup":3,"_line":"also mine"}\n'
             b'{"fid":3,"v":NaN}\n{"fid":4,"v":-Infinity}\n')
 INPUTS = {
@@ -197,11 +197,11 @@ def run(ctx):
           "a field named _line",
           "converted, never quarantined: such fields as exact JSON text, dates as the same strings, the last value "
           "of a repeated name, the field beside the lineage as _line_record",
-          sorted(fid) == [1, 2] and one.get("big") == "12345678901234567890" and one.get("mixed") == "9007199254740993"
+          sorted(fid) == [1, 2] and one.get("huge") == "12345678901234567890" and one.get("mixed") == "9007199254740993"
           and one.get("pi") == "3.14159265358979323846264338" and one.get("meta") == "{}"
           and one.get("t") == "2024-01-01T12:00:00+02:00" and one.get("day") == "2024-01-01"
           and one.get("s") == '"x\\ud800y"' and one.get("dup") == 2 and one.get("_line_record") == "mine",
-          {k: one.get(k) for k in ("big", "mixed", "pi", "meta", "t", "day", "s", "dup", "_line_record")})
+          {k: one.get(k) for k in ("huge", "mixed", "pi", "meta", "t", "day", "s", "dup", "_line_record")})
     check("NaN and -Infinity (not JSON)", "quarantined with the reason, the other lines kept",
           "not a JSON number" in reason("fidelity.ndjson", 3) and "not a JSON number" in reason("fidelity.ndjson", 4),
           {n: reason("fidelity.ndjson", n) for n in (3, 4)})
@@ -259,7 +259,7 @@ def run(ctx):
     balanced = verdict["records_in"] == verdict["records_out"] + verdict["quarantined"]
     check("the whole landing", "validation passes; records in = out + quarantined; every value as it came in",
           verdict["pass"] and balanced and verdict["altered"] == 0
-          and verdict["records_compared"] == verdict["records_out"] - verdict["overwritten_rows_set_aside"],
+          and verdict["records_compared"] == verdict["records_out"],
           {k: verdict[k] for k in ("pass", "records_in", "records_out", "records_compared", "altered", "quarantined",
                                    "quarantined_files", "overwritten_files", "problems")})
     evidence = {"checks": checks, "alarms": fired,

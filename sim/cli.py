@@ -303,16 +303,15 @@ def land(
     opts = land_mod.LandOptions(paths=paths, prefix=prefix, keep_data=keep_data, batch_size=batch_size)
     if date:
         opts.date_prefix = date
+    chosen = land_mod.choose(opts)
+    if not as_json:
+        for path, reason in chosen.skipped:
+            ui.err.print(f"[yellow]not landed:[/] {path}: {reason}", highlight=False)
+        for path, reason in chosen.doubtful:
+            ui.err.print(f"[yellow]landed, but {reason}:[/] {path}", highlight=False)
     project = _project(workdir, endpoint)
-    with ui.DemoProgressBars(0, enabled=not as_json) as bars:
-        def on_selected(chosen):
-            bars.set_total(len(chosen.files))
-            for path, reason in chosen.skipped:
-                bars.phase(f"[yellow]not landed:[/] {path}: {reason}")
-            for path, reason in chosen.doubtful:
-                bars.phase(f"[yellow]landed, but {reason}:[/] {path}")
-
-        result = land_mod.run(project, opts, bars, on_selected=on_selected)
+    with ui.DemoProgressBars(len(chosen.files), enabled=not as_json) as bars:
+        result = land_mod.run(project, opts, chosen, bars)
     if as_json:
         ui.emit_json(result)
     else:

@@ -16,7 +16,7 @@ from sim.demo import DemoProgress, drain, start_pipeline, validate_all
 from sim.errors import SimError
 from sim.project import Project
 from sim.runs import new_run_dir, write_run
-from sim.workload.localfiles import select
+from sim.workload.localfiles import Selection, select
 from sim.workload.upload import upload_files
 
 
@@ -36,10 +36,13 @@ def check_date(text: str) -> str:
         raise SimError(f"--date must be a date like 2026-11-25, not {text!r}") from None
 
 
-def run(project: Project, opts: LandOptions, progress: DemoProgress, on_selected=None) -> dict:
-    chosen = select(opts.paths, opts.prefix, check_date(opts.date_prefix))
-    if on_selected:
-        on_selected(chosen)
+def choose(opts: LandOptions) -> Selection:
+    """The files to land and their keys; every problem with the paths is an error here, before
+    anything is started or landed."""
+    return select(opts.paths, opts.prefix, check_date(opts.date_prefix))
+
+
+def run(project: Project, opts: LandOptions, chosen: Selection, progress: DemoProgress) -> dict:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     settings, engine, changes = start_pipeline(project, opts.batch_size, opts.keep_data, progress)

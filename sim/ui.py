@@ -103,11 +103,6 @@ class DemoProgressBars:
     def __exit__(self, *exc):
         self.progress.__exit__(*exc)
 
-    def set_total(self, total: int) -> None:
-        self.total = total
-        for task in self.tasks.values():
-            self.progress.update(task, total=total)
-
     def phase(self, text: str) -> None:
         if self.enabled:
             self.progress.console.print(f"[cyan]>[/] {text}")

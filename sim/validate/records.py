@@ -162,8 +162,9 @@ class _Worker:
         numbers_in: list[int] = []
         pending = iter(rows) if rows is not None else iter(())
         row = next(pending, None)
+        cut: list[tuple[int, bytes]] = []  # a last line a broken gzip stream cut short: a record in
         try:
-            for piece in read_chunks(stream, cut_tail=[]):
+            for piece in read_chunks(stream, cut_tail=cut):
                 if isinstance(piece, LongLine):
                     numbers_in.append(piece.number)
                     continue
@@ -183,6 +184,7 @@ class _Worker:
         finally:
             if hasattr(stream, "close"):
                 stream.close()
+        numbers_in.extend(number for number, raw in cut if raw.strip())
         if not own:
             return RIN_SCHEMA.empty_table()
         return pa.table({"key": pa.repeat(pa.scalar(key, pa.string()), len(numbers_in)),
