@@ -52,7 +52,7 @@ GZIP_LIMIT = 4 * MB  # deployed for this scenario, so a bomb is cut without deco
 BOMB_LINES = 1000
 # Valid JSON that a typed column would change (and, for NaN and Infinity, lines that are not JSON).
 FIDELITY = (b'{"fid":1,"huge":12345678901234567890,"mixed":9007199254740993,"t":"2024-01-01T12:00:00+02:00",'
-            b'"day":"2024-01-01","meta":{},"pi":3.14159265358979323846264338,"s":"x\ud800y","dup":1,"dup":2,'
+            b'"day":"2024-01-01","meta":{},"pi":3.14159265358979323846264338,"s":"x\\ud800y","dup":1,"dup":2,'
             b'"_line":"mine"}\n'
             b'{"fid":2,"huge":1,"mixed":1.5,"t":"2024-01-02T00:00:00Z","day":"2024-01-02","meta":{},"pi":1.5,"s":"ok",'
             b'"dup":3,"_line":"also mine"}\n'
