@@ -81,7 +81,10 @@ def free_port() -> int:
 
 
 def port_taken(port: int) -> bool:
+    """Something listens on the port. Connections the last engine closed may linger in TIME_WAIT
+    for a minute; they do not stop a new engine (it binds with SO_REUSEADDR), so they do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:

@@ -81,7 +81,8 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, max_line_bytes
                 next_line += 1
                 whole = whole[end + 1:]
             else:
-                whole = b"".join(carry) + whole
+                carry.append(whole)
+                whole = b"".join(carry)  # one copy of the long line, whatever its length
             carry, carry_len = [], 0
         if whole:
             count = whole.count(b"\n")

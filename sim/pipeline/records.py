@@ -180,7 +180,7 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     if not fields:
         return Parsed(key, table, numbers)
     if texts is None:
-        texts = pc.list_flatten(pc.split_pattern(pa.array([chunk.data], pa.binary()), "\n"))
+        texts = pc.list_flatten(pc.split_pattern(_as_array(chunk.data), "\n"))
     index_of = {row: i for i, row in row_of.items()} if row_of else None
     lines = {row: texts[index_of[row] if index_of else row].as_py() for row in fields}
     return _check_hot(key, table, numbers, lines, fields)
@@ -190,7 +190,7 @@ def _scan(data: bytes) -> tuple[bool, pa.Array | None, set[int]]:
     """Beside the parse: is the chunk UTF-8, and which of its lines (0-based, blank ones counted)
     hold a token a double could change? Decimals of 16+ digits that print back the same from the
     nearest double (what Python, JavaScript and Java write) are cleared here, in bulk."""
-    blob = pa.array([data], pa.binary())
+    blob = _as_array(data)
     try:
         blob.cast(pa.string())
     except pa.ArrowInvalid:
@@ -205,6 +205,12 @@ def _scan(data: bytes) -> tuple[bool, pa.Array | None, set[int]]:
     if len(candidates):
         hot |= _doubtful_decimals(texts.take(candidates), candidates)
     return True, texts, hot
+
+
+def _as_array(data: bytes) -> pa.Array:
+    """The chunk as a one-element binary array, without copying it."""
+    offsets = pa.array([0, len(data)], pa.int32()).buffers()[1]
+    return pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
 
 
 def _doubtful_decimals(texts: pa.Array, line_index: pa.Array) -> set[int]:
