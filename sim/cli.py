@@ -232,14 +232,15 @@ def flush(
 
     def retrying(result, pause):
         if not as_json:
-            ui.err.print(f"[cyan]>[/] waiting for {waiting_for(result)}; again in {pause:.0f} s", highlight=False)
+            ui.err.print(f"[cyan]>[/] waiting for {waiting_for(result)}; again in {pause:.0f} s", highlight=False,
+                         soft_wrap=True)
 
     result = run_flush(watcher, timeout if wait else None, on_retry=retrying)
     if as_json:
         ui.emit_json(result)
     else:
         for line in describe(result):
-            ui.out.print(line, highlight=False)
+            ui.out.print(line, highlight=False, soft_wrap=True)
         if wait and not result["pass"]:
             ui.out.print(f"[red]not done after {result['waited_s']:.0f} s[/] (--timeout)", highlight=False)
     if not result["pass"]:

@@ -117,3 +117,12 @@ def test_wait_after_a_start_that_already_finished_is_still_a_pass(monkeypatch):
 ])
 def test_settled_means_nothing_left_to_manifest(result, expected):
     assert flush.settled(result) is expected
+
+
+def test_a_bad_timeout_is_one_error_line():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "sim", "flush", "--wait", "--timeout", "0"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 1 and proc.stderr.strip() == "error: --timeout must be more than 0 seconds"
