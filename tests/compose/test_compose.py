@@ -127,7 +127,7 @@ def test_the_image_lists_every_scenario(compose):
     expected = list(load_all())
     proc = _run(["docker", "run", "--rm", HARNESS_IMAGE, "sim", "scenario", "list", "--json"], check=True)
     assert [s["name"] for s in json.loads(proc.stdout)["scenarios"]] == expected
-    proc = _run(["docker", "run", "--rm", HARNESS_IMAGE, "sim", "scenario", "list"], check=True)
+    proc = _run(["docker", "run", "--rm", "-e", "COLUMNS=500", HARNESS_IMAGE, "sim", "scenario", "list"], check=True)
     assert [line.split(":", 1)[0] for line in proc.stdout.strip().splitlines()] == expected
     # and an empty folder is an error there too, not an empty list
     proc = _run(["docker", "run", "--rm", "-e", "SIM_SCENARIOS_DIR=/tmp", HARNESS_IMAGE, "sim", "scenario", "list"])
