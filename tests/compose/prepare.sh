@@ -21,7 +21,8 @@ root=$(cd "$here/../.." && pwd)
 started_file=
 if [ "${1:-}" = --started-file ]; then started_file=$2; fi
 cache=${SIM_COMPOSE_CACHE:-/var/cache/sim-compose}
-say() { echo "compose-prepare: $*" >&2; }
+t0=$SECONDS
+say() { echo "compose-prepare [$((SECONDS - t0)) s]: $*" >&2; }
 
 if [ "$(id -u)" != 0 ]; then
   say "error: run as root (installs packages and starts dockerd)"
@@ -59,6 +60,14 @@ else
 fi
 
 has_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# build TAG DOCKERFILE CONTEXT [ARGS...]: its output goes to a log, shown when it fails.
+build() {
+  local tag=$1 file=$2 context=$3 log
+  shift 3
+  log="$cache/build-$(echo "$tag" | tr '/:' '__').log"
+  docker build -t "$tag" -f "$file" "$@" "$context" >"$log" 2>&1 \
+    || { say "error: building $tag failed; last lines of $log:"; tail -n 30 "$log" >&2; exit 1; }
+}
 stand_in() { [ -n "$(docker image inspect -f '{{index .Config.Labels "org.sim.stand-in"}}' "$1" 2>/dev/null)" ]; }
 
 # 3. local/bookworm: a minimal Debian 12 from Debian's packages.
@@ -73,7 +82,7 @@ else
     trap 'rm -rf "$rootfs"' EXIT
     say "debootstrapping bookworm from $mirror (about a minute)"
     debootstrap --variant=minbase --cache-dir="$cache/debs" \
-      --include=python3,python3-venv,python3-pip,ca-certificates,passwd \
+      --include=python3,python3-venv,ca-certificates,passwd \
       bookworm "$rootfs" "$mirror" >"$cache/debootstrap.log" 2>&1 \
       || { say "error: debootstrap failed; see $cache/debootstrap.log"; tail -n 20 "$cache/debootstrap.log" >&2; exit 1; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
@@ -84,10 +93,12 @@ else
   fi
   # 4. The python stand-in; Docker's build cache makes this instant when nothing changed.
   ctx=$(mktemp -d /tmp/sim-python-standin.XXXXXX)
+  trap 'rm -rf "$ctx"' EXIT
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/ca-certificates.crt"
   say "building the python:3.11-slim-bookworm stand-in"
-  docker build -q -t python:3.11-slim-bookworm -f "$here/python-standin.Dockerfile" "$ctx" >/dev/null
+  build python:3.11-slim-bookworm "$here/python-standin.Dockerfile" "$ctx"
   rm -rf "$ctx"
+  trap - EXIT
 fi
 
 # 5. The MiniStack stand-in, at the versions pyproject.toml pins.
@@ -98,8 +109,7 @@ if has_image "$image" && ! stand_in "$image"; then
   say "$image is a real image here; no stand-in needed"
 else
   say "building the $image stand-in"
-  docker build -q -t "$image" -f "$here/ministack-standin.Dockerfile" \
-    --build-arg MINISTACK_VERSION="$ministack" --build-arg BOTO3_VERSION="$boto3" \
-    --build-arg BOTOCORE_VERSION="$botocore" "$here" >/dev/null
+  build "$image" "$here/ministack-standin.Dockerfile" "$here" --build-arg MINISTACK_VERSION="$ministack" \
+    --build-arg BOTO3_VERSION="$boto3" --build-arg BOTOCORE_VERSION="$botocore"
 fi
 say "ready: python:3.11-slim-bookworm and $image"
