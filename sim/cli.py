@@ -209,18 +209,42 @@ def status(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir
 
 @app.command()
 @command
-def flush(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
-    """Turn every pending file into manifests now, whatever the batch size."""
-    from sim.drain import Watcher
+def flush(
+    endpoint: Endpoint = None,
+    target: TargetOpt = None,
+    workdir: Workdir = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Retry until no file is pending and the queue is empty.")] = False,
+    timeout: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 300.0,
+    as_json: Json = False,
+):
+    """Turn every pending file into manifests now, whatever the batch size, and say what happened.
 
+    Exit 0 when manifests were started, or nothing is pending; 1 when files are left pending (another
+    builder holds the date's lease: the message says when to retry, or use --wait).
+    """
+    from sim.drain import Watcher
+    from sim.flush import describe, flush as run_flush, waiting_for
+
+    if timeout <= 0:
+        raise SimError("--timeout must be more than 0 seconds")
     project = _project(workdir, endpoint, target)
-    answer = Watcher(project.target, project.names).flush(0.0)
+    watcher = Watcher(project.target, project.names)
+
+    def retrying(result, pause):
+        if not as_json:
+            ui.err.print(f"[cyan]>[/] waiting for {waiting_for(result)}; again in {pause:.0f} s", highlight=False,
+                         soft_wrap=True)
+
+    result = run_flush(watcher, timeout if wait else None, on_retry=retrying)
     if as_json:
-        return ui.emit_json(answer)
-    built, recovered = answer.get("manifests", []), answer.get("recovered", [])
-    ui.out.print(f"flushed: {len(built)} manifest(s) started" + (f", {len(recovered)} recovered" if recovered else ""))
-    for mid in built:
-        ui.out.print(f"  {mid}")
+        ui.emit_json(result)
+    else:
+        for line in describe(result):
+            ui.out.print(line, highlight=False, soft_wrap=True)
+        if wait and not result["pass"]:
+            ui.out.print(f"[red]not done after {result['waited_s']:.0f} s[/] (--timeout)", highlight=False)
+    if not result["pass"]:
+        raise typer.Exit(1)
 
 
 @app.command()
