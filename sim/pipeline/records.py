@@ -31,7 +31,7 @@ from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, Conflict, N
                          loads_record)
 from .lines import Chunk, split_lines
 
-BLOCK_BYTES = 4 * 1024 * 1024
+BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough that one file uses every core
 # What a double could change, found in the text (integers beyond 2**53 are found by value instead):
 # NaN and Infinity (not JSON, yet pyarrow reads them), three-digit exponents (beyond a double's
 # range or below its precision), and decimals of 16 or more digits (with a point or an exponent). Strings can match too: that
@@ -39,7 +39,6 @@ BLOCK_BYTES = 4 * 1024 * 1024
 _NOT_JSON_OR_EXPONENT = r"[:,\[]\s*-?(?:NaN|Inf|[0-9.]*[0-9][eE][-+]?[0-9]{3}|[0-9]{16,}[eE])"
 _LONG_DECIMAL = "|".join(rf"[0-9]{{{k}}}\.[0-9]{{{16 - k}}}" for k in range(17))
 _HOT = _NOT_JSON_OR_EXPONENT + "|" + _LONG_DECIMAL
-_JSON_DECIMAL = r"^-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?$"
 _TEMPORAL = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_time)
 RAW_LIMIT = 1024 * 1024  # the most of a bad line a quarantine record keeps
 # The UTF-8 check and the scan for risky tokens run beside pyarrow's parse (both release the GIL).
@@ -153,7 +152,7 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     """Parse a chunk of whole lines; see the module docstring for the paths it takes."""
     scan = _BESIDE.submit(_scan, chunk.data)
     table = _fast_read(chunk.data, pins)
-    utf8, texts, hot = scan.result()
+    utf8, hot = scan.result()
     if table is None or not utf8:  # the JSON reader lets invalid UTF-8 through inside strings
         return careful(key, *split_lines(chunk))
     if table.num_rows == chunk.line_count:
@@ -179,53 +178,83 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
             fields[row_of[i] if row_of else i] = set(doubles)
     if not fields:
         return Parsed(key, table, numbers)
-    if texts is None:
-        texts = pc.list_flatten(pc.split_pattern(_as_array(chunk.data), "\n"))
-    index_of = {row: i for i, row in row_of.items()} if row_of else None
-    lines = {row: texts[index_of[row] if index_of else row].as_py() for row in fields}
-    return _check_hot(key, table, numbers, lines, fields)
+    line_index = {row: i for i, row in row_of.items()} if row_of else {row: row for row in fields}
+    texts = _lines_at(chunk.data, sorted(line_index[row] for row in fields))
+    return _check_hot(key, table, numbers, {row: texts[line_index[row]] for row in fields}, fields)
 
 
-def _scan(data: bytes) -> tuple[bool, pa.Array | None, set[int]]:
+def _lines_at(data: bytes, wanted: list[int]) -> dict[int, bytes]:
+    """The lines at these 0-based positions (in ascending order), found by walking the newlines."""
+    out, index, start = {}, 0, 0
+    for i in wanted:
+        while index < i:
+            start = data.index(b"\n", start) + 1
+            index += 1
+        end = data.find(b"\n", start)
+        out[i] = data[start:end if end >= 0 else len(data)]
+    return out
+
+
+def _scan(data: bytes) -> tuple[bool, set[int]]:
     """Beside the parse: is the chunk UTF-8, and which of its lines (0-based, blank ones counted)
-    hold a token a double could change? Decimals of 16+ digits that print back the same from the
-    nearest double (what Python, JavaScript and Java write) are cleared here, in bulk."""
+    hold a token a double could change? One RE2 pass marks every match; a decimal of 16+ digits
+    that the nearest double prints back as unchanged (what Python, JavaScript and Java write) is
+    cleared on the spot, so only doubtful lines are parsed again."""
     blob = _as_array(data)
     try:
         blob.cast(pa.string())
     except pa.ArrowInvalid:
-        return False, None, set()
-    if not pc.count_substring_regex(blob, _HOT)[0].as_py():
-        return True, None, set()
-    texts = pc.list_flatten(pc.split_pattern(blob, "\n"))
-    sure = pc.greater(pc.count_substring_regex(texts, _NOT_JSON_OR_EXPONENT), 0)
-    hot = {i for i, flag in enumerate(sure.to_pylist()) if flag}
-    long = pc.and_(pc.greater(pc.count_substring_regex(texts, _LONG_DECIMAL), 0), pc.invert(sure))
-    candidates = pc.indices_nonzero(long)
-    if len(candidates):
-        hot |= _doubtful_decimals(texts.take(candidates), candidates)
-    return True, texts, hot
+        return False, set()
+    marked = pc.replace_substring_regex(blob, _HOT, "\x00\\0\x01")[0].as_py()
+    if len(marked) == len(data):
+        return True, set()
+    hot: set[int] = set()
+    line, counted, pos, k, last_end = 0, 0, marked.find(b"\x00"), 0, -1
+    while pos >= 0:
+        end = marked.index(b"\x01", pos)
+        at = pos - 2 * k  # where the match starts in `data`
+        line += data.count(b"\n", counted, at)
+        counted = at
+        k += 1
+        if line not in hot and at >= last_end:
+            match = marked[pos + 1:end]
+            if match[:1] in (b":", b",", b"["):  # NaN, Infinity or a three-digit exponent
+                hot.add(line)
+            else:  # a long decimal: judge the whole token
+                left, right = _token(data, at, at + len(match))
+                last_end = right
+                if not _prints_back(data[left:right]):
+                    hot.add(line)
+        pos = marked.find(b"\x00", end)
+    return True, hot
+
+
+_TOKEN_BYTES = frozenset(b"0123456789.eE+-")
+
+
+def _token(data: bytes, start: int, end: int) -> tuple[int, int]:
+    while start > 0 and data[start - 1] in _TOKEN_BYTES:
+        start -= 1
+    while end < len(data) and data[end] in _TOKEN_BYTES:
+        end += 1
+    return start, end
+
+
+def _prints_back(token: bytes) -> bool:
+    """A decimal the nearest double holds unchanged (see jsonvalues.exact_double)."""
+    try:
+        text = token.decode("ascii")
+        if repr(float(text)) == text:
+            return True
+        return exact_double(Decimal(text))
+    except (ValueError, ArithmeticError):
+        return False  # not a number at all (inside a string, say): look closer
 
 
 def _as_array(data: bytes) -> pa.Array:
     """The chunk as a one-element binary array, without copying it."""
     offsets = pa.array([0, len(data)], pa.int32()).buffers()[1]
     return pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(data)])
-
-
-def _doubtful_decimals(texts: pa.Array, line_index: pa.Array) -> set[int]:
-    """Lines holding a decimal of 16+ digits that the nearest double does not print back as."""
-    cleaned = pc.replace_substring_regex(texts.cast(pa.string()), r"[^0-9.eE+\-]+", " ")
-    tokens = pc.split_pattern(cleaned, " ")
-    parents = pc.list_parent_indices(tokens)
-    flat = pc.list_flatten(tokens)
-    keep = pc.and_(pc.match_substring_regex(flat, _JSON_DECIMAL), pc.match_substring_regex(flat, _LONG_DECIMAL))
-    flat, parents = flat.filter(keep), parents.filter(keep)
-    if not len(flat):
-        return set()
-    back = pc.cast(pc.cast(flat, pa.float64()), pa.string())
-    differ = pc.invert(pc.equal(back, flat))
-    return set(line_index.take(parents.filter(differ)).to_pylist())
 
 
 def _rows_beyond_exact_ints(table: pa.Table, doubles: list[str]) -> set[tuple[int, str]]:
