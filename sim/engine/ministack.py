@@ -83,7 +83,10 @@ def free_port() -> int:
 
 
 def port_taken(port: int) -> bool:
+    """Something listens on the port. Connections the last engine closed may linger in TIME_WAIT
+    for a minute; they do not stop a new engine (it binds with SO_REUSEADDR), so they do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -91,12 +94,13 @@ def port_taken(port: int) -> bool:
     return False
 
 
-def engine_env(workdir: Path, port: int) -> dict[str, str]:
+def engine_env(workdir: Path, port: int, python: str | None = None) -> dict[str, str]:
     """The environment MiniStack runs in.
 
     Glue Python-shell jobs inherit it: they get the endpoint (MiniStack injects none into Glue) and
-    run `python3` from PATH, so this interpreter's folder goes first on PATH, and before it the
-    folder whose `python3` lets only SIM_GLUE_SLOTS runs convert at once (sim/engine/glue_slots.py).
+    run `python3` from PATH, so the engine's interpreter's folder goes first on PATH, and before it
+    the folder whose `python3` lets only SIM_GLUE_SLOTS runs convert at once, then execs that same
+    interpreter (sim/engine/glue_slots.py).
     """
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
@@ -115,7 +119,7 @@ def engine_env(workdir: Path, port: int) -> dict[str, str]:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "PATH": os.pathsep.join((str(workdir / glue_slots.BIN_DIR), os.path.dirname(sys.executable),
+            "PATH": os.pathsep.join((str(workdir / glue_slots.BIN_DIR), os.path.dirname(python or sys.executable),
                                      env.get("PATH", ""))),
             glue_slots.ENV: env.get(glue_slots.ENV) or str(LOCAL_GLUE_CONCURRENT_RUNS),
             "PYTHONUNBUFFERED": "1",
@@ -135,9 +139,11 @@ def _last_port(workdir: Path) -> int | None:
     return int(port) if host == "http://127.0.0.1" and port.isdigit() else None
 
 
-def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None) -> tuple[EngineState, bool]:
+def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None,
+          python: str | None = None) -> tuple[EngineState, bool]:
     """Start the engine unless it already runs; return its state and whether it was started now.
-    `extra_env` adds engine switches (for example `AUTH=true`)."""
+    `extra_env` adds engine switches (for example `AUTH=true`); `python` runs it on another
+    interpreter that has MiniStack (its Lambdas then run on that Python; see lambda_python.py)."""
     current = load_state(workdir)
     if current and pid_alive(current.pid):
         if healthy(current.endpoint):
@@ -168,14 +174,14 @@ def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | No
         raise SimError(f"port {port} on 127.0.0.1 is taken; choose another with --port (log: {log})")
     for sub in ("tmp", "state", "s3"):
         (workdir / sub).mkdir(parents=True, exist_ok=True)
-    glue_slots.install(workdir)
+    glue_slots.install(workdir, python)
 
     with open(log, "ab") as out:
         out.write(f"\n--- sim up {time.strftime('%Y-%m-%dT%H:%M:%S')} port {port} ---\n".encode())
         out.flush()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ministack"],
-            env={**engine_env(workdir, port), **(extra_env or {})},
+            [python or sys.executable, "-m", "ministack"],
+            env={**engine_env(workdir, port, python), **(extra_env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -127,6 +127,7 @@ class Settings:
     # AWS: the capacity model (sim/report) reads this. The embedded engine runs one per core instead
     # (targets.LOCAL_GLUE_CONCURRENT_RUNS, where the measurement is).
     glue_max_concurrent_runs: int = 10
+    gzip_max_bytes: int = 4 * 1024**3  # a .gz landing file stops decompressing here (a gzip bomb)
     poll_seconds: int = 30
     telemetry_file: str = ""  # local engines only: where the pipeline appends per-invocation call counts
     faults: str = ""  # scenarios only: SIM_FAULTS JSON for the builder, converter and Glue job
@@ -331,6 +332,7 @@ class Wiring:
                     "OUTPUT_BUCKET": self.names.output_bucket,
                     "LOG_LEVEL": self.settings.log_level,
                     "METRICS_NAMESPACE": self.names.metrics_namespace,
+                    "GZIP_MAX_BYTES": str(self.settings.gzip_max_bytes),
                     **self._telemetry_env(),
                 }
             },
@@ -364,6 +366,7 @@ class Wiring:
                 "--extra-py-files": f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}",
                 "--LOG_LEVEL": s.log_level,
                 "--METRICS_NAMESPACE": n.metrics_namespace,
+                "--GZIP_MAX_BYTES": str(s.gzip_max_bytes),
                 "library-set": "analytics",
                 **{"--" + k: v for k, v in self._telemetry_env().items()},
             },
