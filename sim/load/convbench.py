@@ -9,7 +9,8 @@ DynamoDB around it.
 
 `measure_baseline` does the same for the machine's plain pyarrow floor, in its own child: the same
 files in the same order, each read with `pyarrow.json.read_json` under one schema every file fits
-(the first file's, inferred; later files parsed to it, fields it lacks ignored, and cast to it)
+(the first file's, inferred, less fields Parquet cannot hold such as always-empty objects; every
+file parsed straight into it, fields it lacks ignored)
 and written into one zstd `ParquetWriter`. No lineage columns, no fidelity rules, no quarantine:
 what the converter's MB/s is divided by.
 """
@@ -76,6 +77,7 @@ def child(folder: str, files: int, out_dir: str) -> dict:
 
 
 def baseline_child(folder: str, files: int, out_dir: str) -> dict:
+    import pyarrow as pa
     import pyarrow.json as pajson
     import pyarrow.parquet as pq
 
@@ -85,20 +87,21 @@ def baseline_child(folder: str, files: int, out_dir: str) -> dict:
     baseline = _status_mb("VmRSS") or 0.0
     out = os.path.join(out_dir, "baseline.parquet")
     t0 = time.perf_counter()
-    first = pajson.read_json(paths[0])
-    schema = first.schema
+    schema = writable_schema(pajson.read_json(paths[0]).schema)
     parse = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     records = bytes_in = 0
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for i, path in enumerate(paths):
-            table = first if i == 0 else pajson.read_json(path, parse_options=parse)
+        for path in paths:
+            try:
+                table = pajson.read_json(path, parse_options=parse)
+            except pa.ArrowInvalid as exc:
+                raise SystemExit(f"{Path(path).name} does not fit the first file's schema: {exc}") from None
             if table.schema != schema:
                 table = table.cast(schema)
             writer.write_table(table)
             records += table.num_rows
             bytes_in += os.path.getsize(path)
             del table
-        del first
     seconds = time.perf_counter() - t0
     size_out = os.path.getsize(out)
     os.unlink(out)
@@ -113,6 +116,23 @@ def baseline_child(folder: str, files: int, out_dir: str) -> dict:
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "method": "pyarrow.json.read_json per file (the first file's schema) into one zstd ParquetWriter",
     }
+
+
+def writable_schema(schema):
+    """The first file's inferred schema without what Parquet cannot hold (an object that is always
+    empty infers as a struct with no fields); later files are parsed straight into it."""
+    import pyarrow as pa
+
+    def fit(t):
+        if pa.types.is_struct(t):
+            fields = [f.with_type(ft) for f in t if (ft := fit(f.type)) is not None]
+            return pa.struct(fields) if fields else None
+        if pa.types.is_list(t) or pa.types.is_large_list(t):
+            value = fit(t.value_type)
+            return None if value is None else (pa.list_(value) if pa.types.is_list(t) else pa.large_list(value))
+        return t
+
+    return pa.schema([f.with_type(ft) for f in schema if (ft := fit(f.type)) is not None])
 
 
 def _bodies(folder: str) -> list[Path]:

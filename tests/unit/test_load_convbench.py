@@ -44,3 +44,19 @@ def test_peak_in_flight_counts_overlapping_uploads_across_processes(tmp_path):
             log.write(k, f"k{worker}-{k}", start, end, 10, 1)
         log.close()
     assert peak_in_flight(tmp_path) == 3  # 0.8-1.0: both of worker 0's first two and worker 1's first
+
+
+def test_objects_that_are_always_empty_are_left_out_of_the_baseline_schema(tmp_path):
+    (tmp_path / "body-000.ndjson").write_text('{"a": 1, "e": {}, "n": {"k": 1, "e": {}}, "l": [{}]}\n'
+                                              '{"a": 2, "e": {}, "n": {"k": 2, "e": {}}, "l": []}\n')
+    r = convbench.baseline_child(str(tmp_path), 2, str(tmp_path / "out"))
+    assert r["records"] == 4
+
+
+def test_a_file_that_does_not_fit_the_schema_is_one_clear_error(tmp_path):
+    import pytest
+
+    (tmp_path / "body-000.ndjson").write_text('{"a": 1}\n')
+    (tmp_path / "body-001.ndjson").write_text('{"a": "text"}\n')
+    with pytest.raises(SystemExit, match="body-001.ndjson does not fit the first file's schema"):
+        convbench.baseline_child(str(tmp_path), 2, str(tmp_path / "out"))
