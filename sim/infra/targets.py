@@ -49,19 +49,24 @@ class Profile:
 # Settings.glue_max_concurrent_runs, which the capacity model reads.
 #
 # One run per core. Measured with `python -m sim.load.glue_concurrency --file-size 3.5MB --files 30
-# --manifests 12` on 2 cores (the same 12 manifests converted by real Glue runs, 1-4 at once; the
-# machine was shared, so cores are read from the scheduler: "wanted" = threads runnable on average):
-#   at once  cores wanted  MB per core-second  summed Glue RSS  median run
-#      1         1.19            21.7              296 MB           7 s
-#      2         2.29            19.8              568 MB          16 s
-#      3         3.40            19.2              813 MB          23 s
-#      4         4.41            19.7             1035 MB          31 s
-# One run (converter plus the engine serving its GETs) keeps about 1.2 cores busy, so alone it leaves
-# 0.8 of 2 cores idle; two want 2.3, a full machine (MB per core-second x cores: about 40 MB/s against
-# 26 for one on an otherwise idle machine); three or
-# four only queue for the same cores: no more MB/s, each manifest 3-4x slower, memory growing by
-# 250-290 MB a run. Earlier runs on the same machine gave the same shape (60 files a manifest: RSS
-# 308/544/790/1044 MB at 1-4 at once, equal MB per core-second).
+# --manifests 12` on 2 cores: the same 12 manifests converted by real Glue runs, 1-4 at once. The
+# machine was shared, so cores are read from the scheduler ("wanted": threads runnable on average,
+# which contention does not change; "got": CPU time of the engine and its runs over the wall time).
+#   converter that parses a file on one core at a time (before 1 MB JSON blocks):
+#   at once  wanted  MB per core-second  summed Glue RSS  median run
+#      1      1.19         21.7              296 MB           7 s
+#      2      2.29         19.8              568 MB          16 s
+#      3      3.40         19.2              813 MB          23 s
+#      4      4.41         19.7             1035 MB          31 s
+#   converter parsing 1 MB blocks on every core (wanted / got / MB per core-second / RSS / run / MB/s):
+#      1      2.13 / 1.20 / 22.1 /  284 MB /  4 s / 26.5
+#      2      4.27 / 1.51 / 22.3 /  543 MB /  6 s / 33.7
+#      3      5.94 / 1.44 / 23.2 /  768 MB /  9 s / 33.5
+#      4      7.57 / 1.26 / 20.2 / 1027 MB / 18 s / 25.4
+# Work per core-second stays flat up to 3 at once (no thrashing: memory grows 250-290 MB a run of 24
+# GB, nothing swaps) and drops at 4; MB/s gains nothing past 2, while each manifest takes longer
+# the more share the cores. One run alone leaves gaps a second fills (its start, its reads, its
+# upload); a third only queues. So: as many runs as cores, 2 here.
 LOCAL_GLUE_CONCURRENT_RUNS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 PROFILES = {
