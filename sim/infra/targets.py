@@ -36,6 +36,8 @@ class Profile:
     # Settings the engine needs changed to behave like AWS (MiniStack reads a Glue job's Timeout
     # as seconds, AWS as minutes; polling a local job every 30 s only wastes time).
     setting_overrides: dict = field(default_factory=dict)
+    # Seconds in one unit of a Glue job's Timeout (AWS: minutes; MiniStack reads seconds).
+    glue_timeout_unit_s: int = 60
 
     @property
     def bundles_converter_dependencies(self) -> bool:
@@ -53,6 +55,7 @@ PROFILES = {
         lambda_uses_host_python=True,
         native_sqs_metrics=False,
         setting_overrides={"glue_timeout": 600, "poll_seconds": 2},
+        glue_timeout_unit_s=1,
     ),
     "localstack": Profile(
         name="localstack",
