@@ -38,7 +38,7 @@ from botocore.exceptions import ClientError
 from . import faultpoints, manifests, metrics, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
-from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, OPEN, REDRIVE, RETRY, SUBMIT, State
+from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, REDRIVE, RETRY, SUBMIT, State
 
 log = get_logger("manifest_builder")
 
@@ -296,7 +296,8 @@ class Builder:
         """Finish manifests a crashed builder left open, confirm or redo redrives, redrive failed
         manifests with attempts left, then turn old pending files into manifests."""
         recovered = self.recover_open_manifests()
-        redriven = self.recover_redrives() + self.retry_failed()
+        confirmed = self.recover_redrives()
+        redriven = self.retry_failed()
         built: list[str] = []
         cutoff = Decimal(str(time.time() - max_wait_s))
         for date_prefix, oldest in sorted(self.state.pending_dates().items()):
@@ -307,7 +308,7 @@ class Builder:
             built.extend(self.build_ready(date_prefix, flush=oldest <= cutoff))
         log.info(kv("flush", max_wait_s=max_wait_s, manifests=len(built), recovered=len(recovered),
                     redriven=len(redriven["started"]), gave_up=len(redriven["gave_up"])))
-        return {"manifests": built, "recovered": recovered, "redriven": redriven["started"],
+        return {"manifests": built, "recovered": recovered, "redriven": confirmed + redriven["started"],
                 "gave_up": redriven["gave_up"]}
 
     def recover_open_manifests(self, only_date: str | None = None) -> list[str]:

@@ -93,3 +93,20 @@ def test_no_write_moves_a_finished_status_backwards(project, pipeline):
     assert not state.begin_redrive(day, "m-failed", 1, "another")
     item = _item(state, day, "m-failed")
     assert (item["status"], int(item["attempt"]), item["open_flag"]) == ("started", 2, "REDRIVE")
+
+
+def test_out_of_time_between_claim_groups_hands_over_cleanly(project, pipeline):
+    """The deadline is checked between claim transactions: what is claimed is submitted, the rest
+    stays pending for the next invocation or the flush, and the lease is given back."""
+    b = builder_for(project, pipeline)
+    day = "2026-01-06"
+    for i in range(5):
+        b.state.track_file(day, f"late/{i}.ndjson", project.names.landing_bucket, 1, "e")
+    answers = iter([False, False, True])  # before the lease, before the manifest, between groups
+    b._out_of_time = lambda: next(answers, True)
+    (mid,) = b.build_ready(day, flush=False)
+    item = _item(b.state, day, mid)
+    assert (item["status"], int(item["file_count"])) == ("started", 2)  # claim groups of 5: 2 + 3
+    assert sorted(f["file_key"] for f in b.state.files_of_manifest(day, mid)) == ["late/0.ndjson", "late/1.ndjson"]
+    assert [p["file_key"] for p in b.state.pending_files(day)] == [f"late/{i}.ndjson" for i in (2, 3, 4)]
+    assert b.state.acquire_lock(day, "someone-else", 60)  # the lease was given back
