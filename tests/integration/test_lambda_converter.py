@@ -37,9 +37,11 @@ def _observed_actions(telemetry: Path) -> dict[str, set[str]]:
         rec = json.loads(line)
         for call in rec["calls"]:
             service, op = call.split(".", 1)
-            op = {"CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
-                  "CompleteMultipartUpload": "PutObject"}.get(op, op)
-            out.setdefault(rec["component"], set()).add(f"{SERVICE_PREFIX[service]}:{op}")
+            ops = {"CreateMultipartUpload": ["PutObject"], "UploadPart": ["PutObject"],
+                   "CompleteMultipartUpload": ["PutObject"],
+                   # a transaction is authorized action by action: the claims and the manifest check
+                   "TransactWriteItems": ["UpdateItem", "ConditionCheckItem"]}.get(op, [op])
+            out.setdefault(rec["component"], set()).update(f"{SERVICE_PREFIX[service]}:{o}" for o in ops)
     return out
 
 
