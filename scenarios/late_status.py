@@ -37,6 +37,8 @@ def _case(ctx, fail_first_attempt: bool) -> dict:
     ctx.until(lambda: "mark_started_skipped" in ctx.log_since(mark), timeout=STALL_S + 60,
               what="the builder's late mark_started")
     status_after_late_mark = _manifests(ctx)[0]["status"]
+    if fail_first_attempt:  # no fault left behind for the next case or scenario
+        ctx.redeploy(faults=faults_json(ctx.project.workdir), conversion_max_runs=2, conversion_retry_wait_s=1)
     if fail_first_attempt:  # what the per-minute flush does, sooner (it may have run already)
         ctx.watcher().flush(3600)
     snap = ctx.wait(FILES, stall_timeout_s=120)
@@ -64,7 +66,8 @@ def run(ctx):
               and ok["status_after_late_mark"] == "succeeded" and ok["final_status"] == "succeeded" and ok["pass"]
               and ok["records_out"] == ok["records_generated"] and [st for _, st in ok["executions"]] == ["SUCCEEDED"]
               and failed["status_seen_while_builder_stalled"] == "failed" and failed["late_mark_logged"] >= 1
-              and failed["status_after_late_mark"] == "failed"
+              # failed, or already redriven by the scheduled flush meanwhile: never back to started
+              and failed["status_after_late_mark"] in ("failed", "succeeded")
               and [st for _, st in failed["executions"]] == ["FAILED", "SUCCEEDED"]
               and failed["final_status"] == "succeeded" and failed["attempt"] == 2 and failed["pass"]
               and failed["records_out"] == failed["records_generated"] and failed["duplicates"] == 0)

@@ -85,7 +85,10 @@ def _always_fails(ctx) -> dict:
     ctx.watcher().flush(3600)
     ctx.wait_workflows(timeout=60)
     after_extra_flush = len(_executions(ctx))
-    ctx.redeploy(conversion_max_runs=RUNS, conversion_retry_wait_s=1, max_attempts=ATTEMPTS)  # the fault lifted
+    # The fault lifted: a fault configuration with no fault in it (a deploy without one leaves the
+    # Glue job's old SIM_FAULTS argument in place: it only adds and changes arguments).
+    ctx.redeploy(faults=faults_json(ctx.project.workdir), conversion_max_runs=RUNS, conversion_retry_wait_s=1,
+                 max_attempts=ATTEMPTS)
     manual = redrive(ctx.target, ctx.wiring)
     ctx.wait_workflows(timeout=120)
     v, runs = ctx.validate(), _executions(ctx)

@@ -199,8 +199,8 @@ def closed_execution_cell(ctx, files: int, outcome: str) -> dict:
     row = _judge(ctx, {"ordering": "hardened", "crash_point": "after_start_workflow", "mode": "kill",
                        "crashed": crashed, "recovered_after": f"execution closed {outcome}",
                        "executions_closed": closed, "manifest_status_before_recovery": statuses, **timeline})
-    if outcome == "FAILED":
-        ctx.fresh()
+    if outcome == "FAILED":  # no fault left behind (a deploy without faults keeps the Glue job's argument)
+        ctx.fresh(faults=faults_json(ctx.project.workdir))
     if closed != [outcome]:
         row["violations"].append(f"the execution closed {closed}, not {outcome}: the case was not set up")
     return row
