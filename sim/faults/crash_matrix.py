@@ -212,7 +212,8 @@ def stalled_past_lease_case(ctx, files: int) -> dict:
     _clean(ctx)
     _, records = _land(ctx, files)
     stall = LEASE_S + GRACE_S + 3 * FLUSH_EVERY_S
-    faultpoints.configure({"pause_at": "mid_claims", "pause_s": stall, "state_dir": _state_dir(ctx, "stall")})
+    state_dir = _state_dir(ctx, "stall")
+    faultpoints.configure({"pause_at": "mid_claims", "pause_s": stall, "state_dir": state_dir})
     result: dict = {}
 
     def stalled():
@@ -226,8 +227,11 @@ def stalled_past_lease_case(ctx, files: int) -> dict:
     worker.start()
     taken_over: list[str] = []
     try:
-        while worker.is_alive():
-            taken_over += make_builder(ctx, "hardened").flush(0.0)["recovered"]
+        paused = os.path.join(state_dir, "pause-mid_claims.0")  # faultpoints' mark: the stall began
+        ctx.until(lambda: os.path.exists(paused) or not worker.is_alive(), timeout=60, every=0.05,
+                  what="the builder to stall mid-claims")
+        while worker.is_alive():  # the scheduled flush: a young partial batch is left to wait
+            taken_over += make_builder(ctx, "hardened").flush(3600)["recovered"]
             time.sleep(FLUSH_EVERY_S)
         worker.join()
     finally:

@@ -94,6 +94,7 @@ class Builder:
         self.s3 = s3 or boto3.client("s3")
         self.sfn = sfn or boto3.client("stepfunctions")
         self.owner = uuid.uuid4().hex
+        self.recovered: list[str] = []  # open manifests this builder finished for a dead one
         if faultpoints.active():
             faultpoints.install(self.s3, self.sfn, self.state.table.meta.client)
 
@@ -295,7 +296,7 @@ class Builder:
     def flush(self, max_wait_s: float) -> dict:
         """Finish manifests a crashed builder left open, confirm or redo redrives, redrive failed
         manifests with attempts left, then turn old pending files into manifests."""
-        recovered = self.recover_open_manifests()
+        self.recover_open_manifests()
         confirmed = self.recover_redrives()
         redriven = self.retry_failed()
         built: list[str] = []
@@ -306,6 +307,7 @@ class Builder:
                 break
             # Full batches are always built; a partial one only once its oldest file waited long enough.
             built.extend(self.build_ready(date_prefix, flush=oldest <= cutoff))
+        recovered = list(dict.fromkeys(self.recovered))  # here, and under each date's lease
         log.info(kv("flush", max_wait_s=max_wait_s, manifests=len(built), recovered=len(recovered),
                     redriven=len(redriven["started"]), gave_up=len(redriven["gave_up"])))
         return {"manifests": built, "recovered": recovered, "redriven": confirmed + redriven["started"],
@@ -334,6 +336,7 @@ class Builder:
             self._submit(date_prefix, mid, item["manifest_key"], files)
             log.warning(kv("open_manifest_recovered", manifest_id=mid, date=date_prefix, files=len(files)))
             recovered.append(mid)
+            self.recovered.append(mid)
         return recovered
 
     def recover_redrives(self) -> list[str]:
