@@ -4,7 +4,7 @@
 
 Starts its own MiniStack in a temporary folder, deploys the pipeline, swaps the workflow for a
 one-state stand-in (so conversions do not compete for the CPU), tracks --files pending files of
-one date directly in the table, then times `Builder.build_ready(date, flush=False)`: every claim,
+one date directly in the table (the flush schedule disabled, so nothing else claims), then times `Builder.build_ready(date, flush=False)`: every claim,
 manifest object, StartExecution and status write of --files / --batch manifests. It also times
 the claim strategies alone on fresh pending files: one conditional UpdateItem at a time, the same
 from 16 threads, and TransactWriteItems of 99 claims plus the manifest check.
@@ -38,7 +38,9 @@ NOOP = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
 def _track(state: State, n: int, prefix: str, bucket: str) -> list[str]:
     keys = [f"{prefix}/{i:06d}.ndjson" for i in range(n)]
     with ThreadPoolExecutor(16) as pool:
-        list(pool.map(lambda k: state.track_file(DATE, k, bucket, 1024, "e"), keys))
+        tracked = sum(pool.map(lambda k: state.track_file(DATE, k, bucket, 1024, "e"), keys))
+    if tracked != n:
+        raise RuntimeError(f"tracked {tracked} of {n} files")
     return keys
 
 
@@ -51,7 +53,9 @@ def _one_by_one(state: State, keys: list[str], mid: str, threads: int) -> int:
                 ConditionExpression="#s = :p", ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":m": "manifested", ":p": "pending", ":mid": mid})
             return 1
-        except ClientError:
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
             return 0
     if threads == 1:
         return sum(claim(k) for k in keys)
@@ -63,6 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-claims-"))
@@ -72,6 +77,8 @@ def main() -> None:
         settings = Settings(target="ministack", batch_size=args.batch)
         deployer = Deployer(target, settings)
         deployer.apply()
+        # Only this script's builder may claim: the deployed flush schedule would build from the pool.
+        target.client("events").disable_rule(Name=deployer.names.flush_rule)
         sfn = target.client("stepfunctions")
         noop = sfn.create_state_machine(name="bench-noop", definition=json.dumps(NOOP),
                                         roleArn=deployer.wiring.role_arn(deployer.names.sfn_role))["stateMachineArn"]
@@ -88,21 +95,27 @@ def main() -> None:
         result = {"files": args.files, "batch": args.batch, "manifests": len(built),
                   "build_ready_s": round(build_s, 2),
                   "files_manifested_per_s": round(len(built) * args.batch / build_s, 1)}
-        strategies = {}
-        for name, threads in (("update_item_sequential", 1), ("update_item_16_threads", 16)):
-            keys = _track(state, args.files, name, deployer.names.landing_bucket)
-            t0 = time.perf_counter()
-            n = _one_by_one(state, keys, "bench-" + name, threads)
-            strategies[name] = round(n / (time.perf_counter() - t0), 1)
-        if hasattr(state, "claim_files"):
-            keys = _track(state, args.files, "txn", deployer.names.landing_bucket)
-            state.open_manifest(DATE, "bench-txn", "manifests/bench-txn.json")
-            t0 = time.perf_counter()
-            n = 0
-            for i in range(0, len(keys), 99):
-                n += len(state.claim_files(DATE, keys[i:i + 99], "bench-txn")[0])
-            strategies["transact_write_items_99"] = round(n / (time.perf_counter() - t0), 1)
+        strategies: dict[str, list] = {}
+        claimed: dict[str, list] = {}
+        for rnd in range(args.rounds):
+            for name, threads in (("update_item_sequential", 1), ("update_item_16_threads", 16)):
+                keys = _track(state, args.files, f"{name}-{rnd}", deployer.names.landing_bucket)
+                t0 = time.perf_counter()
+                n = _one_by_one(state, keys, f"bench-{name}-{rnd}", threads)
+                strategies.setdefault(name, []).append(round(n / (time.perf_counter() - t0), 1))
+                claimed.setdefault(name, []).append(n)
+            if hasattr(state, "claim_files"):
+                name, mid = "transact_write_items_99", f"bench-txn-{rnd}"
+                keys = _track(state, args.files, f"txn-{rnd}", deployer.names.landing_bucket)
+                state.open_manifest(DATE, mid, f"manifests/{mid}.json")
+                t0 = time.perf_counter()
+                n = 0
+                for i in range(0, len(keys), 99):
+                    n += len(state.claim_files(DATE, keys[i:i + 99], mid)[0])
+                strategies.setdefault(name, []).append(round(n / (time.perf_counter() - t0), 1))
+                claimed.setdefault(name, []).append(n)
         result["claims_per_s"] = strategies
+        result["claimed_per_round"] = claimed
         print(json.dumps(result, indent=None if args.json else 1))
     finally:
         ministack.stop(workdir)
