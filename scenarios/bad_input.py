@@ -16,9 +16,10 @@ import pyarrow.parquet as pq
 
 NAME = "bad-input"
 ORDER = 9
-DESCRIPTION = ("malformed, empty, invalid UTF-8, 10 MB lines, gzip good/cut short/not gzip, odd keys, other "
-               "suffixes, type clashes, deep and wide records, deleted and overwritten objects, test and foreign "
-               "messages: each has its outcome, the alarms fire, and validation accounts for every line")
+DESCRIPTION = ("malformed, empty, invalid UTF-8, NaN, 10 MB lines, gzip good/cut short/not gzip/bomb, odd keys, "
+               "other suffixes, type clashes, values a typed column would change, deep and wide records, deleted "
+               "and overwritten objects, test and foreign messages: each has its outcome, the alarms fire, and "
+               "validation accounts for every line and every value")
 
 DATE = "2026-11-27"
 P = f"bad-input/{DATE}/"
@@ -47,6 +48,15 @@ def _cut_gzip(whole_lines: int) -> bytes:
 
 CUT_WHOLE = 150
 WIDE = 3000
+GZIP_LIMIT = 4 * MB  # deployed for this scenario, so a bomb is cut without decompressing gigabytes
+BOMB_LINES = 1000
+# Valid JSON that a typed column would change (and, for NaN and Infinity, lines that are not JSON).
+FIDELITY = (b'{"fid":1,"huge":12345678901234567890,"mixed":9007199254740993,"t":"2024-01-01T12:00:00+02:00",'
+            b'"day":"2024-01-01","meta":{},"pi":3.14159265358979323846264338,"s":"x\\ud800y","dup":1,"dup":2,'
+            b'"_line":"mine"}\n'
+            b'{"fid":2,"huge":1,"mixed":1.5,"t":"2024-01-02T00:00:00Z","day":"2024-01-02","meta":{},"pi":1.5,"s":"ok",'
+            b'"dup":3,"_line":"also mine"}\n'
+            b'{"fid":3,"v":NaN}\n{"fid":4,"v":-Infinity}\n')
 INPUTS = {
     "mixed.ndjson": b'{"a": 1}\n{"a": broken\n[1, 2]\n42\n{"a": 5}\n{"a": "\xff\xfe"}\n',
     "empty.ndjson": b"",
@@ -61,6 +71,9 @@ INPUTS = {
     "deep.ndjson": _lines(_deep(60)),
     "wide.ndjson": _lines({f"f{i:04d}": i for i in range(WIDE)}),
     "late.ndjson": _lines({"version": 1}, {"version": 1}),
+    "fidelity.ndjson": FIDELITY,
+    "switching.ndjson": _lines(*({"v": [1, "x", {"k": i}, [i], True, None][i % 6], "i": i} for i in range(600))),
+    "bomb.ndjson.gz": gzip.compress(_lines(*({"a": i} for i in range(BOMB_LINES))) + b"\0" * (64 * MB)),
 }
 OUTSIDE = ("notes.csv", "data.parquet", "README")
 EARLY = ("early.ndjson", _lines({"version": 1}), _lines({"version": 2}, {"version": 2}, {"version": 2}))
@@ -86,7 +99,7 @@ def _quarantine(ctx) -> list[dict]:
 
 
 def run(ctx):
-    ctx.fresh(batch_size=50)
+    ctx.fresh(batch_size=50, gzip_max_bytes=GZIP_LIMIT)
     cw = ctx.target.client("cloudwatch")
     alarm_names = [ctx.names.alarm(a) for a in ALARMS]
     for name in alarm_names:
@@ -140,8 +153,8 @@ def run(ctx):
     check("malformed JSON, an array, a scalar, invalid UTF-8 among good lines",
           "good lines 1 and 5 converted; lines 2, 3, 4, 6 quarantined with reasons",
           lines_of("mixed.ndjson") == [1, 5] and reason("mixed.ndjson", 2) == "invalid JSON"
-          and reason("mixed.ndjson", 3) == "a JSON list, not an object"
-          and reason("mixed.ndjson", 4) == "a JSON int, not an object"
+          and reason("mixed.ndjson", 3) == "a JSON array, not an object"
+          and reason("mixed.ndjson", 4) == "a JSON number, not an object"
           and reason("mixed.ndjson", 6) == "invalid UTF-8",
           {"rows": lines_of("mixed.ndjson"), "quarantined": {n: reason("mixed.ndjson", n) for n in (2, 3, 4, 6)}})
     check("a zero-byte object and a file of blank lines", "no rows, nothing quarantined, both in a manifest",
@@ -177,6 +190,32 @@ def run(ctx):
     deep = by_key.get("deep.ndjson", [])
     check("a record nested 60 levels deep", "kept, the too-deep field as JSON text",
           len(deep) == 1 and json.loads(deep[0]["d"]) == _deep(59), len(deep))
+    fid = {r["fid"]: r for r in by_key.get("fidelity.ndjson", [])}
+    one = fid.get(1, {})
+    check("valid JSON a typed column would change: an integer beyond int64, one beyond 2**53 beside a decimal, "
+          "a decimal with 27 digits, a lone surrogate escape, an empty object; date-like strings; a repeated name; "
+          "a field named _line",
+          "converted, never quarantined: such fields as exact JSON text, dates as the same strings, the last value "
+          "of a repeated name, the field beside the lineage as _line_record",
+          sorted(fid) == [1, 2] and one.get("huge") == "12345678901234567890" and one.get("mixed") == "9007199254740993"
+          and one.get("pi") == "3.14159265358979323846264338" and one.get("meta") == "{}"
+          and one.get("t") == "2024-01-01T12:00:00+02:00" and one.get("day") == "2024-01-01"
+          and one.get("s") == '"x\\ud800y"' and one.get("dup") == 2 and one.get("_line_record") == "mine",
+          {k: one.get(k) for k in ("huge", "mixed", "pi", "meta", "t", "day", "s", "dup", "_line_record")})
+    check("NaN and -Infinity (not JSON)", "quarantined with the reason, the other lines kept",
+          "not a JSON number" in reason("fidelity.ndjson", 3) and "not a JSON number" in reason("fidelity.ndjson", 4),
+          {n: reason("fidelity.ndjson", n) for n in (3, 4)})
+    switching = by_key.get("switching.ndjson", [])
+    check("a field that changes type on every line (600 lines)", "every line converted, the field as JSON text",
+          len(switching) == 600 and not any(k == "switching.ndjson" for k, _ in quarantined),
+          {"rows": len(switching)})
+    bomb_rows = lines_of("bomb.ndjson.gz")
+    check(f"a gzip bomb (64 MB of zeros after {BOMB_LINES} lines, deployed limit {GZIP_LIMIT} bytes)",
+          "the lines before the limit converted; the cut line quarantined; a file record names the limit",
+          bomb_rows == list(range(1, BOMB_LINES + 1))
+          and f"passed the limit of {GZIP_LIMIT} bytes" in reason("bomb.ndjson.gz", None)
+          and reason("bomb.ndjson.gz", BOMB_LINES + 1).startswith("the line is cut short"),
+          {"rows": len(bomb_rows), "file": reason("bomb.ndjson.gz", None)})
     wide = by_key.get("wide.ndjson", [])
     check(f"a record with {WIDE} fields", "kept with every field",
           len(wide) == 1 and sum(1 for k in wide[0] if k.startswith("f")) == WIDE,
@@ -218,10 +257,11 @@ def run(ctx):
           {"dlq": snap.dlq_visible, "tracked": snap.tracked})
 
     balanced = verdict["records_in"] == verdict["records_out"] + verdict["quarantined"]
-    check("the whole landing", "validation passes; records in = out + quarantined",
-          verdict["pass"] and balanced,
-          {k: verdict[k] for k in ("pass", "records_in", "records_out", "quarantined", "quarantined_files",
-                                   "overwritten_files", "problems")})
+    check("the whole landing", "validation passes; records in = out + quarantined; every value as it came in",
+          verdict["pass"] and balanced and verdict["altered"] == 0
+          and verdict["records_compared"] == verdict["records_out"],
+          {k: verdict[k] for k in ("pass", "records_in", "records_out", "records_compared", "altered", "quarantined",
+                                   "quarantined_files", "overwritten_files", "problems")})
     evidence = {"checks": checks, "alarms": fired,
                 "quarantine_entries": len(quarantined), "validation": {k: verdict[k] for k in (
                     "records_in", "records_out", "quarantined", "quarantined_files", "not_landing_keys",

@@ -33,7 +33,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sim.drain import Watcher
-from sim.engine import enforcing
+from sim.engine import enforcing, lambda_python
 from sim.infra import iam as policies
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
@@ -119,7 +119,8 @@ def run(ctx):
     started = time.monotonic()
     seconds: dict[str, float] = {}
     workdir = ctx.project.workdir / "scenarios" / NAME
-    with enforcing.engine(workdir) as eng:
+    # The converter's bundle is built for the python3.11 runtime: the engine runs its Lambdas on 3.11.
+    with enforcing.engine(workdir, python=lambda_python.engine_python(ctx.project.cache_dir())) as eng:
         target = eng.target
         seconds["engine_start"] = round(time.monotonic() - started, 2)
         deployer = Deployer(target, Settings(target="localstack", batch_size=SCENARIO_BATCH),

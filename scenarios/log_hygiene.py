@@ -1,7 +1,8 @@
 """log-hygiene: the right LOG_LEVEL everywhere, and no record content or canary in any log.
 
 Canaries ride in generated records and in every kind of bad input (malformed, invalid UTF-8, an
-array, a gzip stream cut short, plain text named .gz, a key overwritten after its manifest).
+array, NaN, a gzip stream cut short, plain text named .gz, a key overwritten after its manifest), and
+in values the converter keeps as JSON text (numbers no typed column holds, a field of two types).
 """
 
 import io
@@ -19,6 +20,8 @@ ORDER = 5
 DESCRIPTION = ("LOG_LEVEL is INFO in production, DEBUG elsewhere, overrides are honoured; across runs with "
                "planted canaries no log of the builder, the converter or the engine holds record content")
 FILES = 10
+# Numbers no typed column can hold unchanged: kept as JSON text, so they must not surface in a log.
+NUMBER_CANARIES = ("4242424242424242424242", "0.12121212121212121212121")
 
 
 def _levels(ctx) -> dict:
@@ -40,7 +43,7 @@ def _levels(ctx) -> dict:
 def _leaks(text: str) -> list[str]:
     found = []
     # Canary values and the personal-data block, and an S3 event dump (its "eventName" field).
-    for pattern in (CANARY_MARK, CANARY_MARK.lower(), "example.invalid", '"personal"', '"eventName"'):
+    for pattern in (CANARY_MARK, CANARY_MARK.lower(), "example.invalid", '"personal"', '"eventName"', *NUMBER_CANARIES):
         if pattern in text:
             found.append(pattern)
     return found
@@ -61,6 +64,9 @@ def _bad_inputs() -> dict[str, bytes]:
         "bad/2026-11-25/cut.ndjson.gz": cut,
         "bad/2026-11-25/not-gzip.ndjson.gz": _canary_lines(2),
         "bad/2026-11-25/overwritten.ndjson": b'{"ok": 2}\n',
+        "bad/2026-11-25/nan.ndjson": ('{"email": "' + CANARY_MARK + '-nan@example.invalid", "v": NaN}\n').encode(),
+        "bad/2026-11-25/numbers.ndjson": (f'{{"n": {NUMBER_CANARIES[0]}}}\n{{"n": {NUMBER_CANARIES[1]}}}\n'
+                                          f'{{"e": "{CANARY_MARK}-text@example.invalid"}}\n{{"e": 1}}\n').encode(),
     }
 
 

@@ -209,18 +209,42 @@ def status(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir
 
 @app.command()
 @command
-def flush(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
-    """Turn every pending file into manifests now, whatever the batch size."""
-    from sim.drain import Watcher
+def flush(
+    endpoint: Endpoint = None,
+    target: TargetOpt = None,
+    workdir: Workdir = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Retry until no file is pending and the queue is empty.")] = False,
+    timeout: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 300.0,
+    as_json: Json = False,
+):
+    """Turn every pending file into manifests now, whatever the batch size, and say what happened.
 
+    Exit 0 when manifests were started, or nothing is pending; 1 when files are left pending (another
+    builder holds the date's lease: the message says when to retry, or use --wait).
+    """
+    from sim.drain import Watcher
+    from sim.flush import describe, flush as run_flush, waiting_for
+
+    if timeout <= 0:
+        raise SimError("--timeout must be more than 0 seconds")
     project = _project(workdir, endpoint, target)
-    answer = Watcher(project.target, project.names).flush(0.0)
+    watcher = Watcher(project.target, project.names)
+
+    def retrying(result, pause):
+        if not as_json:
+            ui.err.print(f"[cyan]>[/] waiting for {waiting_for(result)}; again in {pause:.0f} s", highlight=False,
+                         soft_wrap=True)
+
+    result = run_flush(watcher, timeout if wait else None, on_retry=retrying)
     if as_json:
-        return ui.emit_json(answer)
-    built, recovered = answer.get("manifests", []), answer.get("recovered", [])
-    ui.out.print(f"flushed: {len(built)} manifest(s) started" + (f", {len(recovered)} recovered" if recovered else ""))
-    for mid in built:
-        ui.out.print(f"  {mid}")
+        ui.emit_json(result)
+    else:
+        for line in describe(result):
+            ui.out.print(line, highlight=False, soft_wrap=True)
+        if wait and not result["pass"]:
+            ui.out.print(f"[red]not done after {result['waited_s']:.0f} s[/] (--timeout)", highlight=False)
+    if not result["pass"]:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -279,6 +303,50 @@ def demo(
             f"{result['batch_size']} files: landed in {t['upload_s']} s, converted end to end in "
             f"{t['drain_s']} s ({result['end_to_end_files_per_s']} files/s), validated in {t['validate_s']} s."
         )
+        ui.out.print("[bold green]PASS[/]" if result["pass"] else "[bold red]FAIL[/]")
+    if not result["pass"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+@command
+def land(
+    paths: Annotated[list[str], typer.Argument(help="NDJSON files or folders (.ndjson, .jsonl, .json, optionally .gz).")],
+    date: Annotated[Optional[str], typer.Option(help="Date prefix of the keys (default: today, UTC).")] = None,
+    prefix: Annotated[str, typer.Option(help="Key prefix before the date.")] = "incoming",
+    batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default: as deployed, 200).")] = None,
+    keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
+    endpoint: Endpoint = None,
+    workdir: Workdir = None,
+    as_json: Json = False,
+):
+    """Your own NDJSON through the pipeline: land files or folders, wait for the drain, validate every record."""
+    from sim import land as land_mod
+    from sim.workload.sizes import format_size
+
+    opts = land_mod.LandOptions(paths=paths, prefix=prefix, keep_data=keep_data, batch_size=batch_size)
+    if date:
+        opts.date_prefix = date
+    chosen = land_mod.choose(opts)
+    if not as_json:
+        for path, reason in chosen.skipped:
+            ui.err.print(f"[yellow]not landed:[/] {path}: {reason}", highlight=False)
+        for path, reason in chosen.doubtful:
+            ui.err.print(f"[yellow]landed, but {reason}:[/] {path}", highlight=False)
+    project = _project(workdir, endpoint)
+    with ui.DemoProgressBars(len(chosen.files), enabled=not as_json) as bars:
+        result = land_mod.run(project, opts, chosen, bars)
+    if as_json:
+        ui.emit_json(result)
+    else:
+        v = result["validation"]
+        ui.out.print(ui.validation_table(v))
+        ui.print_problems(v)
+        t = result["timings"]
+        ui.out.print(f"{result['files']} files ({format_size(result['bytes_landed'])}, {v['records_in']} records) "
+                     f"through {v['manifests']} manifests: landed in {t['upload_s']} s, converted in {t['drain_s']} s, "
+                     f"validated in {t['validate_s']} s. Not landed: {len(result['skipped'])}; landed but not "
+                     f"NDJSON-looking: {len(result['not_ndjson'])}.")
         ui.out.print("[bold green]PASS[/]" if result["pass"] else "[bold red]FAIL[/]")
     if not result["pass"]:
         raise typer.Exit(1)

@@ -37,23 +37,47 @@ class DemoOptions:
     stall_timeout_s: float | None = None
 
 
-def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
-    timings: dict[str, float] = {}
-    t0 = time.monotonic()
+def start_pipeline(project: Project, batch_size: int | None, keep_data: bool, progress: DemoProgress):
+    """Start the embedded engine (when it is ours), deploy, and clear earlier data unless kept.
+    Returns (settings, engine state or None, deploy changes)."""
     engine = None
     if project.embedded:
         progress.phase("starting the embedded engine")
         engine, _ = ministack.start(project.workdir)
     progress.phase("deploying the pipeline")
-    settings = project.settings(batch_size=opts.batch_size)
+    settings = project.settings(batch_size=batch_size)
     deployer = Deployer(project.target, settings)
-    if not opts.keep_data:
+    if not keep_data:
         deployer.apply()  # make sure every resource exists before it is emptied
         progress.phase("clearing data from earlier runs")
         reset.wipe(project.target, project.names, deployer.wiring.state_machine_arn())
         deployer = Deployer(project.target, settings)
     changes = deployer.apply()
     project.remember(settings)
+    return settings, engine, changes
+
+
+def drain(project: Project, settings, files: int, progress: DemoProgress, stall_timeout_s: float | None = None):
+    """Wait until `files` landed files are converted; the final snapshot."""
+    progress.phase("waiting for the pipeline to drain")
+    watcher = Watcher(project.target, project.names)
+    # A batch whose builder timed out comes back only after the visibility timeout: wait past it.
+    stall = stall_timeout_s or settings.visibility_timeout_s + 60
+    return watcher.wait(files, on_progress=progress.pipeline, stall_timeout_s=stall)
+
+
+def validate_all(project: Project, progress: DemoProgress) -> tuple[dict, float]:
+    """Validate every record; the verdict and the seconds it took."""
+    progress.phase("validating every record")
+    t0 = time.monotonic()
+    verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase)
+    return verdict, time.monotonic() - t0
+
+
+def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
+    timings: dict[str, float] = {}
+    t0 = time.monotonic()
+    settings, engine, changes = start_pipeline(project, opts.batch_size, opts.keep_data, progress)
     timings["setup_s"] = time.monotonic() - t0
 
     run_dir = new_run_dir("demo")
@@ -72,19 +96,10 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
         on_file=progress.uploaded,
     )
     timings["upload_s"] = uploaded.seconds
-
-    progress.phase("waiting for the pipeline to drain")
-    watcher = Watcher(project.target, project.names)
-    # A batch whose builder timed out comes back only after the visibility timeout: wait past it.
-    stall = opts.stall_timeout_s or settings.visibility_timeout_s + 60
-    final = watcher.wait(opts.files, on_progress=progress.pipeline, stall_timeout_s=stall)
+    final = drain(project, settings, opts.files, progress, opts.stall_timeout_s)
     timings["drain_s"] = time.monotonic() - t1
     write_run(run_dir, ended_at=time.time(), records=uploaded.records, bytes_landed=uploaded.bytes)
-
-    progress.phase("validating every record")
-    t2 = time.monotonic()
-    verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase)
-    timings["validate_s"] = time.monotonic() - t2
+    verdict, timings["validate_s"] = validate_all(project, progress)
     timings["total_s"] = time.monotonic() - t0
     # After a wipe, the bucket holds exactly what was generated: the accounting must agree.
     generator_agrees = opts.keep_data or verdict["records_in"] == uploaded.records

@@ -50,6 +50,8 @@ _VALIDATION_ROWS = [
     ("unfinished manifests", "manifests_unfinished"),
     ("records in", "records_in"),
     ("records out", "records_out"),
+    ("records compared value by value", "records_compared"),
+    ("altered (content differs)", "altered"),
     ("duplicates", "duplicates"),
     ("missing", "missing"),
     ("unexpected", "unexpected"),

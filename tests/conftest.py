@@ -8,6 +8,8 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
         elif "/packaging/" in path:
             item.add_marker(pytest.mark.packaging)
+        elif "/compose/" in path:
+            item.add_marker(pytest.mark.compose)
 
 
 @pytest.fixture(scope="session", autouse=True)

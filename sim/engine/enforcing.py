@@ -13,7 +13,7 @@ session's ARN, not the role's. So only the LocalStack wiring, where the builder 
 both run as Lambdas, has every pipeline call checked against its role: `target` is a `localstack`
 target for that reason.
 
-    with enforcing.engine(workdir) as eng:
+    with enforcing.engine(workdir, python=lambda_python.engine_python(cache_dir)) as eng:
         Deployer(eng.target, Settings(target="localstack"), cache_dir=...).apply()
 
 The work dir is emptied first (a fresh engine, no state from an earlier run) and left in place
@@ -48,14 +48,15 @@ class EnforcingEngine:
 
 
 @contextmanager
-def engine(workdir: Path) -> Iterator[EnforcingEngine]:
-    """Start an enforcing engine on a free 127.0.0.1 port under `workdir`; always stop it on exit."""
+def engine(workdir: Path, python: str | None = None) -> Iterator[EnforcingEngine]:
+    """Start an enforcing engine on a free 127.0.0.1 port under `workdir`; always stop it on exit.
+    `python`: the interpreter it runs on, and its Lambdas with it (lambda_python.engine_python)."""
     workdir = Path(workdir)
     ministack.stop(workdir)  # one left running by a run that was killed
     for sub in ("tmp", "state", "s3"):
         shutil.rmtree(workdir / sub, ignore_errors=True)
     (workdir / ministack.PORT_FILE).unlink(missing_ok=True)  # a fresh engine: any free port
-    state, _ = ministack.start(workdir, extra_env=AUTH)
+    state, _ = ministack.start(workdir, extra_env=AUTH, python=python)
     try:
         yield EnforcingEngine(state.endpoint, workdir, Path(state.log), state.pid)
     finally:

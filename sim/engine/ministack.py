@@ -81,7 +81,10 @@ def free_port() -> int:
 
 
 def port_taken(port: int) -> bool:
+    """Something listens on the port. Connections the last engine closed may linger in TIME_WAIT
+    for a minute; they do not stop a new engine (it binds with SO_REUSEADDR), so they do not count."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -89,11 +92,11 @@ def port_taken(port: int) -> bool:
     return False
 
 
-def engine_env(workdir: Path, port: int) -> dict[str, str]:
+def engine_env(workdir: Path, port: int, python: str | None = None) -> dict[str, str]:
     """The environment MiniStack runs in.
 
     Glue Python-shell jobs inherit it: they get the endpoint (MiniStack injects none into Glue) and
-    run `python3` from PATH, so this interpreter's folder goes first on PATH.
+    run `python3` from PATH, so the engine's interpreter's folder goes first on PATH.
     """
     endpoint = f"http://127.0.0.1:{port}"
     env = dict(os.environ)
@@ -112,7 +115,7 @@ def engine_env(workdir: Path, port: int) -> dict[str, str]:
             "AWS_ACCESS_KEY_ID": "test",
             "AWS_SECRET_ACCESS_KEY": "test",
             "AWS_DEFAULT_REGION": "us-east-1",
-            "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""),
+            "PATH": os.path.dirname(python or sys.executable) + os.pathsep + env.get("PATH", ""),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -130,9 +133,11 @@ def _last_port(workdir: Path) -> int | None:
     return int(port) if host == "http://127.0.0.1" and port.isdigit() else None
 
 
-def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None) -> tuple[EngineState, bool]:
+def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | None = None,
+          python: str | None = None) -> tuple[EngineState, bool]:
     """Start the engine unless it already runs; return its state and whether it was started now.
-    `extra_env` adds engine switches (for example `AUTH=true`)."""
+    `extra_env` adds engine switches (for example `AUTH=true`); `python` runs it on another
+    interpreter that has MiniStack (its Lambdas then run on that Python; see lambda_python.py)."""
     current = load_state(workdir)
     if current and pid_alive(current.pid):
         if healthy(current.endpoint):
@@ -168,8 +173,8 @@ def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | No
         out.write(f"\n--- sim up {time.strftime('%Y-%m-%dT%H:%M:%S')} port {port} ---\n".encode())
         out.flush()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ministack"],
-            env={**engine_env(workdir, port), **(extra_env or {})},
+            [python or sys.executable, "-m", "ministack"],
+            env={**engine_env(workdir, port, python), **(extra_env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

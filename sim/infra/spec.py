@@ -125,6 +125,7 @@ class Settings:
     glue_max_capacity: float = 0.0625
     glue_timeout: int = 60
     glue_max_concurrent_runs: int = 10
+    gzip_max_bytes: int = 4 * 1024**3  # a .gz landing file stops decompressing here (a gzip bomb)
     poll_seconds: int = 30
     # Retries: converter runs per workflow execution (a failed run is run again after a doubling
     # backoff), and attempts per manifest (the flush redrives a failed manifest until then).
@@ -349,6 +350,7 @@ class Wiring:
                     "OUTPUT_BUCKET": self.names.output_bucket,
                     "LOG_LEVEL": self.settings.log_level,
                     "METRICS_NAMESPACE": self.names.metrics_namespace,
+                    "GZIP_MAX_BYTES": str(self.settings.gzip_max_bytes),
                     **self._telemetry_env(),
                 }
             },
@@ -382,6 +384,7 @@ class Wiring:
                 "--extra-py-files": f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}",
                 "--LOG_LEVEL": s.log_level,
                 "--METRICS_NAMESPACE": n.metrics_namespace,
+                "--GZIP_MAX_BYTES": str(s.gzip_max_bytes),
                 "library-set": "analytics",
                 **{"--" + k: v for k, v in self._telemetry_env().items()},
             },

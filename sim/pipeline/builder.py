@@ -95,6 +95,8 @@ class Builder:
         self.sfn = sfn or boto3.client("stepfunctions")
         self.owner = uuid.uuid4().hex
         self.recovered: list[str] = []  # open manifests this builder finished for a dead one
+        # dates whose lease another builder held when this one wanted it (reported by the flush)
+        self.lease_busy: set[str] = set()
         if faultpoints.active():
             faultpoints.install(self.s3, self.sfn, self.state.table.meta.client)
 
@@ -173,6 +175,7 @@ class Builder:
                 return built  # the next invocation or the scheduled flush goes on
             if not self.state.acquire_lock(date_prefix, self.owner, self.settings.lease_s):
                 log.debug(kv("lock_busy", date=date_prefix))
+                self.lease_busy.add(date_prefix)
                 return built  # the holder reads the pending files again after it lets go
             before = len(built)
             try:
@@ -308,10 +311,23 @@ class Builder:
             # Full batches are always built; a partial one only once its oldest file waited long enough.
             built.extend(self.build_ready(date_prefix, flush=oldest <= cutoff))
         recovered = list(dict.fromkeys(self.recovered))  # here, and under each date's lease
+        leases_held = self._leases_held()
         log.info(kv("flush", max_wait_s=max_wait_s, manifests=len(built), recovered=len(recovered),
-                    redriven=len(redriven["started"]), gave_up=len(redriven["gave_up"])))
+                    redriven=len(redriven["started"]), gave_up=len(redriven["gave_up"]),
+                    leases_held=len(leases_held)))
         return {"manifests": built, "recovered": recovered, "redriven": confirmed + redriven["started"],
-                "gave_up": redriven["gave_up"]}
+                "gave_up": redriven["gave_up"], "leases_held": leases_held}
+
+    def _leases_held(self) -> list[dict]:
+        """Dates this flush could not build because another builder held their lease: how many
+        files wait there and when that lease runs out (None: released since), so a caller can
+        say when to retry."""
+        held = []
+        for date_prefix in sorted(self.lease_busy):
+            expires = self.state.lease_expiry(date_prefix)
+            held.append({"date_prefix": date_prefix, "pending": self.state.count_pending(date_prefix),
+                         "expires_at": None if expires is None else float(expires)})
+        return held
 
     def recover_open_manifests(self, only_date: str | None = None) -> list[str]:
         """Finish manifests whose builder died (or stalled past its lease) between opening them

@@ -8,20 +8,44 @@ the record and quarantine counts back to the MANIFEST item.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
+import traceback
 
 import boto3
 from botocore.exceptions import ClientError
 
 from . import faultpoints, manifests, metrics
 from .converter import Source, SourceGone, convert
+from .gz import MAX_DECOMPRESSED_BYTES
 from .logs import get_logger, kv
 from .state import State
 
 log = get_logger("converter")
+
+
+class ConversionFailed(RuntimeError):
+    """A conversion failed. Its message names the manifest and the kind of error only: the
+    original message may quote record values (pyarrow's do), and this one reaches logs, the
+    job's error message and the workflow's execution history."""
+
+
+@contextlib.contextmanager
+def values_withheld(manifest_id: str):
+    """Turn any failure into one whose message names the manifest and the error's kind only."""
+    try:
+        yield
+    except ClientError:
+        raise  # S3's own errors carry codes, keys and ids, no record content
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error(kv("convert_failed", manifest_id=manifest_id, error=type(exc).__name__,
+                     at=f"{os.path.basename(where.filename)}:{where.lineno}"))
+        raise ConversionFailed(f"{type(exc).__name__} while converting manifest {manifest_id} "
+                               "(its message is withheld: it may quote record values)") from None
 
 
 def run(
@@ -55,13 +79,15 @@ def run(
     out_key = manifests.output_key(date_prefix, mid)
     with tempfile.TemporaryDirectory(prefix="manifest-") as work:
         local = os.path.join(work, "out.parquet")
-        result = convert(
-            sources,
-            mid,
-            local,
-            tmp_dir=work,
-            on_file=lambda key, n: log.debug(kv("file_converted", manifest_id=mid, key=key, records=n)),
-        )
+        with values_withheld(mid):
+            result = convert(
+                sources,
+                mid,
+                local,
+                tmp_dir=work,
+                on_file=lambda key, n: log.debug(kv("file_converted", manifest_id=mid, key=key, records=n)),
+                max_gz_bytes=int(os.environ.get("GZIP_MAX_BYTES") or MAX_DECOMPRESSED_BYTES),
+            )
         s3.upload_file(local, output_bucket, out_key)
         out_bytes = os.path.getsize(local)
     q_key = manifests.quarantine_key(date_prefix, mid)
@@ -86,11 +112,17 @@ def run(
         "bytes_out": out_bytes,
         "output_key": out_key,
         "json_text_fields": result.json_text_fields,
+        "renamed_fields": result.renamed_fields,
+        "repeated_names": result.repeated_names,
+        "parts": result.parts,
         "quarantined": len(result.quarantined) - whole_files,
         "quarantined_files": whole_files,
         "seconds": round(time.monotonic() - started, 3),
     }
-    log.info(kv("convert_done", **{k: v for k, v in summary.items() if k != "json_text_fields"}))
+    log.info(kv("convert_done", **{k: v for k, v in summary.items() if k not in ("json_text_fields", "renamed_fields")}))
     if result.json_text_fields:
-        log.warning(kv("fields_written_as_json_text", manifest_id=mid, fields=",".join(result.json_text_fields)))
+        log.info(kv("fields_written_as_json_text", manifest_id=mid, fields=",".join(result.json_text_fields)))
+    if result.repeated_names:
+        log.warning(kv("records_repeating_a_name", manifest_id=mid, records=result.repeated_names,
+                       kept="the last value of each repeated name"))
     return summary

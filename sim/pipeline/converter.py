@@ -1,64 +1,48 @@
 """Convert the NDJSON files of one manifest into one Parquet file, in bounded memory.
 
-Pass 1 reads each source in chunks of whole lines, parses each chunk with pyarrow's JSON reader,
-adds the lineage columns (`_source_key`, `_line`, `_manifest_id`) and spills it to a temporary
-Parquet file. Pass 2 unifies the spilled schemas (a field missing somewhere becomes null, nested
-objects stay nested and their fields are merged, int widens to float) and streams every spill
-into one ParquetWriter. Memory is one chunk plus one row group, whatever the manifest's size.
+Each source is read in chunks of whole lines (`lines`), each chunk parsed under the JSON -> Parquet
+mapping (`records`), and its columns fitted to the manifest's plan (`plan`) and written into one
+zstd ParquetWriter, with the lineage columns `_source_key`, `_line` and `_manifest_id`. Reading and
+parsing run in a thread beside the writing (pyarrow releases the GIL for both), and the next
+source is fetched while the current one is parsed.
 
-A top-level field whose types cannot be merged (a number in one file, text in another) is written
-as JSON text in every row, so no record is lost. A line that is not a JSON object (malformed JSON,
-invalid UTF-8, an array or a scalar) is quarantined with its key, line number and reason, and the
-file's other lines are converted: a bad line costs that line only. A source that cannot be read
-at all (deleted before conversion) is quarantined as a whole file. A `.gz` source that is not gzip,
-is corrupt, or is cut short keeps the whole lines that decompressed; a partial last line is
-quarantined with its number, and a whole-file record (line null) says where and why it stopped.
+While the schema stays the same nothing is written twice. When a chunk widens it (a new field, a
+field that becomes JSON text), the file so far is closed as a part and a new part begins; at the
+end the parts are rewritten into one file under the final schema. Memory is a few chunks plus one
+row group, whatever the manifest's size.
+
+A bad line costs that line only: it is quarantined with its key, line number and reason. A source
+that cannot be read at all (deleted before conversion) is quarantined as a whole file. A `.gz`
+source that is not gzip, is corrupt, is cut short or decompresses past its limit keeps the whole
+lines that decompressed; a partial last line is quarantined with its number, and a whole-file
+record (line None) says where and why reading stopped.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import datetime as _dt
-import decimal
-import json
+import io
 import os
+import queue
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable, Iterable, Iterator
 
 import pyarrow as pa
-import pyarrow.feather as feather
-import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from .gz import GunzipReader
+from .gz import MAX_DECOMPRESSED_BYTES, GunzipReader
+from .lines import CHUNK_BYTES, MAX_LINE_BYTES, Chunk, LongLine, read_chunks
+from .plan import LINEAGE, Plan, conform, merge, plan_of, storage_schema, stored_names
+from .records import Parsed, Pins, Quarantined, parse_chunk
 
-LINEAGE = ("_source_key", "_line", "_manifest_id")
-CHUNK_BYTES = 16 * 1024 * 1024
-# Parquet readers refuse schemas nested deeper than 100 levels (pyarrow's default limit); a field
-# nested deeper than this is written as JSON text so the file stays readable and the record kept.
-MAX_NESTING = 48
 ROW_GROUP_ROWS = 128 * 1024
-_READ_OPTIONS = pajson.ReadOptions(use_threads=True, block_size=4 * 1024 * 1024)
+ROW_GROUP_BYTES = 32 * 1024 * 1024
+PREFETCH_BYTES = 64 * 1024 * 1024  # how much of the next source is fetched ahead
 
-
-@dataclass
-class Quarantined:
-    """A line (or, with line None, a whole file) the converter could not turn into a row."""
-
-    key: str
-    line: int | None
-    reason: str
-    raw: bytes = b""
-
-    def as_record(self, manifest_id: str) -> dict:
-        rec = {"source_key": self.key, "line": self.line, "reason": self.reason, "manifest_id": manifest_id}
-        try:
-            rec["raw"] = self.raw.decode("utf-8")
-        except UnicodeDecodeError:
-            rec["raw_base64"] = base64.b64encode(self.raw).decode()
-        return rec
+__all__ = ["Source", "SourceGone", "Quarantined", "ConversionResult", "convert"]
 
 
 class SourceGone(Exception):
@@ -79,242 +63,12 @@ class ConversionResult:
     files: int = 0
     bytes_in: int = 0
     json_text_fields: list[str] = field(default_factory=list)
+    json_text_reasons: dict[str, str] = field(default_factory=dict)
+    renamed_fields: dict[str, str] = field(default_factory=dict)  # column name -> record field name
+    repeated_names: int = 0  # records with an object that repeats a name (its last value kept)
+    parts: int = 0  # files written before the final one (0 or 1: nothing written twice)
     schema: pa.Schema | None = None
     quarantined: list[Quarantined] = field(default_factory=list)
-
-
-def _open_decoded(source: Source) -> BinaryIO:
-    raw = source.open()
-    if source.key.lower().endswith(".gz"):
-        return GunzipReader(raw)  # type: ignore[return-value]
-    return raw
-
-
-def line_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES,
-                cut_tail: list | None = None) -> Iterator[tuple[list[int], list[bytes], int]]:
-    """Yield (line numbers, non-blank lines, raw bytes) for chunks of whole lines.
-
-    Line numbers are 1-based positions in the file, blank lines included, so `_line` points at
-    the line a person sees in an editor. When the stream stopped on a `problem` (a broken gzip
-    stream), its unterminated last line is not yielded but put in `cut_tail` as (number, bytes).
-    """
-    next_line = 1
-    rest = b""
-    while True:
-        block = stream.read(chunk_bytes)
-        if not block:
-            break
-        data = rest + block
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        numbers, lines = _split(data[: cut + 1], next_line)
-        next_line += data.count(b"\n", 0, cut + 1)
-        yield numbers, lines, cut + 1
-    if rest:
-        if cut_tail is not None and getattr(stream, "problem", ""):
-            cut_tail.append((next_line, rest))
-            return
-        numbers, lines = _split(rest, next_line)
-        yield numbers, lines, len(rest)
-
-
-def _split(data: bytes, first: int) -> tuple[list[int], list[bytes]]:
-    numbers, lines = [], []
-    for i, line in enumerate(data.split(b"\n")):
-        if line.strip():
-            numbers.append(first + i)
-            lines.append(line.rstrip(b"\r"))
-    return numbers, lines
-
-
-def parse_lines(key: str, numbers: list[int], lines: list[bytes],
-                bad: list[Quarantined] | None = None) -> list[tuple[pa.Table, list[int]]]:
-    """Parse lines into (table, line numbers) pieces. Lines whose types clash are split apart;
-    a line that is no JSON object goes to `bad` (or raises ValueError when `bad` is None)."""
-    collect = [] if bad is None else bad
-    numbers, lines = _drop_invalid_utf8(key, numbers, lines, collect)
-    pieces = [(_shallow(table, piece_lines), piece_numbers)
-              for table, piece_numbers, piece_lines in _parse(key, numbers, lines, collect)]
-    if bad is None and collect:
-        q = collect[0]
-        raise ValueError(f"{key}: line {q.line}: {q.reason}")
-    return pieces
-
-
-def _parse(key, numbers, lines, bad) -> list[tuple[pa.Table, list[int], list[bytes]]]:
-    if not lines:
-        return []
-    try:
-        return [(_read(lines), numbers, lines)]
-    except pa.ArrowInvalid:
-        if len(lines) > 1:
-            mid = len(lines) // 2
-            return _parse(key, numbers[:mid], lines[:mid], bad) + _parse(key, numbers[mid:], lines[mid:], bad)
-    line = lines[0]
-    try:  # one long line needs a block that holds it whole
-        return [(_read(lines, block_size=len(line) + 1), numbers, lines)]
-    except pa.ArrowInvalid:
-        pass
-    bad.append(Quarantined(key, numbers[0], _reason(line), line))
-    return []
-
-
-def _drop_invalid_utf8(key, numbers, lines, bad):
-    """The JSON reader lets invalid UTF-8 through inside strings: find such lines first."""
-    try:
-        b"\n".join(lines).decode("utf-8")
-        return numbers, lines
-    except UnicodeDecodeError:
-        pass
-    keep_n, keep_l = [], []
-    for n, line in zip(numbers, lines):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError:
-            bad.append(Quarantined(key, n, "invalid UTF-8", line))
-            continue
-        keep_n.append(n)
-        keep_l.append(line)
-    return keep_n, keep_l
-
-
-def _shallow(table: pa.Table, lines: list[bytes]) -> pa.Table:
-    """Fields nested deeper than MAX_NESTING become JSON text, taken from the source lines."""
-    deep = [f.name for f in table.schema if _depth(f.type) > MAX_NESTING]
-    if not deep:
-        return table
-    docs = [json.loads(line) for line in lines]
-    for name in deep:
-        text = [json.dumps(d[name], ensure_ascii=False) if name in d and d[name] is not None else None for d in docs]
-        column = pa.field(name, pa.string(), metadata=_JSON_TEXT)
-        table = table.set_column(table.schema.get_field_index(name), column, pa.array(text, pa.string()))
-    return table
-
-
-_JSON_TEXT = {b"sim.json_text": b"1"}
-
-
-def _is_json_text(f: pa.Field) -> bool:
-    return bool(f.metadata) and f.metadata.get(b"sim.json_text") == b"1"
-
-
-def _read(lines: list[bytes], block_size: int | None = None) -> pa.Table:
-    options = _READ_OPTIONS
-    if block_size and block_size > options.block_size:
-        options = pajson.ReadOptions(use_threads=True, block_size=block_size)
-    table = pajson.read_json(pa.py_buffer(b"\n".join(lines)), read_options=options)
-    if table.num_rows != len(lines):
-        raise pa.ArrowInvalid("row count differs from line count")
-    return table
-
-
-def _reason(line: bytes) -> str:
-    """Why a line is not a record: said in words, never by quoting it."""
-    try:
-        text = line.decode("utf-8")
-    except UnicodeDecodeError:
-        return "invalid UTF-8"
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return "invalid JSON"
-    if not isinstance(value, dict):
-        return f"a JSON {type(value).__name__}, not an object"
-    return "a JSON object the Parquet writer cannot hold"
-
-
-def _with_lineage(user: pa.Table, numbers: list[int], key: str, manifest_id: str) -> pa.Table:
-    n = user.num_rows
-    for name in LINEAGE:
-        if name in user.column_names:  # a record's own field would shadow lineage: keep both
-            user = user.rename_columns([f"{c}_record" if c == name else c for c in user.column_names])
-    user = user.append_column("_source_key", pa.array([key] * n, pa.string()))
-    user = user.append_column("_line", pa.array(numbers, pa.int64()))
-    return user.append_column("_manifest_id", pa.array([manifest_id] * n, pa.string()))
-
-
-def _depth(t: pa.DataType) -> int:
-    if pa.types.is_struct(t):
-        return 1 + max((_depth(t.field(i).type) for i in range(t.num_fields)), default=0)
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        return 1 + _depth(t.value_type)
-    return 0
-
-
-def unify(schemas: list[pa.Schema]) -> tuple[pa.Schema, set[str]]:
-    """Merge schemas; fields that cannot merge, or nest too deep, become JSON text (by name)."""
-    try:
-        merged = pa.unify_schemas(schemas, promote_options="permissive")
-        too_deep = {f.name for f in merged if _depth(f.type) > MAX_NESTING}
-        if not too_deep:
-            return merged, set()
-        return pa.schema([pa.field(f.name, pa.string()) if f.name in too_deep else f for f in merged]), too_deep
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
-        pass
-    by_name: dict[str, list[pa.Field]] = {}
-    order: list[str] = []
-    for schema in schemas:
-        for f in schema:
-            if f.name not in by_name:
-                by_name[f.name] = []
-                order.append(f.name)
-            by_name[f.name].append(f)
-    fields, as_text = [], set()
-    for name in order:
-        try:
-            merged_field = pa.unify_schemas([pa.schema([f]) for f in by_name[name]], promote_options="permissive")[0]
-            if _depth(merged_field.type) > MAX_NESTING:
-                raise pa.ArrowInvalid("too deep")
-            fields.append(merged_field)
-        except (pa.ArrowTypeError, pa.ArrowInvalid):
-            fields.append(pa.field(name, pa.string()))
-            as_text.add(name)
-    return pa.schema(fields), as_text
-
-
-def _json_default(value):
-    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    raise TypeError(type(value).__name__)
-
-
-def _as_json_text(column: pa.ChunkedArray) -> pa.Array:
-    return pa.array(
-        [None if v is None else json.dumps(v, ensure_ascii=False, default=_json_default) for v in column.to_pylist()],
-        pa.string(),
-    )
-
-
-def conform(table: pa.Table, schema: pa.Schema, as_text: set[str]) -> pa.Table:
-    """Give one spilled table the unified schema: add missing columns as nulls, widen, retype."""
-    columns = []
-    index = {name: i for i, name in enumerate(table.column_names)}  # wide records: no list scans
-    for f in schema:
-        i = index.get(f.name)
-        if i is None:
-            columns.append(pa.nulls(table.num_rows, f.type))
-        elif f.name in as_text and _is_json_text(table.schema.field(i)):
-            columns.append(table.column(i))  # already JSON text (a field nested too deep)
-        elif f.name in as_text:
-            columns.append(_as_json_text(table.column(i)))
-        else:
-            columns.append(table.column(i).cast(f.type))
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _final_schema(schema: pa.Schema) -> pa.Schema:
-    """Record fields first, lineage columns last, in a fixed order."""
-    own = [f for f in schema if f.name not in LINEAGE]
-    lineage = [pa.field("_source_key", pa.string(), False), pa.field("_line", pa.int64(), False),
-               pa.field("_manifest_id", pa.string(), False)]
-    return pa.schema(own + lineage)
 
 
 def convert(
@@ -324,64 +78,255 @@ def convert(
     tmp_dir: str | None = None,
     chunk_bytes: int = CHUNK_BYTES,
     on_file: Callable[[str, int], None] | None = None,
+    max_line_bytes: int = MAX_LINE_BYTES,
+    max_gz_bytes: int = MAX_DECOMPRESSED_BYTES,
 ) -> ConversionResult:
     """Convert the sources into one zstd Parquet file at `out_path` (overwritten)."""
     result = ConversionResult()
-    with tempfile.TemporaryDirectory(prefix="convert-", dir=tmp_dir) as spill_dir:
-        spills: list[tuple[str, pa.Schema]] = []
-        for source in sources:
-            rows_before = result.records
-            try:
-                stream = _open_decoded(source)
-            except SourceGone as exc:
-                result.quarantined.append(Quarantined(source.key, None, str(exc)))
+    reader = _Reader(result, chunk_bytes, max_line_bytes, max_gz_bytes)
+    with tempfile.TemporaryDirectory(prefix="convert-", dir=tmp_dir) as work:
+        parts = _Parts(out_path, work, manifest_id)
+        for item in _in_background(reader.items(sources)):
+            if isinstance(item, tuple):  # a source is done: (key, rows)
                 result.files += 1
-                continue
-            cut_tail: list[tuple[int, bytes]] = []
-            last_line = 0
-            with contextlib.closing(stream):
-                for numbers, lines, nbytes in line_chunks(stream, chunk_bytes, cut_tail):
-                    last_line = numbers[-1] if numbers else last_line
-                    result.bytes_in += nbytes
-                    for table, piece_numbers in parse_lines(source.key, numbers, lines, result.quarantined):
-                        table = _with_lineage(table, piece_numbers, source.key, manifest_id)
-                        # Arrow IPC spills: fast, and no nesting limit on the way back in.
-                        path = os.path.join(spill_dir, f"{len(spills):07d}.arrow")
-                        feather.write_feather(table, path, compression="lz4")
-                        spills.append((path, table.schema))
-                        result.records += table.num_rows
-            problem = getattr(stream, "problem", "")
-            if problem:
-                where = f"after line {last_line}" if last_line else "before its first line"
-                for number, raw in cut_tail:
-                    if raw.strip():
-                        where = f"inside line {number}"
-                        result.quarantined.append(Quarantined(source.key, number, "the line is cut short: " + problem, raw))
-                result.quarantined.append(Quarantined(source.key, None, f"{problem}; reading stopped {where}"))
-            result.files += 1
-            if on_file:
-                on_file(source.key, result.records - rows_before)
-
-        if spills:
-            merged, as_text = unify([s for _, s in spills])
-        else:
-            merged, as_text = pa.schema([]), set()
-        schema = _final_schema(merged)
-        result.schema = schema
-        result.json_text_fields = sorted(as_text)
-
-        tmp_out = out_path + ".partial"
-        with pq.ParquetWriter(tmp_out, schema, compression="zstd") as writer:
-            buffered: list[pa.Table] = []
-            rows = 0
-            for path, _ in spills:
-                table = conform(feather.read_table(path), schema, as_text)
-                buffered.append(table)
-                rows += table.num_rows
-                if rows >= ROW_GROUP_ROWS:
-                    writer.write_table(pa.concat_tables(buffered), row_group_size=ROW_GROUP_ROWS)
-                    buffered, rows = [], 0
-            if buffered:
-                writer.write_table(pa.concat_tables(buffered), row_group_size=ROW_GROUP_ROWS)
-        os.replace(tmp_out, out_path)
+                if on_file:
+                    on_file(*item)
+            else:
+                result.records += parts.add(item)
+        parts.finish()
+        result.parts = len(parts.parts) - 1 if len(parts.parts) > 1 else 0
+    final = parts.plan
+    names = stored_names(final)
+    result.json_text_reasons = {n: fp.text_reason() for n, fp in final.items() if fp.text_reason()}
+    result.json_text_fields = sorted(result.json_text_reasons)
+    result.renamed_fields = {names[n]: n for n in final if names[n] != n}
+    result.schema = parts.schema
     return result
+
+
+class _Reader:
+    """The producer: sources -> chunks -> parsed tables (plus a marker when a source ends)."""
+
+    def __init__(self, result: ConversionResult, chunk_bytes: int, max_line_bytes: int, max_gz_bytes: int):
+        self.result = result
+        self.chunk_bytes = chunk_bytes
+        self.max_line_bytes = max_line_bytes
+        self.max_gz_bytes = max_gz_bytes
+        self.pins = Pins()
+
+    def items(self, sources: Iterable[Source]) -> Iterator:
+        for source, stream in _prefetched(sources):
+            if isinstance(stream, SourceGone):
+                self.result.quarantined.append(Quarantined(source.key, None, str(stream)))
+                yield (source.key, 0)
+                continue
+            if source.key.lower().endswith(".gz"):
+                stream = GunzipReader(stream, self.max_gz_bytes)
+            rows = 0
+            with contextlib.closing(stream):
+                for parsed in self._parse(source.key, stream):
+                    rows += len(parsed.numbers)
+                    yield parsed
+            yield (source.key, rows)
+
+    def _parse(self, key: str, stream) -> Iterator[Parsed]:
+        cut_tail: list[tuple[int, bytes]] = []
+        last_line = 0
+        for piece in read_chunks(stream, self.chunk_bytes, self.max_line_bytes, cut_tail):
+            if isinstance(piece, LongLine):
+                self.result.quarantined.append(Quarantined(
+                    key, piece.number, f"a line of {piece.size} bytes, longer than the limit of "
+                                       f"{self.max_line_bytes}", piece.head, raw_truncated=True))
+                last_line = piece.number
+                continue
+            self.result.bytes_in += len(piece.data)
+            last_line = piece.first_line + piece.line_count - 1
+            parsed = parse_chunk(key, piece, self.pins)
+            self.result.quarantined.extend(parsed.bad)
+            self.result.repeated_names += parsed.repeated_names
+            if parsed.numbers:
+                yield parsed
+        problem = getattr(stream, "problem", "")
+        if problem:
+            where = f"after line {last_line}" if last_line else "before its first line"
+            for number, raw in cut_tail:
+                if raw.strip():
+                    where = f"inside line {number}"
+                    self.result.quarantined.append(
+                        Quarantined(key, number, "the line is cut short: " + problem, raw))
+            self.result.quarantined.append(Quarantined(key, None, f"{problem}; reading stopped {where}"))
+
+
+class _Joined(io.RawIOBase):
+    """The bytes fetched ahead, then the rest of the stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO | None):
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            n = len(self._head) if size < 0 else min(size, len(self._head))
+            data, self._head = bytes(self._head[:n]), self._head[n:]
+            return data
+        return self._rest.read(size) if self._rest is not None else b""
+
+    def close(self) -> None:
+        if self._rest is not None and hasattr(self._rest, "close"):
+            self._rest.close()
+        super().close()
+
+
+def _fetch(source: Source):
+    try:
+        stream = source.open()
+    except SourceGone as exc:
+        return exc
+    head = stream.read(PREFETCH_BYTES)
+    if len(head) < PREFETCH_BYTES:
+        if hasattr(stream, "close"):
+            stream.close()
+        return _Joined(head, None)
+    return _Joined(head, stream)
+
+
+def _prefetched(sources: Iterable[Source]) -> Iterator[tuple[Source, object]]:
+    """Open each source and read its start in a thread, one source ahead of the parser."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+        iterator = iter(sources)
+        current = next(iterator, None)
+        pending = pool.submit(_fetch, current) if current is not None else None
+        while current is not None:
+            following = next(iterator, None)
+            stream = pending.result()
+            pending = pool.submit(_fetch, following) if following is not None else None
+            yield current, stream
+            current = following
+
+
+_DONE = object()
+
+
+def _in_background(items: Iterator, depth: int = 4) -> Iterator:
+    """Run a producer in a thread, `depth` items ahead; its exceptions surface here."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run():
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.2)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            q.put(exc)
+
+    thread = threading.Thread(target=run, name="convert-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get(timeout=0.2)
+            except queue.Empty:
+                pass
+        thread.join()
+
+
+@dataclass
+class _Part:
+    path: str
+    schema: pa.Schema
+    plan: Plan
+
+
+class _Parts:
+    """Parquet parts, one per schema: usually exactly one, renamed into place at the end."""
+
+    def __init__(self, out_path: str, work: str, manifest_id: str):
+        self.out_path = out_path
+        self.work = work
+        self.manifest_id = manifest_id
+        self.plan: Plan = {}
+        self.parts: list[_Part] = []
+        self.schema: pa.Schema | None = None
+        self.writer: pq.ParquetWriter | None = None
+        self.buffer: list[pa.Table] = []
+        self.buffered = (0, 0)  # rows, bytes
+
+    def add(self, parsed: Parsed) -> int:
+        rows = len(parsed.numbers)
+        plan = merge(self.plan, plan_of(parsed.table, parsed.text))
+        schema = storage_schema(plan)
+        if self.schema is None or not schema.equals(self.schema, check_metadata=True):
+            self._new_part(plan, schema)
+        self.plan = self.parts[-1].plan = plan
+        columns = conform(parsed.table, rows, set(parsed.text), plan)
+        columns += _lineage(parsed, self.manifest_id)
+        self._write(pa.Table.from_arrays(columns, schema=schema))
+        return rows
+
+    def _write(self, table: pa.Table) -> None:
+        self.buffer.append(table)
+        rows, size = self.buffered
+        self.buffered = rows + table.num_rows, size + table.nbytes
+        if self.buffered[0] >= ROW_GROUP_ROWS or self.buffered[1] >= ROW_GROUP_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.buffer:
+            self.writer.write_table(pa.concat_tables(self.buffer), row_group_size=ROW_GROUP_ROWS)
+        self.buffer, self.buffered = [], (0, 0)
+
+    def _new_part(self, plan: Plan, schema: pa.Schema) -> None:
+        if self.writer is not None:
+            self._flush()
+            self.writer.close()
+        path = self.out_path + ".partial" if not self.parts else os.path.join(self.work, f"part-{len(self.parts)}.parquet")
+        self.parts.append(_Part(path, schema, plan))
+        self.schema = schema
+        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+
+    def finish(self) -> None:
+        if self.writer is None:  # nothing to convert: a file with the lineage columns only
+            self._new_part({}, storage_schema({}))
+        self._flush()
+        self.writer.close()
+        if len(self.parts) == 1:
+            os.replace(self.parts[0].path, self.out_path)
+            return
+        tmp = self.out_path + ".rewrite"
+        with pq.ParquetWriter(tmp, self.schema, compression="zstd") as writer:
+            for part in self.parts:
+                back = {stored: name for name, stored in stored_names(part.plan).items()}
+                text = {name for name, fp in part.plan.items() if fp.text_reason()}
+                for batch in pq.ParquetFile(part.path).iter_batches(batch_size=ROW_GROUP_ROWS):
+                    table = pa.Table.from_batches([batch])
+                    own = table.select([n for n in table.column_names if n in back])
+                    own = own.rename_columns([back[n] for n in own.column_names])
+                    columns = conform(own, table.num_rows, text, self.plan)
+                    columns += [table.column(n) for n in LINEAGE]
+                    writer.write_table(pa.Table.from_arrays(columns, schema=self.schema),
+                                       row_group_size=ROW_GROUP_ROWS)
+                os.unlink(part.path)
+        os.replace(tmp, self.out_path)
+
+
+def _lineage(parsed: Parsed, manifest_id: str) -> list[pa.Array]:
+    rows = len(parsed.numbers)
+    return [pa.repeat(pa.scalar(parsed.key, pa.string()), rows), pa.array(parsed.numbers, pa.int64()),
+            pa.repeat(pa.scalar(manifest_id, pa.string()), rows)]

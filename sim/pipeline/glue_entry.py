@@ -14,7 +14,7 @@ import tempfile
 
 REQUIRED = ("manifest_bucket", "manifest_key", "output_bucket", "table_name")
 # Job arguments the pipeline code reads from its environment, as the Lambda entry points do.
-PASSED_TO_ENVIRONMENT = ("LOG_LEVEL", "METRICS_NAMESPACE", "SIM_TELEMETRY_FILE", "SIM_FAULTS")
+PASSED_TO_ENVIRONMENT = ("LOG_LEVEL", "METRICS_NAMESPACE", "GZIP_MAX_BYTES", "SIM_TELEMETRY_FILE", "SIM_FAULTS")
 
 
 def parse_args(argv: list[str], environ: dict) -> dict:

@@ -520,3 +520,9 @@ class State:
         except ClientError as exc:
             if not _conditional_failed(exc):
                 raise
+
+    def lease_expiry(self, date_prefix: str) -> Decimal | None:
+        """When the date's lease runs out (epoch seconds), or None when nobody holds it."""
+        item = self.table.get_item(Key={"date_prefix": date_prefix, "file_key": LOCK_KEY},
+                                   ConsistentRead=True).get("Item")
+        return item.get("expires_at") if item else None

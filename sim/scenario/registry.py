@@ -1,4 +1,8 @@
-"""Find the scenarios: one file per scenario in the repository's `scenarios/` folder."""
+"""Find the scenarios: one file per scenario in the repository's `scenarios/` folder.
+
+The folder is `$SIM_SCENARIOS_DIR` when set (the Docker image sets it), else `scenarios/` beside
+the `sim` package. Finding none is an error: an empty list would read as "nothing to run".
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,13 @@ def scenarios_dir() -> Path:
 
 
 def load_all() -> dict[str, ModuleType]:
-    """Scenario name -> module, in the order of their ORDER (then name)."""
+    """Scenario name -> module, in the order of their ORDER (then name); at least one, or an error."""
+    folder = scenarios_dir()
+    if not folder.is_dir():
+        raise SimError(f"no scenarios: {folder} is not a folder (run from a clone of the project, "
+                       "or set SIM_SCENARIOS_DIR to its scenarios/ folder)")
     found = {}
-    for path in sorted(scenarios_dir().glob("*.py")):
+    for path in sorted(folder.glob("*.py")):
         if path.name.startswith("_"):
             continue
         spec = importlib.util.spec_from_file_location(f"sim_scenarios.{path.stem.replace('-', '_')}", path)
@@ -27,6 +35,8 @@ def load_all() -> dict[str, ModuleType]:
             if not hasattr(module, attr):
                 raise SimError(f"{path} is not a scenario: it has no {attr}")
         found[module.NAME] = module
+    if not found:
+        raise SimError(f"no scenarios in {folder}: it holds no scenario files (*.py)")
     return dict(sorted(found.items(), key=lambda kv: (getattr(kv[1], "ORDER", 99), kv[0])))
 
 

@@ -5,12 +5,12 @@ non-blank lines of the landed files (line numbers count blank lines, as the conv
 records out are the Parquet rows; quarantined records are the lines the converter set aside with
 a reason. Every record in must be out or quarantined exactly once: a duplicate is a (key, line)
 seen more than once among both, missing is in but neither, unexpected is out but not in.
+The record pass (`records.py`) gathers the three sets as Arrow tables; this joins them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import pyarrow as pa
@@ -32,62 +32,24 @@ class RecordAccount:
     examples: dict = field(default_factory=dict)
 
 
-def account(landed: dict[str, Path], outputs: dict[str, Path], output_manifest: dict[str, str],
-            threads: int | None = None, quarantine: list[Path] | None = None,
-            set_aside: set[str] | frozenset[str] = frozenset()) -> RecordAccount:
-    """`landed`: source key -> local NDJSON; `outputs`: parquet key -> local file;
-    `output_manifest`: parquet key -> the manifest id its name says it holds; `set_aside`: source
-    keys whose converted content is no longer in the landing bucket (overwritten after their
-    manifest), left out on both sides and counted in `set_aside_rows`."""
+def account(rin: pa.Table, rout: pa.Table, rq: pa.Table, set_aside: set[str] | frozenset[str] = frozenset(),
+            threads: int | None = None) -> RecordAccount:
+    """`rin`: (key, line) of every landed line; `rout`: (key, line, mid, file_mid) of every row,
+    with the manifest id the row carries and the one its file's name says; `rq`: (key, line) of
+    every quarantined line (line null for a whole file); `set_aside`: source keys whose converted
+    content is no longer in the landing bucket (overwritten after their manifest), left out on
+    every side and counted in `set_aside_rows`."""
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    con.register("src_map", pa.table({"key": list(landed), "path": [str(p) for p in landed.values()]}))
-    con.register(
-        "out_map",
-        pa.table({"path": [str(outputs[k]) for k in output_manifest], "mid": list(output_manifest.values())}),
-    )
-    con.execute("CREATE TABLE rin (key VARCHAR, line BIGINT)")
-    if landed:
-        con.execute(
-            """
-            INSERT INTO rin
-            SELECT m.key, x.line
-            FROM (
-                SELECT filename, unnest(range(1, len(parts) + 1)) AS line, unnest(parts) AS text
-                FROM (SELECT filename, string_split(content, chr(10)) AS parts FROM read_text(?))
-            ) x JOIN src_map m ON m.path = x.filename
-            WHERE trim(x.text, ' ' || chr(9) || chr(13)) <> ''
-            """,
-            [[str(p) for p in landed.values()]],
-        )
-    con.execute("CREATE TABLE rout (key VARCHAR, line BIGINT, mid VARCHAR, file_mid VARCHAR)")
-    if outputs:
-        con.execute(
-            """
-            INSERT INTO rout
-            SELECT p._source_key, p._line, p._manifest_id, o.mid
-            FROM read_parquet(?, filename = true) p JOIN out_map o ON o.path = p.filename
-            """,
-            [[str(outputs[k]) for k in output_manifest]],
-        )
-    con.execute("CREATE TABLE rq (key VARCHAR, line BIGINT)")
-    if quarantine:
-        con.execute(
-            """
-            INSERT INTO rq SELECT source_key, line FROM read_json(?, format = 'newline_delimited',
-                columns = {'source_key': 'VARCHAR', 'line': 'BIGINT', 'reason': 'VARCHAR'})
-            """,
-            [[str(p) for p in quarantine]],
-        )
-    if set_aside:
-        con.register("aside", pa.table({"key": sorted(set_aside)}))
-        acc_aside = con.execute("SELECT count(*) FROM rout WHERE key IN (SELECT key FROM aside)").fetchone()[0]
-        for table in ("rin", "rout", "rq"):
-            con.execute(f"DELETE FROM {table} WHERE key IN (SELECT key FROM aside)")
-    else:
-        acc_aside = 0
-    acc = RecordAccount(set_aside_rows=acc_aside)
+    con.register("rin_src", rin)
+    con.register("rout_src", rout)
+    con.register("rq_src", rq)
+    con.register("aside", pa.table({"key": pa.array(sorted(set_aside), pa.string())}))
+    acc = RecordAccount()
+    acc.set_aside_rows = con.execute("SELECT count(*) FROM rout_src WHERE key IN (SELECT key FROM aside)").fetchone()[0]
+    for name in ("rin", "rout", "rq"):
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_src WHERE key NOT IN (SELECT key FROM aside)")
     acc.records_in = con.execute("SELECT count(*) FROM rin").fetchone()[0]
     acc.records_out = con.execute("SELECT count(*) FROM rout").fetchone()[0]
     acc.quarantined = con.execute("SELECT count(*) FROM rq WHERE line IS NOT NULL").fetchone()[0]

@@ -1,16 +1,27 @@
-"""`sim validate`: read the inventory, mirror the data, account for every record, give a verdict."""
+"""`sim validate`: read the inventory, stream every landed record past its Parquet row, account for
+every record, give a verdict."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
+import pyarrow as pa
+import pyarrow.json as pajson
+
 from sim.infra.spec import Names
+from sim.pipeline.lines import Chunk, read_chunks
 from sim.validate import inventory
 from sim.validate.accounting import account
 from sim.validate.checks import check_state, problems
-from sim.validate.mirror import mirror
+from sim.validate.records import ROUT_SCHEMA, RIN_SCHEMA, peak_disk, plan_units, run_units
+
+# Mirrors older versions kept under the cache; validation no longer copies landed data to disk.
+_OLD_MIRRORS = ("landing", "parquet", "quarantine")
+_QUARANTINE_COLUMNS = pa.schema([("source_key", pa.string()), ("line", pa.int64())])
 
 
 def overwritten_keys(inv: inventory.Inventory) -> set[str]:
@@ -20,32 +31,48 @@ def overwritten_keys(inv: inventory.Inventory) -> set[str]:
             if item.get("overwritten_etag") and k in inv.landed and inv.landed[k].etag != item.get("etag")}
 
 
-def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], None] | None = None) -> dict:
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], None] | None = None,
+             workers: int | None = None) -> dict:
     started = time.monotonic()
     step = on_step or (lambda _msg: None)
+    for old in _OLD_MIRRORS:
+        shutil.rmtree(Path(cache_dir) / old, ignore_errors=True)
     step("reading pipeline state")
     inv = inventory.read(target, names, with_manifest_docs=True)
     state = check_state(inv)
-    s3 = target.client("s3", max_pool=16)
-    step(f"mirroring {len(inv.landed)} landed files")
+    overwritten = overwritten_keys(inv)
+    units = plan_units({k: o.size for k, o in inv.landed.items()}, state["output_of"], inv.manifest_docs, overwritten)
+    step(f"comparing {len(inv.landed)} landed files with {len(inv.outputs)} Parquet files")
     t0 = time.monotonic()
-    landed = mirror(s3, names.landing_bucket, inv.landed.values(), cache_dir / "landing", ".ndjson", repair_utf8=True)
-    step(f"mirroring {len(inv.outputs)} Parquet files")
-    outputs = mirror(s3, names.output_bucket, inv.outputs.values(), cache_dir / "parquet", ".parquet")
-    quarantine = mirror(s3, names.output_bucket, inv.quarantined.values(), cache_dir / "quarantine", ".jsonl")
-    fetch_s = time.monotonic() - t0
+    results = run_units(units, (target.name, target.endpoint, target.region), names.landing_bucket,
+                        names.output_bucket, workers or default_workers(),
+                        on_done=lambda i, n: step(f"compared {i}/{n} parts of the output"))
+    quarantine = _quarantine(target.client("s3", max_pool=8), names.output_bucket, inv.quarantined)
+    records_s = time.monotonic() - t0
     step("accounting records with DuckDB")
     t0 = time.monotonic()
-    output_manifest = {key: mid for mid, key in state["output_of"].items()}
-    overwritten = overwritten_keys(inv)
-    records = account(landed, outputs, output_manifest, quarantine=list(quarantine.values()), set_aside=overwritten)
+    records = account(_concat([r.rin for r in results], RIN_SCHEMA), _concat([r.rout for r in results], ROUT_SCHEMA),
+                      quarantine, set_aside=overwritten)
     account_s = time.monotonic() - t0
+    altered = sum(r.altered for r in results)
+    examples = dict(records.examples)
+    altered_examples = sorted((e for r in results for e in r.altered_examples), key=lambda e: (e["key"], e["line"]))
+    if altered_examples:
+        examples["altered"] = altered_examples[:5]
     reasons = problems(state, records)
+    if altered:
+        shown = ", ".join(f"{e['key']}:{e['line']} at {e['path'] or 'the whole record'}" for e in altered_examples[:5])
+        reasons.append(f"altered records (content differs from the landed line): {altered} (e.g. {shown})")
     orphans = (
         len(state["manifests_without_workflow"])
         + len(state["workflows_without_manifest"])
         + len(state["claims_without_manifest"])
     )
+    landed_bytes = sum(r.landed_bytes for r in results)
     return {
         "pass": not reasons,
         "files_landed": state["files_landed"],
@@ -58,9 +85,12 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
         "manifests_unfinished": len(state["manifests_unfinished"]),
         "records_in": records.records_in,
         "records_out": records.records_out,
+        "records_compared": sum(r.compared for r in results),
+        "altered": altered,
         "duplicates": records.duplicates,
         "missing": records.missing,
         "unexpected": records.unexpected,
+        "wrong_manifest": records.wrong_manifest,
         "quarantined": records.quarantined,
         "quarantined_files": len(records.quarantined_files),
         "quarantine_objects": len(inv.quarantined),
@@ -76,7 +106,31 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
         "claims_without_manifest": len(state["claims_without_manifest"]),
         "open_manifests": len(state["open_manifests"]),
         "problems": reasons,
-        "examples": records.examples,
-        "seconds": {"total": round(time.monotonic() - started, 3), "fetch": round(fetch_s, 3),
+        "examples": examples,
+        "bytes_landed_read": landed_bytes,
+        "peak_extra_disk_bytes": peak_disk(results),
+        "workers": workers or default_workers(),
+        "seconds": {"total": round(time.monotonic() - started, 3), "records": round(records_s, 3),
                     "duckdb": round(account_s, 3)},
     }
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    tables = [t for t in tables if t.num_rows]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _quarantine(s3, bucket: str, objects: dict) -> pa.Table:
+    """(key, line) of every quarantined line and file, streamed from the quarantine objects."""
+    keys: list = []
+    lines: list = []
+    options = pajson.ParseOptions(explicit_schema=_QUARANTINE_COLUMNS, unexpected_field_behavior="ignore")
+    for key in sorted(objects):
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
+        for piece in read_chunks(body):
+            if isinstance(piece, Chunk) and piece.data.strip():
+                table = pajson.read_json(pa.py_buffer(piece.data), parse_options=options,
+                                         read_options=pajson.ReadOptions(block_size=max(1 << 20, len(piece.data) + 1)))
+                keys.extend(table.column("source_key").to_pylist())
+                lines.extend(table.column("line").to_pylist())
+    return pa.table({"key": pa.array(keys, pa.string()), "line": pa.array(lines, pa.int64())})

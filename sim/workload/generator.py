@@ -1,7 +1,9 @@
 """Seeded, deterministic NDJSON files of a target size with a production-like record shape.
 
 Each record has a unique event id, timestamps, nested objects, arrays, non-ASCII text, fields that
-are present only sometimes, and a fake personal-data block. The personal data carries planted
+are present only sometimes, and a fake personal-data block. A few records carry the shapes a
+careless converter changes (an empty object, an integer beyond int64, a time with a UTC offset, a
+decimal written with all 17 digits of a double), so every run checks that they come out unchanged. The personal data carries planted
 canary values (`CANARY_MARK` inside them) so a test can prove no record content reaches a log.
 File `i` of seed `s` is always the same bytes, whatever order files are generated in.
 """
@@ -86,6 +88,14 @@ def _record(rng: random.Random, seed: int, index: int, line: int, base: dt.datet
         rec["referrer"] = rng.choice(["https://example.com/ä", "https://example.org/?q=ß", None])
     if rng.random() < 0.1:
         rec["experiment"] = {"name": rng.choice(_WORDS), "variant": rng.choice(["A", "B", "C"])}
+    if rng.random() < 0.02:
+        rec["attributes"] = {}
+    if rng.random() < 0.02:
+        rec["ledger_id"] = 2**64 + rng.getrandbits(40)  # beyond int64
+    if rng.random() < 0.02:
+        rec["local_time"] = occurred.replace(microsecond=0).isoformat() + rng.choice(["+02:00", "-05:30", "+00:00"])
+    if rng.random() < 0.02:
+        rec["ratio"] = float(f"0.{rng.getrandbits(60):019d}")  # 17 significant digits
     return rec
 
 

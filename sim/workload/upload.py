@@ -61,3 +61,27 @@ def upload_generated(
     result.seconds = time.monotonic() - started
     result.keys.sort()
     return result
+
+
+def upload_files(s3, bucket: str, files, threads: int = 8,
+                 on_file: Callable[[int], None] | None = None) -> UploadResult:
+    """Put local files (`LocalFile`s) into the bucket under their keys; multipart for big ones."""
+    result = UploadResult()
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def put(f) -> None:
+        s3.upload_file(str(f.path), bucket, f.key, ExtraArgs={"ContentType": "application/x-ndjson"})
+        with lock:
+            result.files += 1
+            result.bytes += f.size
+            result.keys.append(f.key)
+        if on_file:
+            on_file(1)
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(put, f) for f in files]:
+            future.result()
+    result.seconds = time.monotonic() - started
+    result.keys.sort()
+    return result

@@ -104,7 +104,7 @@ def test_demo_json_passes_on_a_small_run(engine):
             "missing", "quarantined", "orphans"} <= set(validate)
     assert validate["pass"] is True
     deploy = json.loads(sim("deploy", "--json", workdir=engine).stdout)
-    assert deploy["changed"] == 0
+    assert deploy["changed"] == 0, [c for c in deploy["changes"] if c["action"] != "unchanged"]
 
 
 def test_bad_input_at_the_cli_is_one_clear_line(tmp_path):

@@ -33,7 +33,7 @@ def test_bad_lines_are_quarantined_with_reasons_and_the_rest_converted(project, 
     entries = [json.loads(line) for line in
                s3.get_object(Bucket=project.names.output_bucket, Key=q_obj["Key"])["Body"].read().splitlines()]
     got = sorted((e["source_key"].rsplit("/", 1)[-1], e["line"], e["reason"]) for e in entries)
-    assert got == sorted([("mixed.ndjson", 2, "invalid JSON"), ("mixed.ndjson", 3, "a JSON list, not an object"),
+    assert got == sorted([("mixed.ndjson", 2, "invalid JSON"), ("mixed.ndjson", 3, "a JSON array, not an object"),
                           ("mixed.ndjson", 4, "invalid UTF-8"),
                           ("gone.ndjson", None, "object deleted before conversion")])
     (item,) = manifest_items(project)

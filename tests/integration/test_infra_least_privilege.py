@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sim.drain import Watcher
-from sim.engine import enforcing as enforcing_engine
+from sim.engine import enforcing as enforcing_engine, lambda_python
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
 from sim.validate.run import validate
@@ -31,7 +31,11 @@ CACHE = Path(os.environ.get("SIM_TEST_CACHE") or Path(tempfile.gettempdir()) / "
 
 @pytest.fixture(scope="module")
 def enforcing(tmp_path_factory):
-    with enforcing_engine.engine(tmp_path_factory.mktemp("auth-engine")) as eng:
+    # The converter's bundle is built for the python3.11 runtime, and MiniStack runs Lambdas on its own Python.
+    if lambda_python.interpreter() is None:
+        pytest.skip(lambda_python.missing_reason())
+    python = lambda_python.engine_python(CACHE)
+    with enforcing_engine.engine(tmp_path_factory.mktemp("auth-engine"), python=python) as eng:
         yield eng.target, eng.workdir
 
 

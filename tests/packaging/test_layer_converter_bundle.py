@@ -3,7 +3,9 @@
 Built from pinned manylinux2014 wheels (the python3.11 Lambda runtime is Amazon Linux 2), checked
 against Lambda's size limits, unpacked like /var/task and imported in a clean venv that has only
 what the Lambda runtime has (boto3). The wheels are downloaded once into a cache under the temp
-folder ($SIM_TEST_CACHE overrides), shared with the integration tests.
+folder ($SIM_TEST_CACHE overrides), shared with the integration tests. Running the cp311 wheels
+needs a Python 3.11: this one, or python3.11 found on the machine (else those tests are skipped,
+saying so).
 """
 
 import json
@@ -13,11 +15,12 @@ import sys
 import tempfile
 import textwrap
 import zipfile
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
-from .conftest import boto3_only_venv
+from .conftest import boto3_only_venv, runtime_interpreter
 
 from sim.infra import bundle, package
 
@@ -57,7 +60,17 @@ def task_dir(built, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def lambda_like_venv(tmp_path_factory):
-    return boto3_only_venv(tmp_path_factory)
+    return boto3_only_venv(tmp_path_factory, python=runtime_interpreter())
+
+
+@pytest.fixture(scope="module")
+def runtime_pytest(tmp_path_factory):
+    """A Python of the runtime's version that can run the converter's unit tests: this one when it
+    is that version, else a venv of python3.11 with boto3 and pytest (no pyarrow of its own)."""
+    python = runtime_interpreter()
+    if python == sys.executable:
+        return python
+    return str(boto3_only_venv(tmp_path_factory, python=python, extra=(f"pytest=={version('pytest')}",)))
 
 
 def test_bundle_fits_lambdas_limits_and_goes_through_s3(built, task_dir):
@@ -105,12 +118,12 @@ def test_converter_runs_from_the_bundle_in_a_venv_with_only_boto3(lambda_like_ve
     assert out["records"] == 2 and out["lines"] == [1, 3]
 
 
-def test_the_converters_unit_tests_pass_on_the_bundled_pyarrow(task_dir):
+def test_the_converters_unit_tests_pass_on_the_bundled_pyarrow(task_dir, runtime_pytest):
     env = {**os.environ, "PYTHONPATH": str(task_dir)}
-    which = subprocess.run([sys.executable, "-c", "import pyarrow; print(pyarrow.__version__, pyarrow.__file__)"],
+    which = subprocess.run([runtime_pytest, "-c", "import pyarrow; print(pyarrow.__version__, pyarrow.__file__)"],
                            capture_output=True, text=True, env=env, check=True).stdout.split()
     assert which[0] == PINNED and which[1].startswith(str(task_dir))
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_converter.py"],
+    proc = subprocess.run([runtime_pytest, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_converter.py"],
                           capture_output=True, text=True, env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and " failed" not in proc.stdout

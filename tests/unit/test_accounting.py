@@ -1,33 +1,35 @@
-"""Record accounting on local files with real DuckDB: planted faults must be counted exactly."""
+"""Record accounting with real DuckDB: planted faults must be counted exactly."""
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from sim.validate.accounting import account
 
 
-def parquet(path, rows):
-    pq.write_table(pa.table({"_source_key": [r[0] for r in rows], "_line": [r[1] for r in rows],
-                             "_manifest_id": [r[2] for r in rows]}), path)
-    return path
+def rin(*pairs):
+    return pa.table({"key": pa.array([k for k, _ in pairs], pa.string()), "line": pa.array([n for _, n in pairs], pa.int64())})
 
 
-def test_clean_run_balances(tmp_path):
-    a = tmp_path / "a"
-    a.write_bytes(b'{"x":1}\n\n{"x":2}\r\n')
-    out = parquet(tmp_path / "o.parquet", [("k/a", 1, "m"), ("k/a", 3, "m")])
-    acc = account({"k/a": a}, {"o": out}, {"o": "m"})
+def rout(rows, file_mid):
+    """rows: (key, line, mid); `file_mid` is what the output file's name says."""
+    return pa.table({"key": pa.array([r[0] for r in rows], pa.string()), "line": pa.array([r[1] for r in rows], pa.int64()),
+                     "mid": pa.array([r[2] for r in rows], pa.string()),
+                     "file_mid": pa.array([file_mid] * len(rows), pa.string())})
+
+
+def rq(*pairs):
+    return rin(*pairs)
+
+
+def test_clean_run_balances():
+    acc = account(rin(("k/a", 1), ("k/a", 3)), rout([("k/a", 1, "m"), ("k/a", 3, "m")], "m"), rq())
     assert (acc.records_in, acc.records_out, acc.duplicates, acc.missing, acc.unexpected, acc.wrong_manifest) == (
         2, 2, 0, 0, 0, 0)
 
 
-def test_duplicates_missing_unexpected_and_wrong_manifest_are_counted(tmp_path):
-    a, b = tmp_path / "a", tmp_path / "b"
-    a.write_bytes(b"{}\n{}\n{}\n")
-    b.write_bytes(b"{}\n")
-    o1 = parquet(tmp_path / "1.parquet", [("a", 1, "m1"), ("a", 2, "m1"), ("a", 2, "m1")])
-    o2 = parquet(tmp_path / "2.parquet", [("a", 1, "m2"), ("zzz", 9, "other")])
-    acc = account({"a": a, "b": b}, {"o1": o1, "o2": o2}, {"o1": "m1", "o2": "m2"})
+def test_duplicates_missing_unexpected_and_wrong_manifest_are_counted():
+    out = pa.concat_tables([rout([("a", 1, "m1"), ("a", 2, "m1"), ("a", 2, "m1")], "m1"),
+                            rout([("a", 1, "m2"), ("zzz", 9, "other")], "m2")])
+    acc = account(rin(("a", 1), ("a", 2), ("a", 3), ("b", 1)), out, rq())
     assert acc.records_in == 4 and acc.records_out == 5
     assert acc.duplicates == 2  # a:1 twice (two manifests), a:2 twice (one manifest)
     assert acc.missing == 2  # a:3 and b:1
@@ -36,37 +38,27 @@ def test_duplicates_missing_unexpected_and_wrong_manifest_are_counted(tmp_path):
     assert {"key": "b", "line": 1} in acc.examples["missing"]
 
 
-def test_keys_with_glob_characters_are_safe(tmp_path):
-    f = tmp_path / "plain"
-    f.write_bytes(b"{}\n")
-    out = parquet(tmp_path / "o.parquet", [("in/[x]*?.ndjson", 1, "m")])
-    acc = account({"in/[x]*?.ndjson": f}, {"o": out}, {"o": "m"})
+def test_keys_with_glob_characters_are_safe():
+    acc = account(rin(("in/[x]*?.ndjson", 1)), rout([("in/[x]*?.ndjson", 1, "m")], "m"), rq())
     assert acc.missing == 0 and acc.records_in == 1
 
 
-def test_quarantined_lines_balance_the_account_and_count_once(tmp_path):
-    a = tmp_path / "a"
-    a.write_bytes(b'{}\n{bad\n{}\n')
-    out = parquet(tmp_path / "o.parquet", [("a", 1, "m"), ("a", 3, "m")])
-    q = tmp_path / "q.jsonl"
-    q.write_text('{"source_key": "a", "line": 2, "reason": "invalid JSON", "manifest_id": "m"}\n'
-                 '{"source_key": "gone", "line": null, "reason": "object deleted before conversion"}\n')
-    acc = account({"a": a}, {"o": out}, {"o": "m"}, quarantine=[q])
+def test_quarantined_lines_balance_the_account_and_count_once():
+    lines = rin(("a", 1), ("a", 2), ("a", 3))
+    q = rq(("a", 2), ("gone", None))
+    acc = account(lines, rout([("a", 1, "m"), ("a", 3, "m")], "m"), q)
     assert (acc.records_in, acc.records_out, acc.quarantined, acc.missing, acc.duplicates) == (3, 2, 1, 0, 0)
     assert acc.quarantined_files == ["gone"]
     # A line both converted and quarantined is a duplicate.
-    out2 = parquet(tmp_path / "o2.parquet", [("a", 1, "m"), ("a", 2, "m"), ("a", 3, "m")])
-    assert account({"a": a}, {"o": out2}, {"o": "m"}, quarantine=[q]).duplicates == 1
+    assert account(lines, rout([("a", 1, "m"), ("a", 2, "m"), ("a", 3, "m")], "m"), q).duplicates == 1
 
 
-def test_keys_set_aside_are_left_out_on_every_side_and_their_rows_counted(tmp_path):
-    a, over = tmp_path / "a", tmp_path / "over"
-    a.write_bytes(b"{}\n")
-    over.write_bytes(b"{}\n{}\n{}\n")  # the new content: three lines, while two rows of the old were converted
-    out = parquet(tmp_path / "o.parquet", [("a", 1, "m"), ("over", 1, "m"), ("over", 2, "m")])
-    plain = account({"a": a, "over": over}, {"o": out}, {"o": "m"})
+def test_keys_set_aside_are_left_out_on_every_side_and_their_rows_counted():
+    lines = rin(("a", 1), ("over", 1), ("over", 2), ("over", 3))  # the new content: three lines
+    out = rout([("a", 1, "m"), ("over", 1, "m"), ("over", 2, "m")], "m")  # two rows of the old were converted
+    plain = account(lines, out, rq())
     assert plain.missing == 1  # without setting it aside the overwrite looks like a lost record
-    acc = account({"a": a, "over": over}, {"o": out}, {"o": "m"}, set_aside={"over"})
+    acc = account(lines, out, rq(), set_aside={"over"})
     assert (acc.records_in, acc.records_out, acc.missing, acc.unexpected, acc.set_aside_rows) == (1, 1, 0, 0, 2)
 
 

@@ -5,7 +5,8 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from sim.pipeline.converter import Source, convert, line_chunks
+from sim.pipeline.converter import Source, convert
+from sim.pipeline.lines import Chunk, read_chunks, split_lines
 
 
 def src(key: str, data: bytes) -> Source:
@@ -125,8 +126,8 @@ def test_bad_lines_are_quarantined_and_the_good_ones_converted(tmp_path):
     result = convert([src("in/bad.ndjson", data)], "m", str(out))
     assert [r["_line"] for r in rows(out)] == [1, 6] and result.records == 2
     got = {(q.line, q.reason) for q in result.quarantined}
-    assert got == {(2, "invalid JSON"), (3, "a JSON list, not an object"), (4, "invalid UTF-8"),
-                   (5, "a JSON str, not an object")}
+    assert got == {(2, "invalid JSON"), (3, "a JSON array, not an object"), (4, "invalid UTF-8"),
+                   (5, "a JSON string, not an object")}
     assert all(secret not in q.reason for q in result.quarantined)
     record = next(q for q in result.quarantined if q.line == 4).as_record("m")
     assert "raw_base64" in record and record["source_key"] == "in/bad.ndjson" and record["manifest_id"] == "m"
@@ -182,9 +183,9 @@ def test_rerun_overwrites_the_same_output(tmp_path):
     assert len(rows(out)) == 2
 
 
-def test_line_chunks_handle_missing_final_newline():
-    chunks = list(line_chunks(io.BytesIO(b'{"a":1}\n\n{"a":2}'), chunk_bytes=4))
-    numbers = [n for c in chunks for n in c[0]]
+def test_read_chunks_handle_missing_final_newline():
+    chunks = list(read_chunks(io.BytesIO(b'{"a":1}\n\n{"a":2}'), chunk_bytes=4))
+    numbers = [n for c in chunks for n in split_lines(c)[0]]
     assert numbers == [1, 3]
 
 
@@ -198,3 +199,14 @@ def test_a_too_deep_field_is_json_text_everywhere_and_exact(tmp_path):
     assert result.json_text_fields == ["x"] and result.records == 3
     values = [r["x"] for r in rows(out)]
     assert json.loads(values[0]) == deep and json.loads(values[1]) == {"n": 2} and json.loads(values[2]) == "s"
+
+
+def test_a_failed_conversion_names_the_error_kind_never_its_message(caplog):
+    from sim.pipeline.convert_manifest import ConversionFailed, values_withheld
+
+    with pytest.raises(ConversionFailed) as failed:
+        with values_withheld("m-1"):
+            raise ValueError("Integer value 42424242424242424242 not in range")  # as pyarrow words it
+    assert "42424242" not in str(failed.value) and "ValueError" in str(failed.value) and "m-1" in str(failed.value)
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__
+    assert "42424242" not in caplog.text and "convert_failed" in caplog.text

@@ -32,3 +32,12 @@ def test_records_have_production_shape_and_canaries():
 def test_some_keys_need_url_decoding():
     keys = [generate_file(1, i, 1024).key for i in range(40)]
     assert any(" " in k and "+" in k for k in keys)
+
+
+def test_some_records_carry_the_shapes_a_careless_converter_changes():
+    f = generate_file(9, 2, 512 * 1024)
+    records = [json.loads(line) for line in f.body.decode().splitlines()]
+    assert any(r.get("attributes") == {} for r in records)
+    assert any(r.get("ledger_id", 0) > 2**63 for r in records)
+    assert any(r.get("local_time", "").endswith(("+02:00", "-05:30", "+00:00")) for r in records)
+    assert any(len(repr(r.get("ratio", ""))) >= 18 for r in records)

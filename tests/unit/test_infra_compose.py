@@ -101,4 +101,14 @@ def test_image_prebuilds_the_converter_bundle_and_ignores_local_state():
     assert "python -m sim.infra.bundle" in dockerfile and "SIM_WORKDIR" in dockerfile
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     assert {".git", ".venv", ".sim", "reports"} <= ignored
-    assert not {"sim", "pyproject.toml", "README.md", "loadtests"} & ignored
+    assert not {"sim", "pyproject.toml", "README.md", "loadtests", "scenarios"} & ignored
+
+
+def test_image_carries_what_sim_commands_read_outside_the_package():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    env = dict(re.findall(r"\b(SIM_[A-Z_]+)=(\S+)", dockerfile))
+    copied = dict((src, dst) for src, dst in re.findall(r"^COPY (\w+) (\S+)$", dockerfile, re.M))
+    workdir = re.search(r"^WORKDIR (\S+)$", dockerfile, re.M).group(1)
+    # the scenario registry and `sim load` find their files through these variables in the image
+    assert env["SIM_SCENARIOS_DIR"] == f"{workdir}/{copied['scenarios'].removeprefix('./')}"
+    assert env["SIM_LOCUSTFILE"] == f"{workdir}/{copied['loadtests'].removeprefix('./')}/locustfile.py"

@@ -1,0 +1,112 @@
+"""Frame an NDJSON byte stream into chunks of whole lines, in linear time and bounded memory.
+
+A chunk is a run of whole lines as one bytes object plus the number of its first line, so the
+parser can hand it to pyarrow without splitting it in Python. Line numbers are 1-based positions in
+the file, blank lines included, so `_line` points at the line a person sees in an editor.
+
+A line longer than `max_line_bytes` is not held in memory: it is skipped up to its end and
+reported as a LongLine (its number, its size and its first bytes) for the quarantine. Each byte is
+copied at most once on its way into a chunk, so a single huge line costs time in proportion to its
+size, never to its size squared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+CHUNK_BYTES = 16 * 1024 * 1024
+# RFC 8259 lets a parser limit the size of the texts it accepts; this is ours. A line this long
+# is a record of hundreds of MB: far past any landing file's lines, and still parsed within the
+# memory of a 1 GB Glue Python-shell job (see `sim bench`). Longer lines are quarantined.
+MAX_LINE_BYTES = 256 * 1024 * 1024
+HEAD_BYTES = 64 * 1024  # how much of a skipped line the quarantine keeps
+
+
+@dataclass
+class Chunk:
+    first_line: int
+    data: bytes  # whole lines; the last one lacks its newline only at the end of the stream
+    line_count: int  # lines in `data`, blank ones included
+
+
+@dataclass
+class LongLine:
+    number: int
+    size: int
+    head: bytes
+
+
+def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, max_line_bytes: int = MAX_LINE_BYTES,
+                cut_tail: list | None = None) -> Iterator[Chunk | LongLine]:
+    """Yield Chunks and LongLines in file order.
+
+    When the stream stopped on a `problem` (a broken gzip stream), its unterminated last line is
+    not yielded but put in `cut_tail` as (number, bytes).
+    """
+    step = max(1, min(chunk_bytes, max_line_bytes))  # so no line inside one read exceeds the limit
+    next_line = 1
+    carry: list[bytes] = []  # the start of a line that has not ended yet
+    carry_len = 0
+    skipping: LongLine | None = None
+    while True:
+        block = stream.read(step)
+        if not block:
+            break
+        if skipping is not None:
+            end = block.find(b"\n")
+            if end < 0:
+                skipping.size += len(block)
+                continue
+            skipping.size += end
+            yield skipping
+            skipping = None
+            next_line += 1
+            block = block[end + 1:]
+            if not block:
+                continue
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry.append(block)
+            carry_len += len(block)
+            if carry_len > max_line_bytes:
+                skipping = LongLine(next_line, carry_len, b"".join(carry)[:HEAD_BYTES])
+                carry, carry_len = [], 0
+            continue
+        whole = block[: cut + 1]
+        if carry:
+            end = whole.find(b"\n")
+            if carry_len + end > max_line_bytes:
+                yield LongLine(next_line, carry_len + end, b"".join(carry)[:HEAD_BYTES])
+                next_line += 1
+                whole = whole[end + 1:]
+            else:
+                carry.append(whole)
+                whole = b"".join(carry)  # one copy of the long line, whatever its length
+            carry, carry_len = [], 0
+        if whole:
+            count = whole.count(b"\n")
+            yield Chunk(next_line, whole, count)
+            next_line += count
+        rest = block[cut + 1:]
+        if rest:
+            carry, carry_len = [rest], len(rest)
+    if skipping is not None:
+        yield skipping
+        return
+    if carry:
+        tail = b"".join(carry)
+        if cut_tail is not None and getattr(stream, "problem", ""):
+            cut_tail.append((next_line, tail))
+            return
+        yield Chunk(next_line, tail, tail.count(b"\n") + 1)
+
+
+def split_lines(chunk: Chunk) -> tuple[list[int], list[bytes]]:
+    """The non-blank lines of a chunk with their numbers (a trailing `\\r` is not part of a line)."""
+    numbers, lines = [], []
+    for i, line in enumerate(chunk.data.split(b"\n")):
+        if line.strip():
+            numbers.append(chunk.first_line + i)
+            lines.append(line[:-1] if line.endswith(b"\r") else line)
+    return numbers, lines

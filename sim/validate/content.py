@@ -1,0 +1,192 @@
+"""What "the record came out as it went in" means, as code: the landed line parsed on its own, the
+Parquet row read back, both brought to plain JSON values, then compared.
+
+Under the documented JSON -> Parquet mapping:
+- an absent member and a null member are the same (a struct column cannot tell them apart);
+- numbers compare by value (1, 1.0 and 1e0 are one number). A landed number with more digits than
+  a double holds, or an extreme exponent, is parsed exactly (Decimal) and a double matches it only
+  when the double is that number (it holds it exactly, or prints back as it);
+- a column the converter kept as JSON text is parsed back before comparing, and a record field
+  stored under another name (one named like a lineage column) is named back;
+- NaN and Infinity are not JSON: a landed line holding them is not a record.
+This is written apart from the converter on purpose: it shares no parsing code with it.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# Number tokens a double may not hold unchanged: 16+ digits or a 3-digit exponent.
+RISKY_NUMBER = r"-?(?:[0-9][0-9.]{15}|[0-9][0-9.]*[eE][-+]?[0-9]{3})"
+LINEAGE = ("_source_key", "_line", "_manifest_id")
+
+
+class NotJson(ValueError):
+    pass
+
+
+def _no_constants(name: str):
+    raise NotJson(name)
+
+
+def _without_nulls(pairs):
+    return {k: v for k, v in pairs if v is not None}
+
+
+def _int(text: str):
+    return int(text) if len(text) < 4000 else Decimal(text)
+
+
+def risky_lines(lines: list[bytes]) -> list[bool]:
+    """Which lines hold a number token that must be compared exactly (one vectorised scan)."""
+    if not lines:
+        return []
+    counts = pc.count_substring_regex(pa.array(lines, pa.binary()), RISKY_NUMBER)
+    return [bool(n) for n in counts.to_pylist()]
+
+
+def parse(text, exact: bool):
+    """A JSON value with null members dropped; exact keeps every digit of every number."""
+    try:
+        if exact:
+            return json.loads(text, parse_float=Decimal, parse_int=_int, parse_constant=_no_constants,
+                              object_pairs_hook=_without_nulls)
+        if b"null" in text if isinstance(text, bytes) else "null" in text:
+            return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_without_nulls)
+        return json.loads(text, parse_constant=_no_constants)
+    except (ValueError, RecursionError):
+        raise NotJson("not JSON") from None
+
+
+def strip_nulls(value):
+    if type(value) is dict:
+        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
+    if type(value) is list:
+        return [strip_nulls(v) for v in value]
+    return value
+
+
+def may_hold_nulls_inside(column) -> bool:
+    """Does a struct or list column hold a null below its top level (so rows need a deep strip)?"""
+    t = column.type
+    if not (pa.types.is_struct(t) or pa.types.is_list(t) or pa.types.is_large_list(t)):
+        return False
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in chunks:
+        if pa.types.is_struct(t):
+            children = [chunk.field(i) for i in range(t.num_fields)]
+        else:
+            children = [chunk.flatten()]
+        for child in children:
+            if child.null_count or may_hold_nulls_inside(child):
+                return True
+    return False
+
+
+class RowReader:
+    """Turns Parquet rows of one output file back into the records they stand for."""
+
+    def __init__(self, schema: pa.Schema):
+        meta = schema.metadata or {}
+        renamed = json.loads(meta.get(b"sim.renamed_fields", b"{}") or b"{}")
+        self.text = {f.name for f in schema if f.metadata and f.metadata.get(b"sim.json_text")}
+        self.own = [f.name for f in schema if f.name not in LINEAGE]
+        self.names = {n: renamed.get(n, n) for n in self.own}
+        self.plain = all(self.names[n] == n for n in self.own)
+
+    def records(self, rows: pa.Table) -> list[dict]:
+        """Each row as the record it stands for (JSON text parsed exactly where it holds a number
+        a double could not)."""
+        table = rows.select(self.own)
+        deep = {n for n in self.own if n not in self.text and may_hold_nulls_inside(table.column(n))}
+        risky = {n: risky_lines([v.encode() if v is not None else b"" for v in table.column(n).to_pylist()])
+                 for n in self.text}
+        out = []
+        for i, row in enumerate(table.to_pylist()):
+            record = {}
+            for name, value in row.items():
+                if value is None:
+                    continue
+                if name in self.text:
+                    value = parse(value, risky[name][i])
+                    if value is None:
+                        continue
+                elif name in deep:
+                    value = strip_nulls(value)
+                record[self.names[name]] = value
+            out.append(record)
+        return out
+
+
+def equal(record: dict, row: dict, exact: bool) -> bool:
+    """The landed record against its row. Python's == is the fast test, but it takes True for 1;
+    JSON text of both (C speed) tells a boolean from a number, and `same` settles the rest (1
+    against 1.0, exact numbers)."""
+    if record == row:
+        if not exact and json.dumps(record, sort_keys=True) == json.dumps(row, sort_keys=True):
+            return True
+        return same(record, row)
+    return same(record, row) if exact or _has_decimal_text(row) else False
+
+
+def _has_decimal_text(value) -> bool:
+    if isinstance(value, Decimal):
+        return True
+    if isinstance(value, dict):
+        return any(_has_decimal_text(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_decimal_text(v) for v in value)
+    return False
+
+
+def same(a, b) -> bool:
+    """Equality under the mapping, exact for numbers (used for lines parsed exactly)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if _is_number(a) and _is_number(b):
+        return _same_number(a, b)
+    return type(a) is type(b) and a == b
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+
+
+def _same_number(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        f, other = (a, b) if isinstance(a, float) else (b, a)
+        if isinstance(other, float):
+            return f == other
+        try:
+            d = Decimal(other)
+            return Decimal(f) == d or Decimal(repr(f)) == d
+        except (InvalidOperation, ValueError, OverflowError):
+            return False
+    return Decimal(a) == Decimal(b)
+
+
+def first_difference(a, b, path: str = "") -> str:
+    """The JSON Pointer of the first place two values differ (never the values themselves)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            if k not in a or k not in b:
+                return path + "/" + _escape(k)
+            if not same(a[k], b[k]):
+                return first_difference(a[k], b[k], path + "/" + _escape(k))
+        return path
+    if isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            if not same(x, y):
+                return first_difference(x, y, f"{path}/{i}")
+        return f"{path}/{min(len(a), len(b))}"
+    return path
+
+
+def _escape(name: str) -> str:
+    return str(name).replace("~", "~0").replace("/", "~1")

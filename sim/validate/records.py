@@ -1,0 +1,277 @@
+"""The record pass of `sim validate`: every landed line read once, every Parquet row compared.
+
+Work is split into units: one per Parquet output (its rows compared with the landed files they
+name, and the lines of the files its manifest lists counted as records in) plus units that only
+count the lines of landed files no output's manifest lists. Units run in worker processes; each
+streams landed objects from S3 (nothing is mirrored to disk) and downloads one Parquet file at a
+time to a temporary folder, whose peak size over the run is reported.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sim.pipeline.gz import GunzipReader
+from sim.pipeline.lines import LongLine, read_chunks, split_lines
+from sim.validate import content
+
+EXAMPLES = 5
+BATCH_ROWS = 4096
+KEYS_PER_COUNT_UNIT = 64
+
+
+@dataclass
+class Unit:
+    output_key: str | None  # the Parquet object, or None: only count the lines of `own`
+    file_mid: str | None  # the manifest id the output's name says it holds
+    own: list[str]  # landed keys whose lines this unit counts as records in
+    skip: frozenset = frozenset()  # landed keys set aside (overwritten after their manifest)
+    size: int = 0  # bytes to read, for scheduling the biggest first
+
+
+@dataclass
+class UnitResult:
+    rin: pa.Table  # key, line: every non-blank line of the owned landed files
+    rout: pa.Table  # key, line, mid, file_mid: every row of the output
+    compared: int = 0
+    altered: int = 0
+    altered_examples: list[dict] = field(default_factory=list)
+    landed_bytes: int = 0
+    parquet_bytes: int = 0
+    disk: tuple[float, float, int] | None = None  # when the Parquet file was on disk, and its size
+
+
+RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
+ROUT_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64()), ("mid", pa.string()), ("file_mid", pa.string())])
+
+
+def plan_units(landed: dict, outputs: dict[str, str], manifest_docs: dict[str, dict], skip: set[str]) -> list[Unit]:
+    """`landed`: key -> size; `outputs`: manifest id -> Parquet key; `manifest_docs`: id -> document."""
+    owned: set[str] = set(skip)
+    units = []
+    for mid, out_key in sorted(outputs.items()):
+        keys = [f["key"] for f in manifest_docs.get(mid, {}).get("files", [])]
+        own = [k for k in dict.fromkeys(keys) if k in landed and k not in owned]
+        owned.update(own)
+        units.append(Unit(out_key, mid, own, frozenset(skip), sum(landed[k] for k in own)))
+    rest = sorted(k for k in landed if k not in owned)
+    for i in range(0, len(rest), KEYS_PER_COUNT_UNIT):
+        keys = rest[i:i + KEYS_PER_COUNT_UNIT]
+        units.append(Unit(None, None, keys, frozenset(skip), sum(landed[k] for k in keys)))
+    return sorted(units, key=lambda u: -u.size)
+
+
+def run_units(units: list[Unit], target_spec: tuple, landing_bucket: str, output_bucket: str,
+              workers: int, on_done: Callable[[int, int], None] | None = None) -> list[UnitResult]:
+    """Run the units in `workers` processes (in this process when 1), biggest first."""
+    results = []
+    if workers <= 1 or len(units) <= 1:
+        worker = _Worker(target_spec, landing_bucket, output_bucket)
+        for i, unit in enumerate(units, 1):
+            results.append(worker.run(unit))
+            if on_done:
+                on_done(i, len(units))
+        return results
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init,
+                             initargs=(target_spec, landing_bucket, output_bucket)) as pool:
+        futures = [pool.submit(_run, unit) for unit in units]
+        for i, future in enumerate(as_completed(futures), 1):
+            results.append(future.result())
+            if on_done:
+                on_done(i, len(units))
+    return results
+
+
+_worker: "_Worker | None" = None
+
+
+def _init(target_spec, landing_bucket, output_bucket):
+    global _worker
+    _worker = _Worker(target_spec, landing_bucket, output_bucket)
+
+
+def _run(unit: Unit) -> UnitResult:
+    return _worker.run(unit)
+
+
+class _Worker:
+    def __init__(self, target_spec: tuple, landing_bucket: str, output_bucket: str):
+        from sim.engine.target import Target
+
+        name, endpoint, region = target_spec
+        self.s3 = Target(name, endpoint, region).client("s3", max_pool=4)
+        self.landing = landing_bucket
+        self.output = output_bucket
+
+    def run(self, unit: Unit) -> UnitResult:
+        if unit.output_key is None:
+            result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
+            result.rin = _concat([self._read(key, True, None, result) for key in unit.own], RIN_SCHEMA)
+            return result
+        with tempfile.TemporaryDirectory(prefix="sim-validate-") as tmp:
+            path = os.path.join(tmp, "out.parquet")
+            t0 = time.time()
+            self.s3.download_file(self.output, unit.output_key, path)
+            size = os.path.getsize(path)
+            result = self._compare(unit, path)
+            result.parquet_bytes = size
+            result.disk = (t0, time.time(), size)
+        return result
+
+    def _compare(self, unit: Unit, path: str) -> UnitResult:
+        pf = pq.ParquetFile(path)
+        lineage = pf.read(columns=list(content.LINEAGE))
+        keys, lines = lineage.column("_source_key"), lineage.column("_line")
+        result = UnitResult(RIN_SCHEMA.empty_table(), pa.table({
+            "key": keys, "line": lines, "mid": lineage.column("_manifest_id"),
+            "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)}))
+        rins = []
+        seen: set[str] = set()
+        rows = _Rows(pf, content.RowReader(pf.schema_arrow))
+        for key, start, end in _runs(keys):
+            if key in unit.skip:
+                rows.skip_to(end)
+                continue
+            own = key in unit.own and key not in seen
+            seen.add(key)
+            rins.append(self._read(key, own, rows.take(start, end, lines), result))
+        for key in unit.own:  # listed but without rows: their lines are records in all the same
+            if key not in seen:
+                rins.append(self._read(key, True, None, result))
+        result.rin = _concat(rins, RIN_SCHEMA)
+        return result
+
+    def _read(self, key: str, own: bool, rows, result: UnitResult) -> pa.Table:
+        """Stream one landed file: its line numbers (when owned), and each given row compared
+        with its line. `rows` yields (line number, record) in line order."""
+        try:
+            body = self.s3.get_object(Bucket=self.landing, Key=key)["Body"]
+        except self.s3.exceptions.NoSuchKey:
+            return RIN_SCHEMA.empty_table()
+        stream = GunzipReader(body) if key.lower().endswith(".gz") else body
+        numbers_in: list[int] = []
+        pending = iter(rows) if rows is not None else iter(())
+        row = next(pending, None)
+        cut: list[tuple[int, bytes]] = []  # a last line a broken gzip stream cut short: a record in
+        try:
+            for piece in read_chunks(stream, cut_tail=cut):
+                if isinstance(piece, LongLine):
+                    numbers_in.append(piece.number)
+                    continue
+                result.landed_bytes += len(piece.data)
+                numbers, texts = split_lines(piece)
+                if own:
+                    numbers_in.extend(numbers)
+                if row is None:
+                    continue
+                exact = content.risky_lines(texts)
+                for n, text, is_exact in zip(numbers, texts, exact):
+                    while row is not None and row[0] < n:
+                        row = next(pending, None)
+                    while row is not None and row[0] == n:
+                        _compare_one(result, key, n, text, is_exact, row[1])
+                        row = next(pending, None)
+        finally:
+            if hasattr(stream, "close"):
+                stream.close()
+        numbers_in.extend(number for number, raw in cut if raw.strip())
+        if not own:
+            return RIN_SCHEMA.empty_table()
+        return pa.table({"key": pa.repeat(pa.scalar(key, pa.string()), len(numbers_in)),
+                         "line": pa.array(numbers_in, pa.int64())})
+
+
+def _compare_one(result: UnitResult, key: str, number: int, text: bytes, exact: bool, row: dict) -> None:
+    result.compared += 1
+    try:
+        record = content.parse(text, exact)
+        path = None if content.equal(record, row, exact) else content.first_difference(record, row) or "/"
+    except content.NotJson:
+        path = ""  # a row for a line that is no JSON object
+    if path is not None:
+        result.altered += 1
+        if len(result.altered_examples) < EXAMPLES:
+            result.altered_examples.append({"key": key, "line": number, "path": path})
+
+
+class _Rows:
+    """The output's rows in file order, read in batches, handed out by row range."""
+
+    def __init__(self, pf: pq.ParquetFile, reader: content.RowReader):
+        self.batches = pf.iter_batches(batch_size=BATCH_ROWS)
+        self.reader = reader
+        self.buffer: pa.Table | None = None
+        self.start = 0  # global index of the buffer's first row
+
+    def _fill_to(self, end: int) -> None:
+        while self.buffer is None or self.start + self.buffer.num_rows < end:
+            table = pa.Table.from_batches([next(self.batches)])
+            self.buffer = table if self.buffer is None else pa.concat_tables([self.buffer, table])
+
+    def skip_to(self, end: int) -> None:
+        self._fill_to(end)
+        self.buffer = self.buffer.slice(end - self.start)
+        self.start = end
+
+    def take(self, start: int, end: int, lines: pa.ChunkedArray):
+        """(line, record) for rows [start, end), in line order, turned into records lazily."""
+        self._fill_to(end)
+        rows = self.buffer.slice(start - self.start, end - start)
+        self.buffer = self.buffer.slice(end - self.start)
+        self.start = end
+        numbers = lines.slice(start, end - start).combine_chunks()
+        if not _ascending(numbers):
+            order = pc.sort_indices(numbers)
+            rows, numbers = rows.take(order), numbers.take(order)
+        return _records(rows, numbers.to_pylist(), self.reader)
+
+
+def _records(rows: pa.Table, numbers: list[int], reader: content.RowReader):
+    for at in range(0, rows.num_rows, BATCH_ROWS):
+        batch = rows.slice(at, BATCH_ROWS)
+        yield from zip(numbers[at:at + BATCH_ROWS], reader.records(batch))
+
+
+def _ascending(numbers: pa.Array) -> bool:
+    if len(numbers) < 2:
+        return True
+    return pc.all(pc.greater_equal(numbers.slice(1), numbers.slice(0, len(numbers) - 1))).as_py()
+
+
+def _runs(keys: pa.ChunkedArray):
+    """(key, start, end) for each run of equal consecutive keys."""
+    values = keys.to_pylist()
+    start = 0
+    for i in range(1, len(values) + 1):
+        if i == len(values) or values[i] != values[start]:
+            yield values[start], start, i
+            start = i
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    tables = [t for t in tables if t.num_rows]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def peak_disk(results: list[UnitResult]) -> int:
+    """The most bytes of Parquet on disk at once, from when each worker held its file."""
+    events = []
+    for r in results:
+        if r.disk:
+            start, end, size = r.disk
+            events += [(start, size), (end, -size)]
+    peak = current = 0
+    for _, delta in sorted(events, key=lambda e: (e[0], e[1])):
+        current += delta
+        peak = max(peak, current)
+    return peak

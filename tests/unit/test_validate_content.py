@@ -1,0 +1,63 @@
+"""What `sim validate` calls equal, and how it names a difference (never by value)."""
+
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+
+from sim.validate import content
+
+
+@pytest.mark.parametrize("landed, row, exact, expected", [
+    ({"a": True}, {"a": True}, False, True),
+    ({"a": True}, {"a": 1}, False, False),  # Python's == takes True for 1; validation must not
+    ({"a": 0}, {"a": False}, False, False),
+    ({"a": 1}, {"a": 1.0}, False, True),  # numbers compare by value
+    ({"a": [1, {"b": 2}]}, {"a": [1.0, {"b": 2.0}]}, False, True),
+    ({"a": 9007199254740993}, {"a": 9007199254740992.0}, False, False),
+    ({"a": Decimal("0.1")}, {"a": 0.1}, True, True),  # prints back as the same number
+    ({"a": Decimal("0.5000000000000000000")}, {"a": 0.5}, True, True),  # the double holds it exactly
+    ({"a": Decimal("0.10000000000000001")}, {"a": 0.1}, True, False),
+    ({"a": 12345678901234567890}, {"a": Decimal("12345678901234567890")}, True, True),
+    ({"a": "1"}, {"a": 1}, False, False),
+    ({"a": [1, 2]}, {"a": [2, 1]}, False, False),
+    ({"a": {}}, {"a": {}}, False, True),
+    ({}, {"a": 1}, False, False),
+])
+def test_equal_under_the_mapping(landed, row, exact, expected):
+    assert content.equal(landed, row, exact) is expected
+
+
+def test_nulls_and_absent_members_are_the_same_at_every_object_level_not_in_arrays():
+    landed = content.parse(b'{"a": null, "b": {"c": null, "d": 1}, "l": [null, 1]}', exact=False)
+    assert landed == {"b": {"d": 1}, "l": [None, 1]}
+    assert content.parse(b'{"a": 1e400}', exact=True) == {"a": Decimal("1e400")}
+    with pytest.raises(content.NotJson):
+        content.parse(b'{"a": NaN}', exact=False)
+
+
+def test_first_difference_is_a_json_pointer_without_values():
+    a = {"x": {"y/z": [1, 2, {"w~": 3}]}, "k": "secret-a"}
+    b = {"x": {"y/z": [1, 2, {"w~": 4}]}, "k": "secret-a"}
+    assert content.first_difference(a, b) == "/x/y~1z/2/w~0"
+    assert content.first_difference({"k": "secret-a"}, {"k": "secret-b"}) == "/k"
+    assert content.first_difference({"a": 1}, {"a": 1, "b": 2}) == "/b"
+
+
+def test_rows_are_read_back_as_records_text_parsed_names_restored_nulls_dropped():
+    schema = pa.schema([pa.field("_line_record", pa.int64()), pa.field("t", pa.string(), metadata={b"sim.json_text": b"x"}),
+                        pa.field("s", pa.struct([("a", pa.int64()), ("b", pa.string())])),
+                        pa.field("_source_key", pa.string()), pa.field("_line", pa.int64()),
+                        pa.field("_manifest_id", pa.string())],
+                       metadata={b"sim.renamed_fields": b'{"_line_record": "_line"}'})
+    table = pa.table({"_line_record": [7, None], "t": ['{"n": 12345678901234567890, "z": null}', None],
+                      "s": [{"a": 1, "b": None}, None], "_source_key": ["k", "k"], "_line": [1, 2],
+                      "_manifest_id": ["m", "m"]}, schema=schema)
+    records = content.RowReader(schema).records(table)
+    assert records == [{"_line": 7, "t": {"n": 12345678901234567890}, "s": {"a": 1}}, {}]
+
+
+def test_risky_lines_are_the_ones_a_double_could_change():
+    lines = [b'{"a": 1.5}', b'{"a": 0.10000000000000001}', b'{"a": 1e-400}', b'{"a": 12345678901234567890}',
+             b'{"a": "no"}']
+    assert content.risky_lines(lines) == [False, True, True, True, False]
