@@ -13,8 +13,10 @@ DESCRIPTION = ("DLQ depth, builder errors, failed workflows, quarantined lines a
 
 
 def run(ctx):
-    # The converter dies once after writing its output: one failed workflow.
-    ctx.fresh(faults=faults_json(ctx.project.workdir, crash_at="converter_after_upload", crash_times=1))
+    # The converter dies after writing its output, on both runs the workflow gives it: one failed
+    # workflow (and no automatic redrive, so it stays the one).
+    ctx.fresh(faults=faults_json(ctx.project.workdir, crash_at="converter_after_upload", crash_times=2),
+              conversion_max_runs=2, conversion_retry_wait_s=1, max_attempts=1)
     t = ctx.target
     sqs, lam, cw = t.client("sqs"), t.client("lambda"), t.client("cloudwatch")
     alarms = {a["AlarmName"] for a in ctx.wiring.alarms()}

@@ -5,13 +5,16 @@ from sim.redrive import redrive
 
 NAME = "converter-failure"
 ORDER = 8
-DESCRIPTION = ("the Glue job fails after uploading its Parquet and before recording it -> the workflow fails, "
-               "the manifest is marked failed, the alarm fires; `sim redrive` reruns it; each record once")
+DESCRIPTION = ("the Glue job fails after uploading its Parquet and before recording it, on every run of the "
+               "workflow -> the workflow fails, the manifest is marked failed, the alarm fires; with no automatic "
+               "attempts left, `sim redrive` reruns it; each record once")
 FILES = 5
+RUNS = 2  # converter runs per execution (one retry inside the workflow); both fail
 
 
 def run(ctx):
-    ctx.fresh(faults=faults_json(ctx.project.workdir, crash_at="converter_after_upload", crash_times=1))
+    ctx.fresh(faults=faults_json(ctx.project.workdir, crash_at="converter_after_upload", crash_times=RUNS),
+              conversion_max_runs=RUNS, conversion_retry_wait_s=1, max_attempts=1)
     t = ctx.target
     cw, s3 = t.client("cloudwatch"), t.client("s3")
     cw.set_alarm_state(AlarmName=ctx.names.alarm("failed-workflows"), StateValue="OK", StateReason="scenario start")

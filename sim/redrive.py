@@ -1,67 +1,68 @@
-"""`sim redrive`: run the workflow again for manifests whose conversion failed.
+"""`sim redrive`: run the workflow again for manifests whose conversion failed, by hand.
 
-The converter is idempotent (it overwrites the manifest's one Parquet key), so a rerun cannot
-duplicate records. The new execution is named `<manifest id>--redrive-<n>`: Step Functions refuses
-to reuse a closed execution's name, and validation reads the suffix to judge a manifest by its
-latest run.
+The pipeline redrives a failed manifest by itself (the flush) until MANIFEST_MAX_ATTEMPTS
+attempts have run; after that, or sooner, a person does it here, once the cause is fixed. Both go
+through the builder's own redrive: the next attempt is recorded on the MANIFEST item with a
+conditional write (failed at attempt n -> started at n + 1) before its execution starts, so a
+manual and an automatic redrive of the same manifest cannot both run. The execution is named
+`<manifest id>--redrive-<attempt>`. The converter overwrites the manifest's one Parquet file, so a
+rerun cannot duplicate records.
 """
 
 from __future__ import annotations
 
-import json
 import time
 
 from sim.errors import SimError
 from sim.infra.spec import Names, Wiring
-from sim.validate.checks import REDRIVE
+from sim.pipeline import manifests
+from sim.pipeline.builder import Builder, Settings as BuilderSettings
 
 _DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
 
 def failed_manifests(target, names: Names) -> list[dict]:
-    ddb = target.client("dynamodb")
-    items = []
-    for page in ddb.get_paginator("scan").paginate(
-        TableName=names.table,
-        FilterExpression="record_type = :m AND #s = :f",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":m": {"S": "MANIFEST"}, ":f": {"S": "failed"}},
-    ):
+    """Every failed MANIFEST item (the automatic retries' or not), as the builder reads items."""
+    table = target.session.resource("dynamodb", endpoint_url=target.endpoint).Table(names.table)
+    items, kwargs = [], {"FilterExpression": "record_type = :m AND #s = :f",
+                         "ExpressionAttributeNames": {"#s": "status"},
+                         "ExpressionAttributeValues": {":m": "MANIFEST", ":f": "failed"}}
+    while True:
+        page = table.scan(**kwargs)
         items.extend(page.get("Items", []))
-    return items
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _builder(target, wiring: Wiring) -> Builder:
+    env = wiring.builder_environment()
+    settings = BuilderSettings(table=env["TABLE_NAME"], manifest_bucket=env["MANIFEST_BUCKET"],
+                               state_machine_arn=env["STATE_MACHINE_ARN"], batch_size=int(env["MANIFEST_BATCH_SIZE"]),
+                               max_attempts=int(env["MANIFEST_MAX_ATTEMPTS"]))
+    return Builder(settings, dynamodb=target.session.resource("dynamodb", endpoint_url=target.endpoint),
+                   s3=target.client("s3"), sfn=target.client("stepfunctions"))
 
 
 def redrive(target, wiring: Wiring, manifest_ids: list[str] | None = None, wait_s: float = 300.0) -> list[dict]:
-    """Start a new execution for each failed manifest (or the given ones); wait for them to end."""
-    names = wiring.names
-    sfn, ddb = target.client("stepfunctions"), target.client("dynamodb")
-    sm_arn = wiring.state_machine_arn()
-    items = failed_manifests(target, names)
+    """Start the next attempt of each failed manifest (or the given ones); wait for them to end."""
+    items = failed_manifests(target, wiring.names)
     if manifest_ids:
         wanted = set(manifest_ids)
-        items = [i for i in items if i["manifest_id"]["S"] in wanted]
-        missing = wanted - {i["manifest_id"]["S"] for i in items}
+        items = [i for i in items if i["manifest_id"] in wanted]
+        missing = wanted - {i["manifest_id"] for i in items}
         if missing:
             raise SimError(f"not failed manifests: {', '.join(sorted(missing))}")
-    existing = [e["name"] for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=sm_arn)
-                for e in page["executions"]]
+    builder = _builder(target, wiring)
     started = []
     for item in items:
-        mid, date_prefix = item["manifest_id"]["S"], item["date_prefix"]["S"]
-        attempt = 1 + sum(1 for n in existing if n.startswith(mid + REDRIVE))
-        name = f"{mid}{REDRIVE}{attempt}"
-        payload = {"manifest_id": mid, "manifest_key": item["manifest_key"]["S"], "date_prefix": date_prefix,
-                   "file_count": int(item.get("file_count", {}).get("N", "0"))}
-        arn = sfn.start_execution(stateMachineArn=sm_arn, name=name, input=json.dumps(payload, sort_keys=True))[
-            "executionArn"]
-        ddb.update_item(
-            TableName=names.table,
-            Key={"date_prefix": {"S": date_prefix}, "file_key": {"S": "MANIFEST#" + mid}},
-            UpdateExpression="SET #s = :s, execution_arn = :a REMOVE failure",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": {"S": "started"}, ":a": {"S": arn}},
-        )
-        started.append({"manifest_id": mid, "execution": name, "execution_arn": arn})
+        mid, attempt = item["manifest_id"], int(item.get("attempt", 1)) + 1
+        arn = builder.redrive(item, by="sim redrive")
+        if arn is None:
+            continue  # redriven by someone else (the flush) a moment ago
+        started.append({"manifest_id": mid, "attempt": attempt, "execution": manifests.execution_name(mid, attempt),
+                        "execution_arn": arn})
+    sfn = target.client("stepfunctions")
     deadline = time.monotonic() + wait_s
     for run in started:
         while True:

@@ -130,14 +130,16 @@ class Deployer(ResourceSteps):
         self._ensure_glue_security_configuration()
         self._ensure_glue_job()
         return statemachine.glue_definition(
-            self.names.glue_job, self.names.table, self.wiring.topic_arn(), self.settings.poll_seconds
+            self.names.glue_job, self.names.table, self.wiring.topic_arn(), self.settings.poll_seconds,
+            self.settings.retry_policy(),
         )
 
     def _lambda_converter(self) -> str:
         """The converter Lambda (with its dependencies where the runtime lacks them) as a task."""
         self._ensure_function(self.wiring.converter_config(), self._converter_code())
         return statemachine.lambda_definition(
-            self.wiring.function_arn(self.names.converter_function), self.names.table, self.wiring.topic_arn()
+            self.wiring.function_arn(self.names.converter_function), self.names.table, self.wiring.topic_arn(),
+            self.settings.retry_policy(),
         )
 
     def _converter_code(self) -> Code:

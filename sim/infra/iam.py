@@ -83,13 +83,16 @@ def builder_policy(w: Wiring) -> dict:
         _function_logs(w, n.builder_function),
         _allow("ReceiveLandingEvents", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
                [w.queue_arn(n.queue)]),
+        # Claims are TransactWriteItems of UpdateItem actions with one ConditionCheckItem each.
         _allow("TrackAndClaimFiles", ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                                       "dynamodb:Query"],
+                                       "dynamodb:Query", "dynamodb:ConditionCheckItem"],
                [w.table_arn()]),
         _allow("FindPendingFiles", ["dynamodb:Query", "dynamodb:Scan"], [w.index_arn(PENDING_INDEX)]),
-        _allow("FindOpenManifests", ["dynamodb:Scan"], [w.index_arn(OPEN_MANIFEST_INDEX)]),
+        _allow("FindOpenManifests", ["dynamodb:Query"], [w.index_arn(OPEN_MANIFEST_INDEX)]),
         _allow("WriteManifests", ["s3:PutObject"], [f"{w.bucket_arn(n.output_bucket)}/{MANIFESTS_PREFIX}*"]),
+        # DescribeExecution: an execution that already exists may have closed as failed.
         _allow("StartWorkflows", ["states:StartExecution"], [w.state_machine_arn()]),
+        _allow("ReadWorkflows", ["states:DescribeExecution"], [w.execution_arn_pattern()]),
         _metrics(w),
     ])
 

@@ -129,6 +129,11 @@ class Settings:
     glue_max_concurrent_runs: int = 10
     gzip_max_bytes: int = 4 * 1024**3  # a .gz landing file stops decompressing here (a gzip bomb)
     poll_seconds: int = 30
+    # Retries: converter runs per workflow execution (a failed run is run again after a doubling
+    # backoff), and attempts per manifest (the flush redrives a failed manifest until then).
+    conversion_max_runs: int = 2
+    conversion_retry_wait_s: int = 30
+    max_attempts: int = 3
     telemetry_file: str = ""  # local engines only: where the pipeline appends per-invocation call counts
     faults: str = ""  # scenarios only: SIM_FAULTS JSON for the builder, converter and Glue job
     extra_env: dict = field(default_factory=dict)
@@ -145,6 +150,8 @@ class Settings:
             setattr(self, name, value)
         if self.batch_size < 1:
             raise ValueError("batch size must be at least 1")
+        if self.max_attempts < 1 or self.conversion_max_runs < 1:
+            raise SimError("max attempts and conversion runs must be at least 1")
         if not profile.emulator and (self.telemetry_file or self.faults):
             raise SimError(f"telemetry and fault injection are simulator-only; they are never deployed to {self.target}")
 
@@ -160,6 +167,17 @@ class Settings:
     @property
     def visibility_timeout_s(self) -> int:
         return VISIBILITY_MULTIPLE * self.builder_timeout_s
+
+    def retry_policy(self):
+        """The workflow's own retries; a run cannot outlive the converter's timeout."""
+        from sim.infra.statemachine import RetryPolicy
+
+        if self.converter_mode == targets.GLUE:
+            limit = self.glue_timeout * self.profile.glue_timeout_unit_s
+        else:
+            limit = self.converter_timeout_s
+        return RetryPolicy(max_runs=self.conversion_max_runs, wait_s=self.conversion_retry_wait_s,
+                           run_limit_s=int(limit) + 60)
 
 
 class Wiring:
@@ -177,6 +195,7 @@ class Wiring:
     def role_arn(self, name: str) -> str: return f"arn:aws:iam::{self.account}:role/{name}"
     def function_arn(self, name: str) -> str: return self.arn("lambda", f"function:{name}")
     def state_machine_arn(self) -> str: return self.arn("states", f"stateMachine:{self.names.state_machine}")
+    def execution_arn_pattern(self) -> str: return self.arn("states", f"execution:{self.names.state_machine}:*")
     def topic_arn(self) -> str: return self.arn("sns", self.names.topic)
     def table_arn(self) -> str: return self.arn("dynamodb", f"table/{self.names.table}")
     def index_arn(self, index: str) -> str: return f"{self.table_arn()}/index/{index}"
@@ -289,6 +308,7 @@ class Wiring:
             "MANIFEST_BATCH_SIZE": str(s.batch_size),
             "FLUSH_MAX_WAIT_SECONDS": str(s.flush_max_wait_s),
             "LOCK_LEASE_SECONDS": str(2 * s.builder_timeout_s),
+            "MANIFEST_MAX_ATTEMPTS": str(s.max_attempts),
             "LOG_LEVEL": s.log_level,
             "ENVIRONMENT": s.environment,
             "METRICS_NAMESPACE": self.names.metrics_namespace,

@@ -37,6 +37,8 @@ class Profile:
     # Settings the engine needs changed to behave like AWS (MiniStack reads a Glue job's Timeout
     # as seconds, AWS as minutes; polling a local job every 30 s only wastes time).
     setting_overrides: dict = field(default_factory=dict)
+    # Seconds in one unit of a Glue job's Timeout (AWS: minutes; MiniStack reads seconds).
+    glue_timeout_unit_s: int = 60
 
     @property
     def bundles_converter_dependencies(self) -> bool:
@@ -80,6 +82,7 @@ PROFILES = {
         native_sqs_metrics=False,
         setting_overrides={"glue_timeout": 600, "poll_seconds": 2,
                            "glue_max_concurrent_runs": LOCAL_GLUE_CONCURRENT_RUNS},
+        glue_timeout_unit_s=1,
     ),
     "localstack": Profile(
         name="localstack",

@@ -34,6 +34,12 @@ class LandedFile:
     def date_prefix(self) -> str:
         return date_prefix_for(self.key, self.event_time)
 
+    @property
+    def dated(self) -> bool:
+        """The key names its date; otherwise the event's date is only a first guess (see
+        State.date_for_undated: the same content keeps the date it was first tracked under)."""
+        return date_segment(self.key) is not None
+
 
 def is_landing_key(key: str) -> bool:
     """Landing keys end in .ndjson, .jsonl or .json, optionally followed by .gz."""
@@ -43,8 +49,8 @@ def is_landing_key(key: str) -> bool:
     return name.endswith(LANDING_SUFFIXES) and not key.endswith("/")
 
 
-def date_prefix_for(key: str, event_time: str) -> str:
-    """The first YYYY-MM-DD path segment that is a real date, else the event's UTC date."""
+def date_segment(key: str) -> str | None:
+    """The first YYYY-MM-DD path segment of a key that is a real date, if any."""
     for segment in key.split("/")[:-1]:
         if _DATE_SEGMENT.match(segment):
             try:
@@ -52,7 +58,12 @@ def date_prefix_for(key: str, event_time: str) -> str:
             except ValueError:
                 continue
             return segment
-    return _utc_date(event_time)
+    return None
+
+
+def date_prefix_for(key: str, event_time: str) -> str:
+    """The first YYYY-MM-DD path segment that is a real date, else the event's UTC date."""
+    return date_segment(key) or _utc_date(event_time)
 
 
 def _utc_date(event_time: str) -> str:

@@ -7,6 +7,10 @@ faults through the SIM_FAULTS environment variable of a deployed function or job
 
   {"crash_at": "after_claims",          raise InjectedCrash when that point is reached
    "crash_times": 1,                     ... only the first N times (default 1)
+   "crash_mode": "kill",                 ... or die there: "kill" (SIGKILL) or "exit" (os._exit),
+                                         so no `finally` runs and a held lease stays held
+   "pause_at": "mid_claims", "pause_s": 5, "pause_times": 1,
+                                         stall at that point (a builder that outlives its lease)
    "fail_calls": {"stepfunctions.StartExecution": {"code": "ThrottlingException", "times": 2}},
    "slow_s": 4, "slow_times": 1,        sleep at the start of the first N invocations
    "state_dir": "/path"}                 where counts live, so "first N" holds across processes
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
 import time
 
@@ -64,11 +69,21 @@ def _take(name: str, limit: int) -> bool:
 
 
 def reach(point: str) -> None:
-    """A step boundary. Raises InjectedCrash when a scenario asked for a crash here."""
+    """A step boundary. Raises InjectedCrash (or kills the process) when a scenario asked for a
+    crash here; sleeps when it asked for a pause."""
     config = _load()
-    if not config or config.get("crash_at") != point:
+    if not config:
+        return
+    if config.get("pause_at") == point and _take(f"pause-{point}", int(config.get("pause_times", 1))):
+        time.sleep(float(config.get("pause_s", 0)))
+    if config.get("crash_at") != point:
         return
     if _take(f"crash-{point}", int(config.get("crash_times", 1))):
+        mode = config.get("crash_mode", "exception")
+        if mode == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if mode == "exit":
+            os._exit(137)
         raise InjectedCrash(f"injected crash at {point}")
 
 

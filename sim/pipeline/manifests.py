@@ -53,6 +53,17 @@ def next_batch(pending_keys: list[str], batch_size: int, flush: bool) -> list[st
     return ordered[:batch_size]
 
 
+def claim_groups(count: int, most: int) -> list[tuple[int, int]]:
+    """(start, end) of the claim transactions for `count` files: as few as `most` per group
+    allows, of near-equal size, and at least two when there are two files or more, so a
+    builder that dies between groups leaves a manifest half claimed (never more than `most`)."""
+    if count <= 0:
+        return []
+    n = max(-(-count // max(1, most)), 2 if count > 1 else 1)
+    bounds = [round(i * count / n) for i in range(n + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(n)]
+
+
 def manifest_document(manifest_id: str, date_prefix: str, files: list[dict]) -> bytes:
     """The manifest object: which files, in which order, the converter reads."""
     doc = {
@@ -73,6 +84,15 @@ def parse_manifest(body: bytes) -> dict:
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list) or "manifest_id" not in doc:
         raise ValueError("not a manifest document")
     return doc
+
+
+REDRIVE = "--redrive-"
+
+
+def execution_name(manifest_id: str, attempt: int) -> str:
+    """Attempt 1 runs as the manifest id; a rerun as `<id>--redrive-<attempt>` (Step Functions
+    never reuses a closed execution's name, and the attempt reads off the name)."""
+    return manifest_id if attempt <= 1 else f"{manifest_id}{REDRIVE}{attempt}"
 
 
 def execution_arn(state_machine_arn: str, name: str) -> str:

@@ -53,6 +53,7 @@ def test_conditional_claims_let_exactly_one_claimer_win(project, pipeline):
     barrier = threading.Barrier(8)
 
     def claimer(mid: str) -> None:
+        state.open_manifest("2026-01-01", mid, f"manifests/{mid}.json")
         barrier.wait()
         won[mid] = [k for k in keys if state.claim("2026-01-01", k, mid)]
 

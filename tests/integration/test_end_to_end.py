@@ -85,8 +85,19 @@ def test_redelivered_notification_is_tracked_once(project, pipeline, watcher):
                                     "s3": {"bucket": {"name": project.names.landing_bucket},
                                            "object": {"key": "dup/2026-11-25/once.ndjson", "size": 9}}}]})
     url = sqs.get_queue_url(QueueName=project.names.queue)["QueueUrl"]
+    log = project.workdir / ministack.LOG_FILE
+    mark = log.stat().st_size
     for _ in range(3):
         sqs.send_message(QueueUrl=url, MessageBody=body)
+    from .conftest import wait_until
+
+    # The re-sent messages were processed (each skipped as a redelivery) before the verdict is read.
+    def skipped():
+        with open(log, "rb") as fh:
+            fh.seek(mark)
+            return fh.read().decode("utf-8", "replace").count(f"already_tracked_skipped key={key} ") >= 3
+
+    wait_until(skipped, timeout=60)
     watcher.wait(1, stall_timeout_s=60)
     verdict = validate(project.target, project.names, project.cache_dir())
     assert verdict["pass"], dumps(verdict)

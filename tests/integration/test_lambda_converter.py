@@ -10,6 +10,8 @@ test_infra_least_privilege.py runs the same wiring on an engine of its own on a 
 on the machine).
 """
 
+import base64
+import hashlib
 import io
 import json
 import os
@@ -41,9 +43,11 @@ def _observed_actions(telemetry: Path) -> dict[str, set[str]]:
         rec = json.loads(line)
         for call in rec["calls"]:
             service, op = call.split(".", 1)
-            op = {"CreateMultipartUpload": "PutObject", "UploadPart": "PutObject",
-                  "CompleteMultipartUpload": "PutObject"}.get(op, op)
-            out.setdefault(rec["component"], set()).add(f"{SERVICE_PREFIX[service]}:{op}")
+            ops = {"CreateMultipartUpload": ["PutObject"], "UploadPart": ["PutObject"],
+                   "CompleteMultipartUpload": ["PutObject"],
+                   # a transaction is authorized action by action: the claims and the manifest check
+                   "TransactWriteItems": ["UpdateItem", "ConditionCheckItem"]}.get(op, [op])
+            out.setdefault(rec["component"], set()).update(f"{SERVICE_PREFIX[service]}:{o}" for o in ops)
     return out
 
 
@@ -72,6 +76,12 @@ def test_converter_as_a_lambda_task_end_to_end(project, pipeline, watcher, tmp_p
         fn = project.target.client("lambda").get_function_configuration(FunctionName=project.names.converter_function)
         assert fn["CodeSha256"] == built.sha256 and fn["Role"].endswith("/" + project.names.converter_role)
         assert built.unzipped_bytes < bundle.UNZIPPED_LIMIT_BYTES
+        # The bundle went through S3: the artifacts bucket holds exactly the bytes the function runs.
+        uploaded = project.target.client("s3").get_object(Bucket=project.names.artifacts_bucket,
+                                                          Key=project.names.converter_bundle_key)["Body"].read()
+        assert base64.b64encode(hashlib.sha256(uploaded).digest()).decode() == fn["CodeSha256"]
+        deploy_code = Deployer(project.target, lambda_mode, cache_dir=CACHE)._converter_code().args()
+        assert "ZipFile" not in deploy_code and deploy_code["S3Key"] == project.names.converter_bundle_key
 
         n = 2 * BATCH + 3
         up = upload_generated(project.target.client("s3"), project.names.landing_bucket, n, 8 * 1024, seed=5,

@@ -21,6 +21,7 @@ def test_redelivery_stale_refresh_and_overwrites_in_any_order(project, pipeline)
     assert s.seen_again(day, "k.ndjson", 11, "v3", "0000A3") == "refreshed"  # still pending
     assert (item(s, "k.ndjson")["etag"], int(item(s, "k.ndjson")["size"])) == ("v3", 11)
 
+    s.open_manifest(day, "m1", "manifests/m1.json")
     assert s.claim(day, "k.ndjson", "m1")
     assert s.seen_again(day, "k.ndjson", 12, "v5", "0000A5") == "overwritten"
     assert s.seen_again(day, "k.ndjson", 12, "v5", "0000A5") == "duplicate"  # the overwrite redelivered
@@ -42,6 +43,42 @@ def test_an_item_tracked_without_an_etag_takes_the_first_real_one_as_its_content
     assert s.track_file(day, "resent-first.ndjson", project.names.landing_bucket, 1, "", "0")
     assert s.seen_again(day, "resent-first.ndjson", 1, "v1", "0000B1") == "duplicate"  # S3's own event, later
     assert item(s, "resent-first.ndjson")["etag"] == "v1"
+    s.open_manifest(day, "m1", "manifests/m1.json")
     assert s.claim(day, "resent-first.ndjson", "m1")
     assert s.seen_again(day, "resent-first.ndjson", 1, "v1", "0000B1") == "duplicate"
     assert s.seen_again(day, "resent-first.ndjson", 2, "v2", "0000B2") == "overwritten"
+
+
+def _event(key: str, etag: str, when: str, sequencer: str) -> dict:
+    import json
+
+    body = {"Records": [{"eventName": "ObjectCreated:Put", "eventTime": when,
+                         "s3": {"bucket": {"name": "landing"},
+                                "object": {"key": key, "size": 5, "eTag": etag, "sequencer": sequencer}}}]}
+    return {"messageId": f"{etag}-{when}", "body": json.dumps(body)}
+
+
+def test_an_undated_key_keeps_one_identity_across_midnight_for_the_same_content(project, pipeline):
+    from sim.pipeline.builder import Builder, Settings as BuilderSettings
+
+    env = pipeline.wiring.builder_environment()
+    t = project.target
+    b = Builder(BuilderSettings(table=env["TABLE_NAME"], manifest_bucket=env["MANIFEST_BUCKET"],
+                                state_machine_arn=env["STATE_MACHINE_ARN"], batch_size=25),
+                dynamodb=t.session.resource("dynamodb", endpoint_url=t.endpoint), s3=t.client("s3"),
+                sfn=t.client("stepfunctions"))
+    key = "undated/feed.ndjson"
+
+    def items():
+        scan = b.state.table.scan()["Items"]
+        return sorted((i["date_prefix"], i["etag"]) for i in scan if i.get("record_type") == "FILE")
+
+    b.handle_sqs([_event(key, "v1", "2026-03-01T23:59:58.000Z", "00A1")])
+    b.handle_sqs([_event(key, "v1", "2026-03-02T00:00:03.000Z", "00A1")])  # redelivered after midnight
+    b.handle_sqs([_event(key, "v1", "2026-03-02T00:00:09.000Z", "")])  # re-sent by hand, no sequencer
+    assert items() == [("2026-03-01", "v1")]
+    b.handle_sqs([_event(key, "v2", "2026-03-02T10:00:00.000Z", "00A2")])  # a real re-upload, new content
+    assert items() == [("2026-03-01", "v1"), ("2026-03-02", "v2")]
+    b.handle_sqs([_event(key, "v1", "2026-03-02T11:00:00.000Z", "00A1")])  # v1's event again, late: stale
+    b.handle_sqs([_event(key, "v2", "2026-03-03T00:00:01.000Z", "00A2")])  # v2 redelivered the day after
+    assert items() == [("2026-03-01", "v1"), ("2026-03-02", "v2")]

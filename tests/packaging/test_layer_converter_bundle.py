@@ -73,12 +73,16 @@ def runtime_pytest(tmp_path_factory):
     return str(boto3_only_venv(tmp_path_factory, python=python, extra=(f"pytest=={version('pytest')}",)))
 
 
-def test_bundle_fits_lambdas_limits_and_goes_through_s3(built):
-    assert built.unzipped_bytes < bundle.UNZIPPED_LIMIT_BYTES
-    assert built.zipped_bytes < bundle.UNZIPPED_LIMIT_BYTES
-    print(f"converter bundle: {built.zipped_bytes} bytes zipped, {built.unzipped_bytes} unzipped")
-    with zipfile.ZipFile(built.path) as zf:
-        assert sum(i.file_size for i in zf.infolist()) == built.unzipped_bytes
+def test_bundle_fits_lambdas_limits_and_goes_through_s3(built, task_dir):
+    # Measured on what Lambda unpacks (the extracted tree), not on the zip's own directory that
+    # describe() reads: a bundle whose listing lied, or files describe() skipped, would show here.
+    on_disk = sum(p.stat().st_size for p in Path(task_dir).rglob("*") if p.is_file())
+    assert on_disk == built.unzipped_bytes
+    assert on_disk < bundle.UNZIPPED_LIMIT_BYTES
+    print(f"converter bundle: {built.zipped_bytes} bytes zipped, {on_disk} unzipped")
+    # Through S3 (inline uploads stop at 50 MB): tests/integration/test_lambda_converter.py deploys
+    # it on the engine and checks that the artifacts bucket holds the bytes the function runs and
+    # that the deploy never sends them inline.
 
 
 def test_bundle_holds_the_pipeline_and_the_pinned_platform_wheels(built):

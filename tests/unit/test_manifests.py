@@ -40,3 +40,21 @@ def test_parse_manifest_rejects_other_documents():
 
     with pytest.raises(ValueError):
         manifests.parse_manifest(json.dumps({"files": []}).encode())
+
+
+def test_claim_groups_fit_one_transaction_each_and_leave_a_middle():
+    for n in (1, 2, 5, 99, 100, 198, 199, 200, 1000):
+        groups = manifests.claim_groups(n, 99)
+        assert groups[0][0] == 0 and groups[-1][1] == n
+        assert all(a < b and b - a <= 99 for a, b in groups)
+        assert all(groups[i][1] == groups[i + 1][0] for i in range(len(groups) - 1))
+        assert len(groups) == max(-(-n // 99), 2 if n > 1 else 1)
+    assert manifests.claim_groups(0, 99) == []
+    assert manifests.claim_groups(200, 99) == [(0, 67), (67, 133), (133, 200)]
+
+
+def test_reruns_carry_their_attempt_in_the_execution_name():
+    assert manifests.execution_name("m1", 1) == "m1"
+    assert manifests.execution_name("m1", 3) == "m1--redrive-3"
+    mid = manifests.new_manifest_id("2026-11-25")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,80}", manifests.execution_name(mid, 99))

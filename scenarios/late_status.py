@@ -1,0 +1,74 @@
+"""late-status: the workflow ends before the builder marks its manifest started."""
+
+import time
+
+from sim.faults.inject import faults_json
+
+NAME = "late-status"
+ORDER = 10
+DESCRIPTION = ("the builder stalls between StartExecution and marking the manifest started while the execution "
+               "runs to its end -> the late mark is a logged no-op, the manifest keeps its terminal status "
+               "(succeeded; failed, then redriven by the flush) and the drain settles")
+FILES = 5
+STALL_S = 40  # longer than an execution with two failed runs takes here, inside the builder's 60 s timeout
+
+
+def _manifests(ctx) -> list[dict]:
+    table = ctx.target.session.resource("dynamodb", endpoint_url=ctx.target.endpoint).Table(ctx.names.table)
+    return [i for i in table.scan()["Items"] if i.get("record_type") == "MANIFEST"]
+
+
+def _case(ctx, fail_first_attempt: bool) -> dict:
+    faults = {"pause_at": "after_start_workflow", "pause_s": STALL_S}
+    if fail_first_attempt:  # both runs of the first attempt fail: the execution ends FAILED
+        faults.update(crash_at="converter_after_upload", crash_times=2)
+    ctx.fresh(faults=faults_json(ctx.project.workdir, **faults), conversion_max_runs=2, conversion_retry_wait_s=1)
+    mark = ctx.log_mark()
+    started = time.monotonic()
+    up = ctx.land_generated(FILES, size=2048, seed=95 + fail_first_attempt)
+    expected = "failed" if fail_first_attempt else "succeeded"
+
+    def ended_while_stalled():
+        items = _manifests(ctx)
+        return items[0]["status"] if items and items[0]["status"] == expected else None
+
+    seen = ctx.until(ended_while_stalled, timeout=STALL_S + 30, what=f"the execution to record {expected}")
+    ended_after_s = round(time.monotonic() - started, 1)
+    ctx.until(lambda: "mark_started_skipped" in ctx.log_since(mark), timeout=STALL_S + 60,
+              what="the builder's late mark_started")
+    status_after_late_mark = _manifests(ctx)[0]["status"]
+    if fail_first_attempt:  # no fault left behind for the next case or scenario
+        ctx.redeploy(faults=faults_json(ctx.project.workdir), conversion_max_runs=2, conversion_retry_wait_s=1)
+    if fail_first_attempt:  # what the per-minute flush does, sooner (it may have run already)
+        ctx.watcher().flush(3600)
+    snap = ctx.wait(FILES, stall_timeout_s=120)
+    ctx.wait_workflows(timeout=120)
+    sfn = ctx.target.client("stepfunctions")
+    executions = sorted((e["name"], e["status"]) for e in
+                        sfn.list_executions(stateMachineArn=ctx.wiring.state_machine_arn())["executions"])
+    v = ctx.validate()
+    item = _manifests(ctx)[0]
+    log = ctx.log_since(mark)
+    return {"expected_terminal_status": expected, "status_seen_while_builder_stalled": seen,
+            "seconds_to_terminal_status": ended_after_s, "builder_stall_s": STALL_S,
+            "late_mark_logged": log.count("mark_started_skipped"),
+            "status_after_late_mark": status_after_late_mark, "executions": executions,
+            "final_status": item["status"], "attempt": int(item.get("attempt", 1)),
+            "drain_settled": {"pending": snap.pending, "manifests": snap.manifests},
+            "pass": v["pass"], "records_generated": up.records, "records_out": v["records_out"],
+            "duplicates": v["duplicates"], "manifests_unfinished": v["manifests_unfinished"]}
+
+
+def run(ctx):
+    ok = _case(ctx, fail_first_attempt=False)
+    failed = _case(ctx, fail_first_attempt=True)
+    passed = (ok["status_seen_while_builder_stalled"] == "succeeded" and ok["late_mark_logged"] >= 1
+              and ok["status_after_late_mark"] == "succeeded" and ok["final_status"] == "succeeded" and ok["pass"]
+              and ok["records_out"] == ok["records_generated"] and [st for _, st in ok["executions"]] == ["SUCCEEDED"]
+              and failed["status_seen_while_builder_stalled"] == "failed" and failed["late_mark_logged"] >= 1
+              # failed, or already redriven by the scheduled flush meanwhile: never back to started
+              and failed["status_after_late_mark"] in ("failed", "succeeded")
+              and [st for _, st in failed["executions"]] == ["FAILED", "SUCCEEDED"]
+              and failed["final_status"] == "succeeded" and failed["attempt"] == 2 and failed["pass"]
+              and failed["records_out"] == failed["records_generated"] and failed["duplicates"] == 0)
+    return ctx.verdict(bool(passed), {"execution_succeeded_first": ok, "execution_failed_first": failed})
