@@ -3,7 +3,7 @@
 import time
 
 from sim.faults.inject import faults_json
-from sim.redrive import redrive
+from sim.ops.redrive import redrive
 
 NAME = "workflow-retry"
 ORDER = 9

@@ -18,10 +18,10 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sim import workdir as wd
+from sim.core import workdir as wd
+from sim.core.errors import SimError
 from sim.engine import glue_slots
-from sim.errors import SimError
-from sim.infra.targets import LOCAL_GLUE_CONCURRENT_RUNS
+from sim.engine.profiles import LOCAL_GLUE_CONCURRENT_RUNS
 
 STATE_FILE = "engine.json"
 # MiniStack keeps queues under their URL, port included, and its event source mappings look a

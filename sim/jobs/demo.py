@@ -8,22 +8,14 @@ import datetime as dt
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
 
-from sim.drain import Snapshot, Watcher
-from sim.engine import ministack
-from sim.infra import reset
-from sim.infra.deploy import Deployer
-from sim.project import Project
-from sim.runs import new_run_dir, write_run
+from sim.core.runs import new_run_dir, write_run
+from sim.infra.project import Project
+from sim.ops.fresh import FreshPipeline, fresh_pipeline
+from sim.ops.progress import Progress
+from sim.ops.watch import StageCounts, Watcher
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated
-
-
-class DemoProgress(Protocol):
-    def phase(self, text: str) -> None: ...
-    def uploaded(self, n: int) -> None: ...
-    def pipeline(self, snap: Snapshot) -> None: ...
 
 
 @dataclass
@@ -37,28 +29,9 @@ class DemoOptions:
     stall_timeout_s: float | None = None
 
 
-def start_pipeline(project: Project, batch_size: int | None, keep_data: bool, progress: DemoProgress):
-    """Start the embedded engine (when it is ours), deploy, and clear earlier data unless kept.
-    Returns (settings, engine state or None, deploy changes)."""
-    engine = None
-    if project.embedded:
-        progress.phase("starting the embedded engine")
-        engine, _ = ministack.start(project.workdir)
-    progress.phase("deploying the pipeline")
-    settings = project.settings(batch_size=batch_size)
-    deployer = Deployer(project.target, settings)
-    if not keep_data:
-        deployer.apply()  # make sure every resource exists before it is emptied
-        progress.phase("clearing data from earlier runs")
-        reset.wipe(project.target, project.names, deployer.wiring.state_machine_arn())
-        deployer = Deployer(project.target, settings)
-    changes = deployer.apply()
-    project.remember(settings)
-    return settings, engine, changes
-
-
-def drain(project: Project, settings, files: int, progress: DemoProgress, stall_timeout_s: float | None = None):
-    """Wait until `files` landed files are converted; the final snapshot."""
+def drain(project: Project, settings, files: int, progress: Progress,
+          stall_timeout_s: float | None = None) -> StageCounts:
+    """Wait until `files` landed files are converted; the final counts."""
     progress.phase("waiting for the pipeline to drain")
     watcher = Watcher(project.target, project.names)
     # A batch whose builder timed out comes back only after the visibility timeout: wait past it.
@@ -66,7 +39,7 @@ def drain(project: Project, settings, files: int, progress: DemoProgress, stall_
     return watcher.wait(files, on_progress=progress.pipeline, stall_timeout_s=stall)
 
 
-def validate_all(project: Project, progress: DemoProgress) -> tuple[dict, float]:
+def validate_all(project: Project, progress: Progress) -> tuple[dict, float]:
     """Validate every record; the verdict and the seconds it took."""
     progress.phase("validating every record")
     t0 = time.monotonic()
@@ -74,10 +47,15 @@ def validate_all(project: Project, progress: DemoProgress) -> tuple[dict, float]
     return verdict, time.monotonic() - t0
 
 
-def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
+def deploy_changes(fresh: FreshPipeline) -> int:
+    return sum(1 for c in fresh.changes if c.action != "unchanged")
+
+
+def run(project: Project, opts: DemoOptions, progress: Progress) -> dict:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
-    settings, engine, changes = start_pipeline(project, opts.batch_size, opts.keep_data, progress)
+    fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data, phase=progress.phase)
+    settings, engine = fresh.settings, fresh.engine
     timings["setup_s"] = time.monotonic() - t0
 
     run_dir = new_run_dir("demo")
@@ -118,7 +96,7 @@ def run(project: Project, opts: DemoOptions, progress: DemoProgress) -> dict:
         "end_to_end_files_per_s": round(opts.files / timings["drain_s"], 2) if timings["drain_s"] else None,
         "manifests_by_status": final.manifests,
         "dlq_messages": final.dlq_visible,
-        "deploy_changes": sum(1 for c in changes if c.action != "unchanged"),
+        "deploy_changes": deploy_changes(fresh),
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "run_dir": str(run_dir),
         "validation": verdict,

@@ -12,10 +12,12 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from sim.demo import DemoProgress, drain, start_pipeline, validate_all
-from sim.errors import SimError
-from sim.project import Project
-from sim.runs import new_run_dir, write_run
+from sim.core.errors import SimError
+from sim.core.runs import new_run_dir, write_run
+from sim.infra.project import Project
+from sim.jobs.demo import deploy_changes, drain, validate_all
+from sim.ops.fresh import fresh_pipeline
+from sim.ops.progress import Progress
 from sim.workload.localfiles import Selection, select
 from sim.workload.upload import upload_files
 
@@ -42,10 +44,11 @@ def choose(opts: LandOptions) -> Selection:
     return select(opts.paths, opts.prefix, check_date(opts.date_prefix))
 
 
-def run(project: Project, opts: LandOptions, chosen: Selection, progress: DemoProgress) -> dict:
+def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progress) -> dict:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
-    settings, engine, changes = start_pipeline(project, opts.batch_size, opts.keep_data, progress)
+    fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data, phase=progress.phase)
+    settings = fresh.settings
     timings["setup_s"] = time.monotonic() - t0
     run_dir = new_run_dir("land")
     write_run(run_dir, kind="land", started_at=time.time(), files=len(chosen.files), file_size_bytes=chosen.bytes // len(chosen.files),
@@ -72,7 +75,7 @@ def run(project: Project, opts: LandOptions, chosen: Selection, progress: DemoPr
         "not_ndjson": [{"path": p, "reason": r} for p, r in chosen.doubtful],
         "manifests_by_status": final.manifests,
         "dlq_messages": final.dlq_visible,
-        "deploy_changes": sum(1 for c in changes if c.action != "unchanged"),
+        "deploy_changes": deploy_changes(fresh),
         "timings": {k: round(v, 2) for k, v in timings.items()},
         "run_dir": str(run_dir),
         "validation": verdict,

@@ -1,4 +1,4 @@
-"""Numbers from a run's raw records: percentiles, the upload logs, Locust's CSV.
+"""Numbers from a run's raw records: the upload logs, Locust's CSV (percentiles: sim/core/stats.py).
 
 The upload logs (one JSON-lines file per Locust process, see sim/load/payloads.py) are the source
 of truth for what was sent: exact start and end times per upload. The achieved rate counts the
@@ -11,28 +11,9 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
-
-PERCENTILES = (50, 95, 99)
-
-
-def percentiles(values: Iterable[float], qs: Iterable[int] = PERCENTILES, digits: int = 3) -> dict:
-    """{"p50": ..., "p95": ..., "p99": ...} by linear interpolation between ranks; None when empty."""
-    data = sorted(values)
-    out = {}
-    for q in qs:
-        if not data:
-            out[f"p{q}"] = None
-            continue
-        pos = (len(data) - 1) * q / 100.0
-        lo, hi = math.floor(pos), math.ceil(pos)
-        value = data[lo] + (data[hi] - data[lo]) * (pos - lo)
-        out[f"p{q}"] = round(value, digits)
-    return out
-
+from typing import Callable
 
 @dataclass
 class Uploads:
@@ -108,15 +89,6 @@ def read_uploads(folder: Path, window: tuple[float, float], peak_window: tuple[f
                     if peak_window and peak_window[0] <= rel < peak_window[1]:
                         result.in_peak += 1
     return result
-
-
-def count_ok_lines(paths: Iterable[Path]) -> int:
-    """Cheap progress count: successful uploads logged so far."""
-    n = 0
-    for p in paths:
-        with open(p, "rb") as fh:
-            n += fh.read().count(b'"ok":true')
-    return n
 
 
 class UploadCounter:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import time
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 from sim.infra.spec import Names, Wiring
 from sim.pipeline import manifests
-from sim.pipeline.builder import Builder, Settings as BuilderSettings
+from sim.pipeline.builder import Builder, BuilderSettings
 
 _DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 

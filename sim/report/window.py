@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.errors import SimError
-from sim.runs import RUN_FILE, read_run
+from sim.core.errors import SimError
+from sim.core.runs import RUN_FILE, read_run
 
 DEFAULT_GRACE_S = 300.0
 
@@ -57,10 +57,12 @@ def read_lines(path: str | Path | None) -> list[dict]:
     return lines
 
 
-def of_run(run_dir: Path, run: dict, grace_s: float = DEFAULT_GRACE_S) -> tuple[Window, list[dict]]:
+def of_run(run_dir: Path, run: dict, grace_s: float = DEFAULT_GRACE_S,
+           telemetry_file: str | None = None) -> tuple[Window, list[dict]]:
+    """The run's window and its telemetry lines (from `telemetry_file` when given, else the file the run recorded)."""
     if "started_at" not in run:
         raise SimError(f"{run_dir.name}/run.json has no started_at: not a run folder sim report can read")
-    lines = read_lines(run.get("telemetry_file"))
+    lines = read_lines(telemetry_file or run.get("telemetry_file"))
     start = float(run["started_at"])
     ended = run.get("ended_at")
     if ended is None:

@@ -8,7 +8,7 @@ import traceback
 from typing import Callable
 
 from sim.engine import ministack
-from sim.project import Project
+from sim.infra.project import Project
 from sim.scenario.framework import Context, Verdict
 
 

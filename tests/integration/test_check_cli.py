@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from sim.infra import iam
 from sim.infra.deploy import Deployer
 
 REQUIRED_PASS = ("dlq-redrive", "dlq-retention", "visibility-timeout", "event-source-mapping", "alarms-expected",
@@ -65,7 +66,7 @@ def _alarm_without_actions(project, deployer):
 
 def _star_in_a_role(project, deployer):
     name = project.names.builder_role
-    policy = deployer.wiring.roles()[name][1]
+    policy = iam.roles(deployer.wiring)[name][1]
     policy = {**policy, "Statement": policy["Statement"] + [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     project.target.client("iam").put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
 

@@ -41,9 +41,9 @@ def test_the_engine_comes_back_on_its_port_and_its_sqs_trigger_still_works(tmp_p
     again = json.loads(sim("up", "--json", workdir=tmp_path).stdout)
     try:
         assert again["started"] is True and again["endpoint"] == first["endpoint"]
-        from sim.drain import Watcher
         from sim.engine.target import Target
         from sim.infra.spec import Names
+        from sim.ops.watch import Watcher
 
         target = Target("ministack", again["endpoint"])
         target.client("s3").put_object(Bucket=Names().landing_bucket, Key="2026-11-26/after-restart.ndjson",

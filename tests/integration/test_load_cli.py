@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.runs import read_run
+from sim.core.runs import read_run
 
 from .conftest import BATCH, dumps
 

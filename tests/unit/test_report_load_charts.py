@@ -3,8 +3,8 @@
 import csv
 import xml.etree.ElementTree as ET
 
-from sim.drain import Snapshot
 from sim.load.timeline import COLUMNS, row_of
+from sim.ops.watch import StageCounts
 from sim.report import charts, draw, loadseries
 
 from .test_report_render import decode_png
@@ -19,11 +19,11 @@ def write_timeline(path):
         for t in range(0, 101):
             up = min(100, 10 * t)
             if t < 60:
-                snap = Snapshot(tracked=up, pending=up)
+                snap = StageCounts(tracked=up, pending=up)
             elif t < 70:
-                snap = Snapshot(tracked=100, manifested=100, manifests={"started": 1})
+                snap = StageCounts(tracked=100, manifested=100, manifests={"started": 1})
             else:
-                snap = Snapshot(tracked=100, manifested=100, converted=100, manifests={"succeeded": 1})
+                snap = StageCounts(tracked=100, manifested=100, converted=100, manifests={"succeeded": 1})
             w.writerow(row_of(snap, float(t), 1000.0 + t, "load" if t <= 10 else "drain", up))
 
 
