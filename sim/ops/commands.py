@@ -26,16 +26,25 @@ def _deploy(project, wait_s: float = 0.0, **overrides):
     return changes
 
 
-def _changes_table(title: str, changes):
+def _show_changes(project, title: str, changes, counted: str, as_json: bool, said: tuple[str, str]) -> None:
+    """Deploy's or destroy's changes: a table and a count for people, or the JSON document
+    {"target", "endpoint", <counted>: N, "changes": [...]}. `said` is (N things, nothing)."""
     from rich.table import Table
 
+    from sim.infra.deploy import changes_as_dicts
+
+    n = sum(1 for c in changes if (c.action != "unchanged" if counted == "changed" else c.action == "deleted"))
+    if as_json:
+        return console.emit_json({"target": project.target.name, "endpoint": project.target.endpoint,
+                                  counted: n, "changes": changes_as_dicts(changes)})
     table = Table(title=title)
     for col in ("resource", "name", "action", "detail"):
         table.add_column(col)
     style = {"created": "green", "updated": "yellow", "unchanged": "dim", "deleted": "red", "absent": "dim"}
     for c in changes:
         table.add_row(c.kind, c.name, f"[{style.get(c.action, '')}]{c.action}[/]", c.detail)
-    return table
+    console.out.print(table)
+    console.out.print(said[0].format(n) if n else said[1])
 
 
 @app.command()
@@ -106,18 +115,12 @@ def deploy(
     as_json: Json = False,
 ):
     """Create or update every resource of the pipeline; a second run changes nothing."""
-    from sim.infra.deploy import changes_as_dicts
     from sim.infra.project import Project
 
     project = Project(workdir, endpoint, target)
     changes = _deploy(project, wait_s=wait, batch_size=batch_size, flush_max_wait_s=flush_max_wait,
                       log_level=log_level, environment=environment)
-    changed = [c for c in changes if c.action != "unchanged"]
-    if as_json:
-        return console.emit_json({"target": project.target.name, "endpoint": project.target.endpoint,
-                                  "changed": len(changed), "changes": changes_as_dicts(changes)})
-    console.out.print(_changes_table("deploy", changes))
-    console.out.print(f"{len(changed)} change(s)" if changed else "no change")
+    _show_changes(project, "deploy", changes, "changed", as_json, ("{} change(s)", "no change"))
 
 
 @app.command()
@@ -130,7 +133,6 @@ def destroy(
     as_json: Json = False,
 ):
     """Remove every resource `sim deploy` created (data included); running it again is harmless."""
-    from sim.infra.deploy import changes_as_dicts
     from sim.infra.destroy import Destroyer
     from sim.infra.project import Project
 
@@ -139,12 +141,7 @@ def destroy(
         raise SimError(f"destroy on {project.target.name} deletes the pipeline's buckets and their data; "
                        "run again with --yes")
     changes = Destroyer(project.target, project.names).apply()
-    deleted = [c for c in changes if c.action == "deleted"]
-    if as_json:
-        return console.emit_json({"target": project.target.name, "endpoint": project.target.endpoint,
-                                  "deleted": len(deleted), "changes": changes_as_dicts(changes)})
-    console.out.print(_changes_table("destroy", changes))
-    console.out.print(f"{len(deleted)} resource(s) deleted" if deleted else "nothing to delete")
+    _show_changes(project, "destroy", changes, "deleted", as_json, ("{} resource(s) deleted", "nothing to delete"))
 
 
 @app.command()
