@@ -151,8 +151,8 @@ def write_outputs(run_dir: Path, report: dict, latency_quantiles: list[float] | 
         scenes["latency_cdf"] = charts.cdf(lat, f"End-to-end latency ({what})")
     files = {"metrics": str(run_dir / collect.METRICS_FILE), "charts": {}}
     for name, scene in scenes.items():
-        path = run_dir / f"chart-{name}.png"
-        path.write_bytes(scene.png())
+        path = run_dir / f"chart-{name}.svg"
+        path.write_text(scene.svg())
         files["charts"][name] = str(path)
     report["files"] = {**files, "report_json": str(run_dir / REPORT_JSON), "report_md": str(run_dir / REPORT_MD),
                        "report_html": str(run_dir / REPORT_HTML)}

@@ -5,6 +5,7 @@ import csv
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from sim.core.runs import read_run
@@ -69,7 +70,7 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     charts = report["files"]["charts"]
-    assert "work_by_stage" in charts and Path(charts["work_by_stage"]).read_bytes()[:4] == b"\x89PNG"
+    assert "work_by_stage" in charts and ET.parse(charts["work_by_stage"]).getroot().tag.endswith("svg")
     assert "Where the work waits" in Path(report["files"]["report_md"]).read_text()
 
 

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -95,8 +96,10 @@ def test_files_for_people(demo_run):
     assert Path(files["report_md"]).read_text().startswith("# Capacity and cost")
     assert json.loads(Path(files["report_json"]).read_text())["cost"]["monthly_total_usd"] == r["cost"]["monthly_total_usd"]
     assert set(files["charts"]) >= {"utilization", "cost"}
+    md = Path(files["report_md"]).read_text()
     for path in files["charts"].values():
-        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert ET.parse(path).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+        assert f"]({Path(path).name})" in md  # report.md links the file beside it
     assert Path(files["metrics"]).exists()
 
 
