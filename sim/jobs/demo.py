@@ -8,6 +8,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
+from sim.core import contract
 from sim.core.runs import write_run
 from sim.infra.project import Project
 from sim.jobs.steps import drain, finish, open_run, validate_all
@@ -27,7 +28,7 @@ class DemoOptions:
     stall_timeout_s: float | None = None
 
 
-def run(project: Project, opts: DemoOptions, progress: Progress) -> dict:
+def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Demo:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data, phase=progress.phase)

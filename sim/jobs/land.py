@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
+from sim.core import contract
 from sim.core.errors import SimError
 from sim.core.runs import write_run
 from sim.infra.project import Project
@@ -43,7 +44,7 @@ def choose(opts: LandOptions) -> Selection:
     return select(opts.paths, opts.prefix, check_date(opts.date_prefix))
 
 
-def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progress) -> dict:
+def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progress) -> contract.Land:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
     fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data, phase=progress.phase)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from sim.core import contract
 from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
@@ -67,7 +68,7 @@ class BenchOptions:
     pool_files: int = 16
 
 
-def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lambda _m: None) -> dict:
+def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lambda _m: None) -> contract.Bench:
     t0 = time.monotonic()
     fresh = fresh_pipeline(project, batch_size=opts.batch_size, phase=phase)
     settings, engine = fresh.settings, fresh.engine

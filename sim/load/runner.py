@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim.core import contract
 from sim.core.errors import SimError
 from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
@@ -151,7 +152,7 @@ def raise_locust_failed(log: Path) -> None:
     raise SimError(f"Locust did not start uploading: {hint.strip()[:300]} (see {log})")
 
 
-def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -> dict:
+def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -> contract.Load:
     progress = progress or NoProgress()
     shape = opts.shape()
     t0 = time.monotonic()

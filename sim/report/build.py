@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sim.core import contract
 from sim.core.errors import SimError
 
 from . import capacity as capacity_mod, fmt
@@ -96,7 +97,7 @@ def _measured_summary(m: dict, prof: unit_work.UnitWork) -> dict:
 
 
 def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float | None = None,
-          workdir: str | None = None) -> dict:
+          workdir: str | None = None) -> contract.Report:
     """The report of one run. With `workdir`, its metrics are collected again from that workdir's
     telemetry (a run whose workdir moved); otherwise from the file the run recorded, once."""
     telemetry_file = None

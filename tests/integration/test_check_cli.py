@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from sim.core import contract
 from sim.infra import iam
 from sim.infra.deploy import Deployer
 
@@ -28,7 +29,9 @@ def sim_check(project, *extra):
 def check_json(project):
     proc = sim_check(project, "--json")
     assert proc.stdout, proc.stderr[-2000:]
-    return proc.returncode, json.loads(proc.stdout)
+    result = json.loads(proc.stdout)
+    assert contract.problems(result, contract.Check) == []
+    return proc.returncode, result
 
 
 def failures(result):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from sim.core import contract
 from sim.engine import ministack
 
 SIM = [sys.executable, "-m", "sim"]
@@ -84,6 +85,7 @@ def test_a_dead_engine_gives_one_line_naming_the_log(tmp_path):
 def test_status_json_follows_the_contract(engine, pipeline):
     out = json.loads(sim("status", "--json", workdir=engine).stdout)
     assert {"endpoint", "target", "resources", "counts"} <= set(out)
+    assert contract.problems(out, contract.Status) == []
     assert set(out["resources"]) >= {"landing_bucket", "output_bucket", "queue_url", "dlq_url", "table",
                                      "state_machine_arn", "alerts_topic_arn"}
     assert out["target"] == "ministack" and out["counts"]["files_landed"] == 0
@@ -98,11 +100,13 @@ def test_demo_json_passes_on_a_small_run(engine):
     assert proc.returncode == 0, result
     v = result["validation"]
     assert result["pass"] and v["records_in"] == v["records_out"] == result["records_generated"] > 0
+    assert contract.problems(result, contract.Demo) == []
     assert v["duplicates"] == 0 and v["missing"] == 0 and v["manifests"] == 3
     validate = json.loads(sim("validate", "--json", workdir=engine).stdout)
     assert {"pass", "files_landed", "files_in_manifests", "manifests", "records_in", "records_out", "duplicates",
             "missing", "quarantined", "orphans"} <= set(validate)
     assert validate["pass"] is True
+    assert contract.problems(validate, contract.Validation) == []
     deploy = json.loads(sim("deploy", "--json", workdir=engine).stdout)
     assert deploy["changed"] == 0, [c for c in deploy["changes"] if c["action"] != "unchanged"]
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.core import contract
+
 SERVICES = ("S3", "SQS", "Lambda", "DynamoDB", "Step Functions", "Glue")
 COST_COMPONENTS = ("Lambda", "Glue", "DynamoDB", "S3 storage", "S3 requests", "SQS", "Step Functions", "CloudWatch Logs")
 
@@ -37,7 +39,9 @@ def demo_run(tmp_path_factory):
 
 
 def test_contract_keys(demo_run):
-    _, r, _ = demo_run
+    demo, r, _ = demo_run
+    assert contract.problems(r, contract.Report) == []
+    assert contract.problems(demo, contract.Demo) == []
     assert set(r) >= {"capacity", "cost", "seed_claims"}
     assert set(r["capacity"]) >= {"rows", "first_bottleneck"}
     assert set(r["cost"]) >= {"monthly_total_usd", "rows", "optimizations"}
