@@ -1,7 +1,7 @@
 """converter-failure: the Glue job dies after writing part of its output; a redrive repairs it."""
 
 from sim.faults.inject import faults_json
-from sim.redrive import redrive
+from sim.ops.redrive import redrive
 
 NAME = "converter-failure"
 ORDER = 8

@@ -32,11 +32,11 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sim.drain import Watcher
 from sim.engine import enforcing, lambda_python
 from sim.infra import iam as policies
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
+from sim.ops.watch import Watcher
 from sim.scenario.framework import SCENARIO_BATCH
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated

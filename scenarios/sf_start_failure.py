@@ -33,13 +33,16 @@ def run(ctx):
     seen_open = ctx.until(open_manifests, timeout=60, what="a manifest left open by the failed start")
     time.sleep(GRACE_S + 1)
     recovered = []
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:  # what the per-minute schedule does, sooner
-        recovered += watcher.flush(3600).get("recovered", [])
+
+    def swept() -> bool:  # what the per-minute schedule does, sooner
+        recovered.extend(watcher.flush(3600).get("recovered", []))
         snap = watcher.snapshot()
-        if snap.tracked == FILES and snap.pending == 0 and snap.manifests_open == 0:
-            break
-        time.sleep(2)
+        return snap.tracked == FILES and snap.pending == 0 and snap.manifests_open == 0
+
+    try:
+        ctx.until(swept, timeout=90, every=2, what="the sweeper to finish the open manifest")
+    except TimeoutError:
+        pass  # the wait below names what is left
     ctx.wait(FILES, stall_timeout_s=60)
     v = ctx.validate()
     log = ctx.log_since(mark)

@@ -1,9 +1,7 @@
 """workflow-retry: failed conversions are retried by the pipeline itself, boundedly."""
 
-import time
-
 from sim.faults.inject import faults_json
-from sim.redrive import redrive
+from sim.ops.redrive import redrive
 
 NAME = "workflow-retry"
 ORDER = 9
@@ -43,16 +41,17 @@ def _manifest(ctx) -> dict:
 
 def _flush_until(ctx, done, timeout: float = 240.0) -> int:
     """What the per-minute flush schedule does, sooner: flush until `done()` holds."""
-    watcher, flushes = ctx.watcher(), 0
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    watcher, flushes = ctx.watcher(), []
+
+    def settled() -> bool:
         if done():
-            return flushes
+            return True
         ctx.wait_workflows(timeout=120)
-        watcher.flush(3600)
-        flushes += 1
-        time.sleep(1)
-    raise TimeoutError("the retries did not settle")
+        flushes.append(watcher.flush(3600))
+        return False
+
+    ctx.until(settled, timeout=timeout, every=1, what="the retries to settle")
+    return len(flushes)
 
 
 def _fails_twice(ctx) -> dict:

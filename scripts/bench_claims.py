@@ -28,7 +28,7 @@ from sim.engine import ministack
 from sim.engine.target import Target
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
-from sim.pipeline.builder import Builder, Settings as BuilderSettings
+from sim.pipeline.builder import Builder, BuilderSettings
 from sim.pipeline.state import State
 
 DATE = "2026-12-01"

@@ -8,8 +8,10 @@ command. Statuses: pass, fail, warn (advisory: reported, never fails the run) an
 
 from __future__ import annotations
 
+from sim.core import contract
 
-def run(project) -> dict:
+
+def run(project) -> contract.Check:
     """Read the live resources of `project` and judge them: `{"pass", "checks": [...]}`."""
     from sim.check import live, rules
 

@@ -1,6 +1,13 @@
-"""CLI commands of this feature, added to `sim` by `register(app)` (see sim/cli.py)."""
+"""`sim check`: the deployed wiring reviewed against the plan and common practice."""
+
+from __future__ import annotations
 
 import typer
+
+from sim.core import console
+from sim.core.options import Endpoint, Json, TargetOpt, Workdir, command
+
+app = typer.Typer()
 
 _STYLE = {"pass": "green", "fail": "bold red", "warn": "yellow", "not_applicable": "dim"}
 
@@ -20,31 +27,27 @@ def _table(result: dict):
     return table
 
 
-def register(app: typer.Typer) -> None:
-    """Add this feature's commands to the `sim` app."""
-    from sim.cli import Endpoint, Json, TargetOpt, Workdir, command
+@app.command()
+@command
+def check(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
+    """Review the deployed wiring: DLQ, alarms, LOG_LEVEL, encryption, least privilege, tracing, VPC.
 
-    @app.command()
-    @command
-    def check(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
-        """Review the deployed wiring: DLQ, alarms, LOG_LEVEL, encryption, least privilege, tracing, VPC.
+    Exit 0 when no check fails; warnings (advisory) and not-applicable checks do not fail the run.
+    """
+    from sim import check as check_mod
+    from sim.infra.project import Project
 
-        Exit 0 when no check fails; warnings (advisory) and not-applicable checks do not fail the run.
-        """
-        from sim import check as check_mod, ui
-        from sim.cli import _project
-
-        project = _project(workdir, endpoint, target)
-        if as_json:
+    project = Project(workdir, endpoint, target)
+    if as_json:
+        result = check_mod.run(project)
+        console.emit_json(result)
+    else:
+        with console.err.status("reading the deployed resources", spinner="dots"):
             result = check_mod.run(project)
-            ui.emit_json(result)
-        else:
-            with ui.err.status("reading the deployed resources", spinner="dots"):
-                result = check_mod.run(project)
-            ui.out.print(_table(result))
-            counts = result["counts"]
-            verdict = "[bold green]PASS[/]" if result["pass"] else "[bold red]FAIL[/]"
-            ui.out.print(f"{verdict}: {counts['pass']} pass, {counts['fail']} fail, {counts['warn']} warn, "
-                         f"{counts['not_applicable']} not applicable")
-        if not result["pass"]:
-            raise typer.Exit(1)
+        console.out.print(_table(result))
+        counts = result["counts"]
+        verdict = console.verdict(result["pass"])
+        console.out.print(f"{verdict}: {counts['pass']} pass, {counts['fail']} fail, {counts['warn']} warn, "
+                     f"{counts['not_applicable']} not applicable")
+    if not result["pass"]:
+        raise typer.Exit(1)

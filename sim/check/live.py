@@ -54,7 +54,7 @@ class _Reader:
         self.target = target
         self._clients: dict = {}
 
-    def c(self, service: str):
+    def client(self, service: str):
         if service not in self._clients:
             self._clients[service] = self.target.client(service)
         return self._clients[service]
@@ -80,7 +80,7 @@ def read(project) -> Snapshot:
     """Everything `sim check` judges, read from the project's engine (or account)."""
     target = project.target
     r = _Reader(target)
-    account = r.c("sts").get_caller_identity()["Account"]  # unreachable engine: the command reports it
+    account = r.client("sts").get_caller_identity()["Account"]  # unreachable engine: the command reports it
     wiring = Wiring(account, target.region, project.settings(), project.names)
     n = wiring.names
     snap = Snapshot(wiring=wiring, target=target.name, emulator=target.profile.emulator)
@@ -91,15 +91,15 @@ def read(project) -> Snapshot:
     _read_roles(r, snap)
     _read_network(r, snap)
     _read_code(r, snap)
-    snap.flush_rule = r.get("DescribeRule", f"rule {n.flush_rule}", lambda: _clean(r.c("events").describe_rule(Name=n.flush_rule)))
+    snap.flush_rule = r.get("DescribeRule", f"rule {n.flush_rule}", lambda: _clean(r.client("events").describe_rule(Name=n.flush_rule)))
     if _ok(snap.flush_rule):
         snap.flush_targets = r.get("ListTargetsByRule", f"targets of rule {n.flush_rule}",
-                                   lambda: r.c("events").list_targets_by_rule(Rule=n.flush_rule).get("Targets", []))
+                                   lambda: r.client("events").list_targets_by_rule(Rule=n.flush_rule).get("Targets", []))
     return snap
 
 
 def _read_storage(r: _Reader, snap: Snapshot, account: str) -> None:
-    n, s3 = snap.names, r.c("s3")
+    n, s3 = snap.names, r.client("s3")
     for bucket in (n.landing_bucket, n.output_bucket, n.artifacts_bucket):
         exists = r.get("HeadBucket", f"bucket {bucket}", lambda: s3.head_bucket(Bucket=bucket) and True)
         info = {"exists": exists}
@@ -116,7 +116,7 @@ def _read_storage(r: _Reader, snap: Snapshot, account: str) -> None:
     if not snap.emulator:
         snap.account_public_access_block = r.get(
             "GetPublicAccessBlock", "the account's public access block",
-            lambda: r.c("s3control").get_public_access_block(AccountId=account)["PublicAccessBlockConfiguration"],
+            lambda: r.client("s3control").get_public_access_block(AccountId=account)["PublicAccessBlockConfiguration"],
             absent=("NoSuchPublicAccessBlockConfiguration",))
     if snap.buckets[n.landing_bucket]["exists"] is True:
         snap.notification = r.get("GetBucketNotificationConfiguration", f"notifications of {n.landing_bucket}",
@@ -124,17 +124,17 @@ def _read_storage(r: _Reader, snap: Snapshot, account: str) -> None:
     else:
         snap.notification = snap.buckets[n.landing_bucket]["exists"]
 
-    sqs = r.c("sqs")
+    sqs = r.client("sqs")
     for queue in (n.queue, n.dlq):
         url = r.get("GetQueueUrl", f"queue {queue}", lambda: sqs.get_queue_url(QueueName=queue)["QueueUrl"])
         snap.queues[queue] = url if isinstance(url, Gap) else r.get(
             "GetQueueAttributes", f"attributes of {queue}",
             lambda: sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {}))
-    snap.table = r.get("DescribeTable", f"table {n.table}", lambda: r.c("dynamodb").describe_table(TableName=n.table)["Table"])
+    snap.table = r.get("DescribeTable", f"table {n.table}", lambda: r.client("dynamodb").describe_table(TableName=n.table)["Table"])
 
 
 def _read_compute(r: _Reader, snap: Snapshot) -> None:
-    n, w, lam = snap.names, snap.wiring, r.c("lambda")
+    n, w, lam = snap.names, snap.wiring, r.client("lambda")
     for name in snap.expected_functions():
         snap.functions[name] = r.get("GetFunctionConfiguration", f"function {name}",
                                      lambda: _clean(lam.get_function_configuration(FunctionName=name)))
@@ -149,19 +149,19 @@ def _read_compute(r: _Reader, snap: Snapshot) -> None:
     else:
         snap.builder_resource_policy = snap.functions.get(n.builder_function)  # its Gap: no function, no policy
     if snap.glue_mode:
-        glue = r.c("glue")
+        glue = r.client("glue")
         snap.glue_job = r.get("GetJob", f"Glue job {n.glue_job}", lambda: glue.get_job(JobName=n.glue_job)["Job"])
         name = snap.glue_job.get("SecurityConfiguration") if _ok(snap.glue_job) else None
         if name:
             snap.glue_security = r.get("GetSecurityConfiguration", f"security configuration {name} (named by the job)",
                                        lambda: glue.get_security_configuration(Name=name)["SecurityConfiguration"])
     snap.state_machine = r.get("DescribeStateMachine", f"state machine {n.state_machine}",
-                               lambda: _clean(r.c("stepfunctions").describe_state_machine(
+                               lambda: _clean(r.client("stepfunctions").describe_state_machine(
                                    stateMachineArn=w.state_machine_arn())))
 
 
 def _read_alerts(r: _Reader, snap: Snapshot) -> None:
-    n, w, sns, cw = snap.names, snap.wiring, r.c("sns"), r.c("cloudwatch")
+    n, w, sns, cw = snap.names, snap.wiring, r.client("sns"), r.client("cloudwatch")
     snap.topic = r.get("GetTopicAttributes", f"topic {n.topic}",
                        lambda: sns.get_topic_attributes(TopicArn=w.topic_arn())["Attributes"])
     if _ok(snap.topic):
@@ -181,7 +181,7 @@ def _read_alerts(r: _Reader, snap: Snapshot) -> None:
 
 
 def _read_roles(r: _Reader, snap: Snapshot) -> None:
-    iam = r.c("iam")
+    iam = r.client("iam")
     for name in rules.desired_roles(snap.wiring):
         state = RoleState(role=r.get("GetRole", f"role {name}", lambda: iam.get_role(RoleName=name)["Role"]))
         if not _ok(state.role):
@@ -211,11 +211,11 @@ def _read_network(r: _Reader, snap: Snapshot) -> None:
         return
     vpc_ids = {f["VpcConfig"]["VpcId"] for f in snap.functions.values()
                if _ok(f) and (f.get("VpcConfig") or {}).get("SubnetIds") and f["VpcConfig"].get("VpcId")}
-    ec2 = r.c("ec2")
+    ec2 = r.client("ec2")
     if _ok(snap.glue_job):
         for conn in (snap.glue_job.get("Connections") or {}).get("Connections") or []:
             def vpc_of(conn=conn):
-                c = r.c("glue").get_connection(Name=conn, HidePassword=True)["Connection"]
+                c = r.client("glue").get_connection(Name=conn, HidePassword=True)["Connection"]
                 subnet = (c.get("PhysicalConnectionRequirements") or {}).get("SubnetId")
                 if not subnet:
                     return None
@@ -246,7 +246,7 @@ def _read_code(r: _Reader, snap: Snapshot) -> None:
         live = config.get("CodeSha256") if _ok(config) else config
         snap.code[f"function {name}"] = {"live": live, "want": want_sha}
     if snap.glue_mode:
-        s3 = r.c("s3")
+        s3 = r.client("s3")
         for key, body in ((n.artifact_zip_key, zip_bytes), (n.glue_script_key, package.glue_script())):
             etag = r.get("HeadObject", f"object {n.artifacts_bucket}/{key}",
                          lambda key=key: s3.head_object(Bucket=n.artifacts_bucket, Key=key)["ETag"].strip('"'))

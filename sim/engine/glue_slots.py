@@ -10,7 +10,7 @@ exits. Anything else it execs at once. A waiting run shows RUNNING in GetJobRun,
 queued would, and its timeout counts from its start.
 
 N comes from `$SIM_GLUE_SLOTS` in the engine's environment (0: no bound), which `ministack.start`
-sets from the local target's `glue_max_concurrent_runs` (sim/infra/targets.py says how it was
+sets from the local target's `glue_max_concurrent_runs` (sim/engine/profiles.py says how it was
 measured). The deployed MaxConcurrentRuns on AWS is Glue's own business and untouched.
 """
 

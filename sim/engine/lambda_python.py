@@ -22,8 +22,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from sim.errors import SimError
-from sim.infra.spec import LAMBDA_RUNTIME
+from sim.core.errors import SimError
+from sim.engine.profiles import LAMBDA_RUNTIME
 
 VERSION = tuple(int(p) for p in LAMBDA_RUNTIME.removeprefix("python").split("."))  # (3, 11)
 LABEL = ".".join(map(str, VERSION))

@@ -18,10 +18,11 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sim import workdir as wd
+from sim.core import workdir as wd
+from sim.core.errors import SimError
+from sim.core.polling import wait_until
 from sim.engine import glue_slots
-from sim.errors import SimError
-from sim.infra.targets import LOCAL_GLUE_CONCURRENT_RUNS
+from sim.engine.profiles import LOCAL_GLUE_CONCURRENT_RUNS
 
 STATE_FILE = "engine.json"
 # MiniStack keeps queues under their URL, port included, and its event source mappings look a
@@ -220,10 +221,11 @@ def stop(workdir: Path) -> bool:
             os.killpg(current.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        deadline = time.monotonic() + STOP_TIMEOUT_S
-        while time.monotonic() < deadline and pid_alive(current.pid):
-            _reap(current.pid)
-            time.sleep(0.1)
+        try:
+            wait_until(lambda: _reap(current.pid) or not pid_alive(current.pid), timeout=STOP_TIMEOUT_S, every=0.1,
+                       what="the engine to stop")
+        except TimeoutError:
+            pass
         if pid_alive(current.pid):
             os.killpg(current.pid, signal.SIGKILL)
             _reap(current.pid)

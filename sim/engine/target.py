@@ -4,7 +4,7 @@ Resolution order: an explicit `--endpoint URL`, then `$SIM_ENDPOINT`, then the t
 endpoint (LocalStack's port 4566), then the embedded engine recorded in the workdir. `--target aws`
 uses the credentials in the environment and no endpoint, unless an endpoint is given explicitly
 (to rehearse the AWS wiring on an emulator). What differs between targets is in
-sim/infra/targets.py.
+sim/engine/profiles.py.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
 
-from sim.engine import ministack
-from sim.errors import SimError
-from sim.infra import targets
+from sim.core.errors import SimError
+from sim.engine import ministack, profiles
 
-TARGETS = targets.NAMES
 REGION = "us-east-1"
 
 
@@ -44,8 +43,8 @@ class Target:
         )
 
     @property
-    def profile(self) -> targets.Profile:
-        return targets.profile(self.name)
+    def profile(self) -> profiles.TargetProfile:
+        return profiles.profile(self.name)
 
     def client(self, service: str, max_pool: int = 32):
         config = Config(
@@ -74,15 +73,23 @@ class Target:
             time.sleep(1.0)
 
 
+def check_endpoint(url: str) -> str:
+    """The endpoint without a trailing slash, or one line saying it is not a URL botocore accepts."""
+    if not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        raise SimError(f"endpoint {url!r} is not a URL like http://127.0.0.1:4566")
+    return url.rstrip("/")
+
+
 def resolve(workdir: Path, endpoint: str | None = None, target: str | None = None) -> Target:
     """Find the engine to talk to, or explain in one line how to get one."""
-    profile = targets.profile(target or "ministack")
+    profile = profiles.profile(target or "ministack")
+    endpoint = check_endpoint(endpoint) if endpoint else None
     if not profile.emulator:
         region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or REGION
         return Target(profile.name, endpoint.rstrip("/") if endpoint else None, region if not endpoint else REGION)
     endpoint = endpoint or os.environ.get("SIM_ENDPOINT") or profile.default_endpoint
     if endpoint:
-        return Target(profile.name, endpoint.rstrip("/"))
+        return Target(profile.name, check_endpoint(endpoint))
     state = ministack.load_state(workdir)
     if not state:
         raise SimError(f"no engine runs for workdir {workdir}; start one with `sim up`")

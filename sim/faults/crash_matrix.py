@@ -32,6 +32,7 @@ from dataclasses import asdict
 from sim.faults.inject import builder_settings, faults_json, in_process_builder
 from sim.faults.seed_builder import SeedBuilder
 from sim.infra import reset
+from sim.ops.watch import workflows_settled
 from sim.pipeline import faultpoints
 from sim.pipeline.builder import Builder
 from sim.pipeline.state import OPEN, REDRIVE, RETRY
@@ -139,8 +140,7 @@ def _settled(ctx, ordering: str) -> bool:
         return False
     if any(b.state.flagged(flag) for flag in (OPEN, REDRIVE, RETRY)):
         return False
-    sfn = ctx.target.client("stepfunctions")
-    return not sfn.list_executions(stateMachineArn=ctx.wiring.state_machine_arn(), statusFilter="RUNNING")["executions"]
+    return workflows_settled(ctx.target, ctx.wiring.state_machine_arn())
 
 
 def recover(ctx, ordering: str, records: list[dict], redeliver: bool, started: float) -> dict:

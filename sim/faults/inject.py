@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 
-from sim.pipeline.builder import Builder, Settings as BuilderSettings
+from sim.pipeline.builder import Builder, BuilderSettings
 
 
 def faults_json(workdir, **faults) -> str:

@@ -20,12 +20,12 @@ def main() -> int:
     from sim.engine.target import Target
     from sim.faults.seed_builder import SeedBuilder
     from sim.pipeline import faultpoints
-    from sim.pipeline.builder import Builder, Settings
+    from sim.pipeline.builder import Builder, BuilderSettings
 
     logging.getLogger("manifest_builder").setLevel(logging.WARNING)
     t = job["target"]
     target = Target(t["name"], t["endpoint"], t["region"])
-    settings = Settings(**job["settings"])
+    settings = BuilderSettings(**job["settings"])
     clients = {"dynamodb": target.session.resource("dynamodb", endpoint_url=target.endpoint),
                "s3": target.client("s3"), "sfn": target.client("stepfunctions")}
     faultpoints.configure(job["faults"])

@@ -32,17 +32,16 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sim.errors import SimError
+from sim.core.errors import SimError
+from sim.engine.profiles import LAMBDA_RUNTIME
 from sim.infra import package
-from sim.infra.spec import LAMBDA_RUNTIME
 
 DEPENDENCIES = ("pyarrow==20.0.0",)
 PLATFORM = "manylinux2014_x86_64"
 PYTHON_VERSION = LAMBDA_RUNTIME.removeprefix("python")  # "3.11"
 ABI = "cp" + PYTHON_VERSION.replace(".", "")
-# Lambda quotas: code plus layers, unzipped; and a zip sent in the API call itself (larger goes via S3).
+# Lambda's quota on code plus layers, unzipped (the bundle is uploaded through S3, so the API call's own limit never applies).
 UNZIPPED_LIMIT_BYTES = 262_144_000
-DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024
 # Not needed at run time: C++ headers and sources, Cython sources, the wheels' own test suites.
 _TRIM_DIRS = ("pyarrow/include/", "pyarrow/src/", "pyarrow/tests/")
 _TRIM_SUFFIXES = (".pyx", ".pxd", ".pxi", ".h", ".hpp")
@@ -159,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", default=None, help="default: <workdir>/cache")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    from sim import workdir as wd
+    from sim.core import workdir as wd
 
     cache = Path(args.cache_dir) if args.cache_dir else wd.resolve(None) / "cache"
     try:

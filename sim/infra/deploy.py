@@ -17,8 +17,12 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from sim.core.polling import wait_until
+from sim.engine import profiles
 from sim.engine.target import Target
-from sim.infra import bundle, package, statemachine, targets
+from sim.infra import bundle, package, statemachine
+from sim.infra import iam as policies
+from sim.infra import aws
 from sim.infra.spec import Settings, Wiring
 
 NEW_ROLE_WAIT_S = 60.0  # IAM is eventually consistent: a role made a moment ago may not be assumable yet
@@ -30,10 +34,6 @@ class Change:
     name: str
     action: str  # created | updated | unchanged
     detail: str = ""
-
-
-def _code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
 
 
 @dataclass(frozen=True)
@@ -51,21 +51,6 @@ class Code:
         return {"S3Bucket": self.s3_bucket, "S3Key": self.s3_key}
 
 
-def _not_found(exc: ClientError) -> bool:
-    code = _code(exc)
-    return "NotFound" in code or "NoSuch" in code or code in ("404", "EntityNotFoundException")
-
-
-def _live(read: Callable[[], object]):
-    """What `read` returns, or None when the thing it reads is not there."""
-    try:
-        return read()
-    except ClientError as exc:
-        if not _not_found(exc):
-            raise
-        return None
-
-
 class ResourceSteps:
     """What deploy and destroy share: one client per service, and a log of changes as they happen."""
 
@@ -73,12 +58,12 @@ class ResourceSteps:
         self.target = target
         self.progress = progress
         self.changes: list[Change] = []
-        self._c: dict = {}
+        self._clients: dict = {}
 
-    def c(self, service: str):
-        if service not in self._c:
-            self._c[service] = self.target.client(service)
-        return self._c[service]
+    def client(self, service: str):
+        if service not in self._clients:
+            self._clients[service] = self.target.client(service)
+        return self._clients[service]
 
     def _emit(self, change: Change) -> None:
         self.changes.append(change)
@@ -102,6 +87,7 @@ class Deployer(ResourceSteps):
 
     # -- the whole deploy ------------------------------------------------------------------
     def apply(self) -> list[Change]:
+        self.changes = []
         self.zip_bytes = package.build_zip()
         self.code = Code(package.code_sha256(self.zip_bytes), zip_bytes=self.zip_bytes)
         self._ensure_roles()
@@ -113,7 +99,7 @@ class Deployer(ResourceSteps):
         self._ensure_queue(self.names.queue, self.wiring.queue_attributes())
         self._ensure_table()
         self._ensure_object(self.names.artifacts_bucket, self.names.artifact_zip_key, self.zip_bytes)
-        converters = {targets.GLUE: self._glue_converter, targets.LAMBDA: self._lambda_converter}
+        converters = {profiles.GLUE: self._glue_converter, profiles.LAMBDA: self._lambda_converter}
         self._ensure_state_machine(converters[self.profile.converter]())
         self._ensure_function(self.wiring.builder_config(), self.code)
         self._ensure_event_source_mapping()
@@ -146,7 +132,7 @@ class Deployer(ResourceSteps):
         if not self.profile.bundles_converter_dependencies:
             return self.code
         if self.cache_dir is None:
-            from sim import workdir as wd
+            from sim.core import workdir as wd
 
             self.cache_dir = wd.resolve(None) / "cache"
         built = bundle.build(Path(self.cache_dir))
@@ -157,7 +143,7 @@ class Deployer(ResourceSteps):
 
     def resources(self) -> dict:
         """The contract's resource map (`sim status`)."""
-        sqs = self.c("sqs")
+        sqs = self.client("sqs")
         return {
             "landing_bucket": self.names.landing_bucket,
             "output_bucket": self.names.output_bucket,
@@ -171,7 +157,7 @@ class Deployer(ResourceSteps):
 
     # -- IAM -------------------------------------------------------------------------------
     def _ensure_roles(self) -> None:
-        for name, (service, policy) in self.wiring.roles().items():
+        for name, (service, policy) in policies.roles(self.wiring).items():
             trust = {
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
@@ -180,8 +166,6 @@ class Deployer(ResourceSteps):
 
     def _ensure_uploader_role(self) -> None:
         """The producers' role (see iam.py): trusted by the account, not by a service."""
-        from sim.infra import iam as policies
-
         self._ensure_role(self.names.uploader_role, policies.uploader_trust(self.wiring),
                           policies.uploader_policy(self.wiring),
                           description="Producers assume it to land files in the landing bucket")
@@ -189,26 +173,22 @@ class Deployer(ResourceSteps):
     def _ensure_role(self, name: str, trust: dict, policy: dict, description: str = "") -> None:
         """The role trusts exactly `trust` and holds exactly one inline policy, `pipeline`: other
         inline policies are deleted and managed policies detached, so nothing widens it unseen."""
-        iam = self.c("iam")
+        iam = self.client("iam")
 
         def doc(value):
             return json.loads(value) if isinstance(value, str) else value
 
         changed: list[str] = []
-        try:
-            live_trust = doc(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"])
-            action = "unchanged"
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
+        live_trust, action = aws.live(lambda: doc(iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"])), "unchanged"
+        if live_trust is None:
             iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
                             **({"Description": description} if description else {}))
             live_trust, action = trust, "created"
         if live_trust != trust:
             iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
             changed.append("trust")
-        live = _live(lambda: doc(iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"]))
-        if live != policy:
+        live_policy = aws.live(lambda: doc(iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"]))
+        if live_policy != policy:
             iam.put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
             changed.append("policy")
         for extra in iam.list_role_policies(RoleName=name).get("PolicyNames", []):
@@ -224,13 +204,10 @@ class Deployer(ResourceSteps):
 
     # -- storage and messaging -------------------------------------------------------------
     def _ensure_bucket(self, name: str) -> None:
-        s3 = self.c("s3")
-        try:
-            s3.head_bucket(Bucket=name)
+        s3 = self.client("s3")
+        if aws.live(lambda: s3.head_bucket(Bucket=name)) is not None:
             self._record("s3-bucket", name, "unchanged")
-        except ClientError as exc:
-            if _code(exc) not in ("404", "NoSuchBucket", "NotFound"):
-                raise
+        else:
             if self.target.region == "us-east-1":
                 s3.create_bucket(Bucket=name)
             else:  # every other region must be named when the bucket is made
@@ -240,10 +217,10 @@ class Deployer(ResourceSteps):
 
     def _ensure_bucket_protection(self, name: str) -> None:
         """Default encryption and a public access block, restored when someone changes them."""
-        s3 = self.c("s3")
+        s3 = self.client("s3")
         want_sse, want_block = self.wiring.bucket_encryption(), self.wiring.public_access_block()
-        live_sse = _live(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"])
-        live_block = _live(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"])
+        live_sse = aws.live(lambda: s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"])
+        live_block = aws.live(lambda: s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"])
         changed = []
         if not _same_subset(live_sse, want_sse):
             s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration=want_sse)
@@ -255,34 +232,28 @@ class Deployer(ResourceSteps):
             self._record("s3-bucket", name, "updated", ",".join(changed))
 
     def _ensure_object(self, bucket: str, key: str, body: bytes, detail: str = "") -> None:
-        s3 = self.c("s3")
+        s3 = self.client("s3")
         want = hashlib.md5(body).hexdigest()
-        live = _live(lambda: s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"'))
-        if live == want:
+        etag = aws.live(lambda: s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"'))
+        if etag == want:
             self._record("s3-object", f"{bucket}/{key}", "unchanged")
             return
         s3.put_object(Bucket=bucket, Key=key, Body=body)
-        self._record("s3-object", f"{bucket}/{key}", "created" if live is None else "updated", detail)
+        self._record("s3-object", f"{bucket}/{key}", "created" if etag is None else "updated", detail)
 
     def _ensure_topic(self) -> None:
-        sns = self.c("sns")
+        sns = self.client("sns")
         arn = self.wiring.topic_arn()
-        try:
-            sns.get_topic_attributes(TopicArn=arn)
+        if aws.live(lambda: sns.get_topic_attributes(TopicArn=arn)) is not None:
             self._record("sns-topic", self.names.topic, "unchanged")
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
+        else:
             sns.create_topic(Name=self.names.topic)
             self._record("sns-topic", self.names.topic, "created")
 
     def _ensure_queue(self, name: str, attributes: dict) -> None:
-        sqs = self.c("sqs")
-        try:
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        except ClientError as exc:
-            if "NonExistentQueue" not in _code(exc) and not _not_found(exc):
-                raise
+        sqs = self.client("sqs")
+        url = aws.live(lambda: sqs.get_queue_url(QueueName=name)["QueueUrl"])
+        if url is None:
             sqs.create_queue(QueueName=name, Attributes=attributes)
             self._record("sqs-queue", name, "created")
             return
@@ -295,18 +266,16 @@ class Deployer(ResourceSteps):
             self._record("sqs-queue", name, "unchanged")
 
     def _ensure_table(self) -> None:
-        ddb = self.c("dynamodb")
+        ddb = self.client("dynamodb")
         spec = self.wiring.table_definition()
-        try:
-            live = ddb.describe_table(TableName=spec["TableName"])["Table"]
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
+        table = aws.live(lambda: ddb.describe_table(TableName=spec["TableName"])["Table"])
+        if table is None:
             ddb.create_table(**spec)
-            _wait(lambda: ddb.describe_table(TableName=spec["TableName"])["Table"]["TableStatus"] == "ACTIVE")
+            wait_until(lambda: ddb.describe_table(TableName=spec["TableName"])["Table"]["TableStatus"] == "ACTIVE",
+                       every=0.2, what=f"table {spec['TableName']} to become active")
             self._record("dynamodb-table", spec["TableName"], "created")
             return
-        have = {g["IndexName"] for g in live.get("GlobalSecondaryIndexes", [])}
+        have = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
         missing = [g for g in spec["GlobalSecondaryIndexes"] if g["IndexName"] not in have]
         for gsi in missing:
             ddb.update_table(
@@ -315,34 +284,31 @@ class Deployer(ResourceSteps):
                 GlobalSecondaryIndexUpdates=[{"Create": gsi}],
             )
         changed = [g["IndexName"] for g in missing]
-        if live.get("SSEDescription", {}).get("Status") not in ("ENABLED", "ENABLING"):
+        if table.get("SSEDescription", {}).get("Status") not in ("ENABLED", "ENABLING"):
             ddb.update_table(TableName=spec["TableName"], SSESpecification=spec["SSESpecification"])
             changed.append("encryption")
         self._record("dynamodb-table", spec["TableName"], "updated" if changed else "unchanged", ",".join(changed))
 
     # -- compute ---------------------------------------------------------------------------
     def _ensure_function(self, config: dict, code: Code) -> None:
-        lam = self.c("lambda")
+        lam = self.client("lambda")
         name = config["FunctionName"]
-        try:
-            live = lam.get_function_configuration(FunctionName=name)
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
+        current = aws.live(lambda: lam.get_function_configuration(FunctionName=name))
+        if current is None:
             _retry_new_role(lambda: lam.create_function(**config, Code=code.args(), Publish=False))
             self._wait_function(name)
             self._record("lambda-function", name, "created")
             return
         changed = []
-        if live.get("CodeSha256") != code.sha256:
+        if current.get("CodeSha256") != code.sha256:
             lam.update_function_code(FunctionName=name, **code.args())
             self._wait_function(name)
             changed.append("code")
         differs = [
             k for k in ("Runtime", "Handler", "Role", "Timeout", "MemorySize")
-            if live.get(k) != config[k]
+            if current.get(k) != config[k]
         ]
-        if live.get("Environment", {}).get("Variables", {}) != config["Environment"]["Variables"]:
+        if current.get("Environment", {}).get("Variables", {}) != config["Environment"]["Variables"]:
             differs.append("Environment")
         if differs:
             _retry_new_role(lambda: lam.update_function_configuration(**config))
@@ -351,46 +317,40 @@ class Deployer(ResourceSteps):
         self._record("lambda-function", name, "updated" if changed else "unchanged", ",".join(changed))
 
     def _wait_function(self, name: str) -> None:
-        lam = self.c("lambda")
+        lam = self.client("lambda")
 
         def ready() -> bool:
             cfg = lam.get_function_configuration(FunctionName=name)
             return cfg.get("State", "Active") == "Active" and cfg.get("LastUpdateStatus", "Successful") != "InProgress"
 
-        _wait(ready, what=f"Lambda function {name} to become active")
+        wait_until(ready, every=0.2, what=f"Lambda function {name} to become active")
 
     def _ensure_glue_security_configuration(self) -> None:
         """Security configurations cannot be updated in place: a changed one is deleted and made again."""
-        glue, spec = self.c("glue"), self.wiring.glue_security_configuration()
-        try:
-            live = glue.get_security_configuration(Name=spec["Name"])["SecurityConfiguration"]
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
+        glue, spec = self.client("glue"), self.wiring.glue_security_configuration()
+        current = aws.live(lambda: glue.get_security_configuration(Name=spec["Name"])["SecurityConfiguration"])
+        if current is None:
             glue.create_security_configuration(**spec)
             return self._record("glue-security-configuration", spec["Name"], "created")
-        if _same_subset(live.get("EncryptionConfiguration"), spec["EncryptionConfiguration"]):
+        if _same_subset(current.get("EncryptionConfiguration"), spec["EncryptionConfiguration"]):
             return self._record("glue-security-configuration", spec["Name"], "unchanged")
         glue.delete_security_configuration(Name=spec["Name"])
         glue.create_security_configuration(**spec)
         self._record("glue-security-configuration", spec["Name"], "updated")
 
     def _ensure_glue_job(self) -> None:
-        glue = self.c("glue")
+        glue = self.client("glue")
         spec = self.wiring.glue_job()
         name = spec["Name"]
-        try:
-            live = glue.get_job(JobName=name)["Job"]
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
+        job = aws.live(lambda: glue.get_job(JobName=name)["Job"])
+        if job is None:
             glue.create_job(**spec)
             self._record("glue-job", name, "created")
             return
         fields = ("Role", "Command", "DefaultArguments", "MaxCapacity", "Timeout", "MaxRetries", "ExecutionProperty",
                   "SecurityConfiguration")
         # An engine that does not keep a field (MiniStack drops ExecutionProperty) cannot drift on it.
-        differs = [f for f in fields if f in live and not _same_subset(live.get(f), spec[f])]
+        differs = [f for f in fields if f in job and not _same_subset(job.get(f), spec[f])]
         if differs:
             update = {k: v for k, v in spec.items() if k != "Name"}
             glue.update_job(JobName=name, JobUpdate=update)
@@ -399,19 +359,16 @@ class Deployer(ResourceSteps):
             self._record("glue-job", name, "unchanged")
 
     def _ensure_state_machine(self, definition: str) -> None:
-        sfn = self.c("stepfunctions")
+        sfn = self.client("stepfunctions")
         arn = self.wiring.state_machine_arn()
         role = self.wiring.role_arn(self.names.sfn_role)
-        try:
-            live = sfn.describe_state_machine(stateMachineArn=arn)
-        except ClientError as exc:
-            if not _not_found(exc) and _code(exc) != "StateMachineDoesNotExist":
-                raise
+        machine = aws.live(lambda: sfn.describe_state_machine(stateMachineArn=arn))
+        if machine is None:
             _retry_new_role(lambda: sfn.create_state_machine(name=self.names.state_machine, definition=definition,
                                                              roleArn=role, type="STANDARD"))
             self._record("state-machine", self.names.state_machine, "created")
             return
-        if json.loads(live["definition"]) != json.loads(definition) or live.get("roleArn") != role:
+        if json.loads(machine["definition"]) != json.loads(definition) or machine.get("roleArn") != role:
             _retry_new_role(lambda: sfn.update_state_machine(stateMachineArn=arn, definition=definition, roleArn=role))
             self._record("state-machine", self.names.state_machine, "updated")
         else:
@@ -419,7 +376,7 @@ class Deployer(ResourceSteps):
 
     # -- triggers --------------------------------------------------------------------------
     def _ensure_event_source_mapping(self) -> None:
-        lam = self.c("lambda")
+        lam = self.client("lambda")
         spec = self.wiring.event_source_mapping()
         found = lam.list_event_source_mappings(
             EventSourceArn=spec["EventSourceArn"], FunctionName=spec["FunctionName"]
@@ -442,7 +399,7 @@ class Deployer(ResourceSteps):
             self._record("event-source-mapping", name, "unchanged")
 
     def _ensure_notification(self) -> None:
-        s3 = self.c("s3")
+        s3 = self.client("s3")
         bucket = self.names.landing_bucket
         want = self.wiring.bucket_notification()
         live = s3.get_bucket_notification_configuration(Bucket=bucket)
@@ -458,18 +415,16 @@ class Deployer(ResourceSteps):
         self._record("s3-notification", bucket, "updated" if live_queues else "created")
 
     def _ensure_flush_schedule(self) -> None:
-        events, lam = self.c("events"), self.c("lambda")
+        events, lam = self.client("events"), self.client("lambda")
         rule = self.wiring.flush_rule()
         action = "unchanged"
-        try:
-            live = events.describe_rule(Name=rule["Name"])
-            if live.get("ScheduleExpression") != rule["ScheduleExpression"] or live.get("State") != rule["State"]:
+        current = aws.live(lambda: events.describe_rule(Name=rule["Name"]))
+        if current is not None:
+            if current.get("ScheduleExpression") != rule["ScheduleExpression"] or current.get("State") != rule["State"]:
                 events.put_rule(**rule)
                 action = "updated"
-        except ClientError as exc:
-            if not _not_found(exc):
-                raise
-            live = events.put_rule(**rule)
+        else:
+            events.put_rule(**rule)
             action = "created"
             try:
                 lam.add_permission(
@@ -480,7 +435,7 @@ class Deployer(ResourceSteps):
                     SourceArn=self.wiring.arn("events", f"rule/{rule['Name']}"),
                 )
             except ClientError as perm_exc:
-                if _code(perm_exc) != "ResourceConflictException":
+                if aws.error_code(perm_exc) != "ResourceConflictException":
                     raise
         target = self.wiring.flush_target()
         targets = events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", [])
@@ -491,7 +446,7 @@ class Deployer(ResourceSteps):
         self._record("schedule-rule", rule["Name"], action)
 
     def _ensure_alarm(self, alarm: dict) -> None:
-        cw = self.c("cloudwatch")
+        cw = self.client("cloudwatch")
         live = cw.describe_alarms(AlarmNames=[alarm["AlarmName"]]).get("MetricAlarms", [])
         if live and all(_same_subset(live[0].get(k), v) for k, v in alarm.items()):
             self._record("cloudwatch-alarm", alarm["AlarmName"], "unchanged")
@@ -530,20 +485,11 @@ def _retry_new_role(call: Callable[[], object], timeout: float = NEW_ROLE_WAIT_S
             return call()
         except ClientError as exc:
             message = exc.response.get("Error", {}).get("Message", "") or ""
-            role_not_ready = _code(exc) in ("InvalidParameterValueException", "AccessDeniedException") and (
+            role_not_ready = aws.error_code(exc) in ("InvalidParameterValueException", "AccessDeniedException") and (
                 "role" in message.lower())
             if not role_not_ready or time.monotonic() > deadline:
                 raise
             time.sleep(3)
-
-
-def _wait(ready: Callable[[], bool], timeout: float = 60.0, what: str = "resource") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if ready():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"timed out waiting for {what}")
 
 
 def changes_as_dicts(changes: list[Change]) -> list[dict]:

@@ -37,7 +37,7 @@ grants; scenarios/least_privilege.py shows it on an enforcing engine.
 
 from __future__ import annotations
 
-from sim.infra import targets
+from sim.engine import profiles
 from sim.infra.spec import MANIFESTS_PREFIX, OPEN_MANIFEST_INDEX, PARQUET_PREFIX, PENDING_INDEX, QUARANTINE_PREFIX, Wiring
 
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
@@ -113,7 +113,7 @@ def glue_policy(w: Wiring) -> dict:
 
 def state_machine_policy(w: Wiring) -> dict:
     n = w.names
-    if w.settings.converter_mode == targets.GLUE:
+    if w.settings.converter_mode == profiles.GLUE:
         run = _allow("RunConverterJob", ["glue:StartJobRun", "glue:GetJobRun"], [w.glue_job_arn()])
     else:
         run = _allow("InvokeConverter", ["lambda:InvokeFunction"], [w.function_arn(n.converter_function)])
@@ -128,7 +128,7 @@ def roles(w: Wiring) -> dict[str, tuple[str, dict]]:
     """role name -> (trusted service, inline policy), for the components this target runs."""
     n = w.names
     out = {n.builder_role: ("lambda.amazonaws.com", builder_policy(w))}
-    if w.settings.converter_mode == targets.GLUE:
+    if w.settings.converter_mode == profiles.GLUE:
         out[n.glue_role] = ("glue.amazonaws.com", glue_policy(w))
     else:
         out[n.converter_role] = ("lambda.amazonaws.com", converter_policy(w))

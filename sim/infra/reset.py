@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from sim.infra import aws
 from sim.infra.spec import Names
 
 
@@ -16,11 +17,7 @@ def wipe(target, names: Names, state_machine_arn: str) -> dict:
     s3, ddb, sqs, sfn = (target.client(s) for s in ("s3", "dynamodb", "sqs", "stepfunctions"))
     removed = {"objects": 0, "items": 0}
     for bucket in (names.landing_bucket, names.output_bucket):
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            for i in range(0, len(keys), 1000):
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys[i : i + 1000], "Quiet": True})
-            removed["objects"] += len(keys)
+        removed["objects"] += aws.empty_bucket(s3, bucket)
     table = target.session.resource("dynamodb", endpoint_url=target.endpoint).Table(names.table)
     with table.batch_writer() as batch:
         for page in ddb.get_paginator("scan").paginate(
@@ -34,11 +31,7 @@ def wipe(target, names: Names, state_machine_arn: str) -> dict:
         try:
             sqs.purge_queue(QueueUrl=url)
         except ClientError as exc:
-            if "PurgeQueueInProgress" not in exc.response["Error"]["Code"]:
+            if "PurgeQueueInProgress" not in aws.error_code(exc):
                 raise
-    try:
-        sfn.delete_state_machine(stateMachineArn=state_machine_arn)
-    except ClientError as exc:
-        if "DoesNotExist" not in exc.response["Error"]["Code"]:
-            raise
+    aws.live(lambda: sfn.delete_state_machine(stateMachineArn=state_machine_arn))
     return removed

@@ -11,11 +11,11 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from sim.errors import SimError
-from sim.infra import targets
+from sim.core.errors import SimError
+from sim.engine import profiles
+from sim.engine.profiles import LAMBDA_RUNTIME
 
 DEFAULT_PREFIX = "sim-ingest"
-LAMBDA_RUNTIME = "python3.11"
 BUILDER_HANDLER = "sim.pipeline.builder.handler"
 CONVERTER_HANDLER = "sim.pipeline.convert_task.handler"
 DLQ_RETENTION_S = 14 * 24 * 3600
@@ -109,7 +109,7 @@ class Names:
 @dataclass
 class Settings:
     """What a user tunes. Defaults are production-shaped; the target's profile changes only what
-    its engine needs (see targets.py)."""
+    its engine needs (see sim/engine/profiles.py)."""
 
     target: str = "ministack"
     environment: str = ""
@@ -125,7 +125,7 @@ class Settings:
     glue_max_capacity: float = 0.0625
     glue_timeout: int = 60
     # AWS: the capacity model (sim/report) reads this. The embedded engine runs one per core instead
-    # (targets.LOCAL_GLUE_CONCURRENT_RUNS, where the measurement is).
+    # (profiles.LOCAL_GLUE_CONCURRENT_RUNS, where the measurement is).
     glue_max_concurrent_runs: int = 10
     gzip_max_bytes: int = 4 * 1024**3  # a .gz landing file stops decompressing here (a gzip bomb)
     poll_seconds: int = 30
@@ -149,15 +149,15 @@ class Settings:
         for name, value in profile.setting_overrides.items():
             setattr(self, name, value)
         if self.batch_size < 1:
-            raise ValueError("batch size must be at least 1")
+            raise SimError("batch size must be at least 1")
         if self.max_attempts < 1 or self.conversion_max_runs < 1:
             raise SimError("max attempts and conversion runs must be at least 1")
         if not profile.emulator and (self.telemetry_file or self.faults):
             raise SimError(f"telemetry and fault injection are simulator-only; they are never deployed to {self.target}")
 
     @property
-    def profile(self) -> targets.Profile:
-        return targets.profile(self.target)
+    def profile(self) -> profiles.TargetProfile:
+        return profiles.profile(self.target)
 
     @property
     def converter_mode(self) -> str:
@@ -172,7 +172,7 @@ class Settings:
         """The workflow's own retries; a run cannot outlive the converter's timeout."""
         from sim.infra.statemachine import RetryPolicy
 
-        if self.converter_mode == targets.GLUE:
+        if self.converter_mode == profiles.GLUE:
             limit = self.glue_timeout * self.profile.glue_timeout_unit_s
         else:
             limit = self.converter_timeout_s
@@ -478,10 +478,3 @@ class Wiring:
                 **common,
             },
         ]
-
-    # -- IAM -------------------------------------------------------------------------------
-    def roles(self) -> dict[str, tuple[str, dict]]:
-        """role name -> (trusted service, inline policy); one role per component (see iam.py)."""
-        from sim.infra import iam
-
-        return iam.roles(self)

@@ -32,16 +32,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from sim.core import contract
+from sim.core.runs import new_run_dir, write_run
+from sim.core.stats import percentiles
+from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
 from sim.load import convbench, latency, requests, shapes
-from sim.load.measure import percentiles, read_uploads
+from sim.load.measure import read_uploads
 from sim.load.payloads import PayloadPool
-from sim.load.render import bench_markdown
 from sim.load.runner import LoadOptions, MIN_RATE_RATIO, NoProgress, replay
-from sim.load.setup import prepare, wipe
+from sim.load.tables import bench_markdown
 from sim.load.timeline import backlog_growth, read_timeline
-from sim.project import Project
-from sim.runs import new_run_dir, write_run
+from sim.ops.fresh import FreshPipeline, fresh_pipeline
 from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
@@ -66,9 +68,10 @@ class BenchOptions:
     pool_files: int = 16
 
 
-def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lambda _m: None) -> dict:
+def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lambda _m: None) -> contract.Bench:
     t0 = time.monotonic()
-    settings, engine = prepare(project, opts.batch_size, keep_data=False, phase=phase)
+    fresh = fresh_pipeline(project, batch_size=opts.batch_size, phase=phase)
+    settings, engine = fresh.settings, fresh.engine
     run_dir = new_run_dir("bench")
     write_run(run_dir, kind="bench", started_at=time.time(), file_size_bytes=opts.file_size,
               batch_size=settings.batch_size, target=project.target.name, endpoint=project.target.endpoint,
@@ -80,7 +83,7 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
     phase(f"(b) the converter alone on a manifest of {files} files, and a plain pyarrow read-and-write of them")
     conv = converter(project, opts, files, run_dir)
     phase("(c) stepping the multiple of production up until the pipeline falls behind")
-    steps = search(project, settings, opts, ceiling, conv, run_dir, phase, engine.log if engine else None)
+    steps = search(fresh, opts, ceiling, conv, run_dir, phase, engine.log if engine else None)
     kept = [s for s in steps if s["sustained"]]
     best = max(kept, key=lambda s: s["achieved_files_per_s"]) if kept else None
     source = best or (steps[-1] if steps else None)
@@ -162,9 +165,11 @@ def converter(project: Project, opts: BenchOptions, files: int, run_dir: Path) -
 
 
 # -- (c) ----------------------------------------------------------------------------------
-def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: dict, run_dir: Path,
+def search(fresh: FreshPipeline, opts: BenchOptions, ceiling: dict, conv: dict, run_dir: Path,
            phase: Callable[[str], None], engine_log_path: str | None = None) -> list[dict]:
-    """Steps from a comfortable multiple up; bisect between the last kept and the first missed."""
+    """Steps from a comfortable multiple up; bisect between the last kept and the first missed, each
+    step on a wiped pipeline."""
+    project, settings = fresh.project, fresh.settings
     prod = shapes.PRODUCTION_FILES_PER_S
     conv_fps = conv["mb_per_s"] * MB / opts.file_size if conv.get("mb_per_s") else math.inf
     upper = min(ceiling["files_per_s"] or math.inf, conv_fps)
@@ -175,7 +180,7 @@ def search(project: Project, settings, opts: BenchOptions, ceiling: dict, conv: 
     kept = missed = None
     for i in range(opts.max_steps):
         if i:
-            wipe(project, settings)
+            fresh.wipe()
         if reference_tail is None:
             # Until a step has kept up, allow what converting a few manifests standalone would take.
             rule = f"15 s + 3 x one manifest's standalone conversion ({manifest_s:.1f} s) + 10% of the hold"

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.core.stats import percentiles
+from sim.infra import aws
+from sim.infra.project import Project
 from sim.load import locust_run, shapes
-from sim.load.measure import percentiles, read_uploads
-from sim.project import Project
+from sim.load.measure import read_uploads
 
 CEILING_USERS = 16  # the locustfile's closed-loop user count (users_for, profile "ceiling")
 
@@ -18,7 +20,7 @@ def measure(project: Project, file_size: int, seconds: float, out_dir: Path, see
     """Closed-loop PUTs for `seconds` into `<prefix>-bench-scratch`, then the bucket is removed."""
     s3 = project.target.client("s3")
     bucket = f"{project.names.prefix}-bench-scratch"
-    empty_bucket(s3, bucket, delete=True)
+    aws.remove_bucket(s3, bucket)
     s3.create_bucket(Bucket=bucket)
     try:
         job = locust_run.LocustJob(out_dir=out_dir, endpoint=project.target.endpoint, bucket=bucket,
@@ -28,20 +30,8 @@ def measure(project: Project, file_size: int, seconds: float, out_dir: Path, see
         shape = shapes.ClosedLoop(duration_s=seconds)
         up = read_uploads(job.upload_dir, shape.window, keep_keys=False)
     finally:
-        empty_bucket(s3, bucket, delete=True)
+        aws.remove_bucket(s3, bucket)
     return {"files_per_s": round(up.achieved_files_per_s, 3), "files": up.ok, "failed": up.failed,
             "seconds": seconds, "users": up.processes[0].get("users") if up.processes else None,
             "upload_ms": percentiles(up.latencies_ms, digits=1), "locust_exit_code": outcome.exit_code,
             "bucket": bucket}
-
-
-def empty_bucket(s3, bucket: str, delete: bool) -> None:
-    try:
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-            keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
-            if keys:
-                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
-        if delete:
-            s3.delete_bucket(Bucket=bucket)
-    except s3.exceptions.NoSuchBucket:
-        pass

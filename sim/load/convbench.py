@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 
 
 def _status_mb(field: str) -> float | None:

@@ -9,7 +9,7 @@ for each level c, the same manifests are converted by real Glue job runs (StartJ
 `python3 glue_entry.py`), at most c at a time: a new run starts as soon as one ends. Reported per
 level: total MB/s, the runs' median seconds, the peak summed RSS of the Glue processes and of the
 engine, the lowest MemAvailable, and the CPU busy share. The level past which MB/s stops rising
-(and memory only grows) is what `LOCAL_GLUE_CONCURRENT_RUNS` (sim/infra/targets.py) records.
+(and memory only grows) is what `LOCAL_GLUE_CONCURRENT_RUNS` (sim/engine/profiles.py) records.
 
 It puts heavy load on the machine for a few minutes: run it alone.
 """
@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 
 from sim.engine import glue_slots, ministack
-from sim.load.ceiling import empty_bucket
+from sim.infra import aws
+from sim.infra.project import Project
 from sim.load.payloads import PayloadPool
-from sim.load.setup import prepare
+from sim.ops.fresh import fresh_pipeline
 from sim.pipeline import manifests
-from sim.project import Project
 from sim.workload.sizes import parse_size
 
 MB = 2**20
@@ -149,7 +149,7 @@ def setup(project: Project, file_size: int, files: int, n_manifests: int) -> tup
     s3 = project.target.client("s3")
     ddb = project.target.client("dynamodb")
     bucket = f"{project.names.prefix}-glueconc-scratch"
-    empty_bucket(s3, bucket, delete=True)
+    aws.remove_bucket(s3, bucket)
     s3.create_bucket(Bucket=bucket)
     pool = PayloadPool(7, file_size, DATE, max_files=min(files, 16), max_bytes=max(file_size, 64 * MB))
     listed, total = [], 0
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     engine, _ = ministack.start(workdir, extra_env={glue_slots.ENV: "0"})  # this tool bounds the runs itself
     try:
         project = Project(str(workdir))
-        prepare(project, phase=lambda m: print(f"> {m}", flush=True))
+        fresh_pipeline(project, phase=lambda m: print(f"> {m}", flush=True))
         size = parse_size(args.file_size)
         print(f"> {args.manifests} manifests of {args.files} x {args.file_size}", flush=True)
         manifest_list, bytes_each = setup(project, size, args.files, args.manifests)

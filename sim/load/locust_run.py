@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 
 START_MARGIN_S = 120.0  # imports, the payload pool, users finishing their last upload
 

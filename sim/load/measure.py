@@ -1,4 +1,4 @@
-"""Numbers from a run's raw records: percentiles, the upload logs, Locust's CSV.
+"""Numbers from a run's raw records: the upload logs, Locust's CSV (percentiles: sim/core/stats.py).
 
 The upload logs (one JSON-lines file per Locust process, see sim/load/payloads.py) are the source
 of truth for what was sent: exact start and end times per upload. The achieved rate counts the
@@ -10,29 +10,11 @@ rate shows it.
 from __future__ import annotations
 
 import csv
-import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
-PERCENTILES = (50, 95, 99)
-
-
-def percentiles(values: Iterable[float], qs: Iterable[int] = PERCENTILES, digits: int = 3) -> dict:
-    """{"p50": ..., "p95": ..., "p99": ...} by linear interpolation between ranks; None when empty."""
-    data = sorted(values)
-    out = {}
-    for q in qs:
-        if not data:
-            out[f"p{q}"] = None
-            continue
-        pos = (len(data) - 1) * q / 100.0
-        lo, hi = math.floor(pos), math.ceil(pos)
-        value = data[lo] + (data[hi] - data[lo]) * (pos - lo)
-        out[f"p{q}"] = round(value, digits)
-    return out
-
+from sim.core.jsonl import read_jsonl
+from typing import Callable
 
 @dataclass
 class Uploads:
@@ -74,49 +56,33 @@ def read_uploads(folder: Path, window: tuple[float, float], peak_window: tuple[f
         result.peak_window_s = peak_window[1] - peak_window[0]
     for path in sorted(Path(folder).glob("uploads-*.jsonl")):
         started = None
-        with open(path, encoding="utf-8") as fh:
-            for raw in fh:
-                if not raw.strip():
-                    continue
-                try:
-                    line = json.loads(raw)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a killed process
-                if "started_at" in line:
-                    started = line["started_at"]
-                    result.processes.append(line)
-                    continue
-                if not line.get("ok"):
-                    result.failed += 1
-                    kind = str(line.get("error", "?")).split(":", 1)[0]
-                    result.errors[kind] = result.errors.get(kind, 0) + 1
-                    continue
-                result.ok += 1
-                result.bytes += line["bytes"]
-                result.records += line["records"]
-                result.latencies_ms.append((line["end"] - line["start"]) * 1000)
-                if keep_keys:
-                    result.landed_at[line["key"]] = line["end"]
-                result.first_start = line["start"] if result.first_start is None else min(result.first_start, line["start"])
-                result.last_end = line["end"] if result.last_end is None else max(result.last_end, line["end"])
-                if started is not None:
-                    rel = line["start"] - started
-                    if due is not None:
-                        result.lateness_s.append(max(0.0, rel - due(line["k"])))
-                    if window[0] <= rel < window[1]:
-                        result.in_window += 1
-                    if peak_window and peak_window[0] <= rel < peak_window[1]:
-                        result.in_peak += 1
+        for line in read_jsonl(path):
+            if "started_at" in line:
+                started = line["started_at"]
+                result.processes.append(line)
+                continue
+            if not line.get("ok"):
+                result.failed += 1
+                kind = str(line.get("error", "?")).split(":", 1)[0]
+                result.errors[kind] = result.errors.get(kind, 0) + 1
+                continue
+            result.ok += 1
+            result.bytes += line["bytes"]
+            result.records += line["records"]
+            result.latencies_ms.append((line["end"] - line["start"]) * 1000)
+            if keep_keys:
+                result.landed_at[line["key"]] = line["end"]
+            result.first_start = line["start"] if result.first_start is None else min(result.first_start, line["start"])
+            result.last_end = line["end"] if result.last_end is None else max(result.last_end, line["end"])
+            if started is not None:
+                rel = line["start"] - started
+                if due is not None:
+                    result.lateness_s.append(max(0.0, rel - due(line["k"])))
+                if window[0] <= rel < window[1]:
+                    result.in_window += 1
+                if peak_window and peak_window[0] <= rel < peak_window[1]:
+                    result.in_peak += 1
     return result
-
-
-def count_ok_lines(paths: Iterable[Path]) -> int:
-    """Cheap progress count: successful uploads logged so far."""
-    n = 0
-    for p in paths:
-        with open(p, "rb") as fh:
-            n += fh.read().count(b'"ok":true')
-    return n
 
 
 class UploadCounter:
@@ -163,14 +129,8 @@ def peak_in_flight(folder: Path) -> int:
     end times: how many users were busy at the busiest moment."""
     events: list[tuple[float, int]] = []
     for path in sorted(Path(folder).glob("uploads-*.jsonl")):
-        with open(path, encoding="utf-8") as fh:
-            for raw in fh:
-                try:
-                    line = json.loads(raw)
-                except json.JSONDecodeError:
-                    continue
-                if "start" in line and "end" in line:
-                    events += [(line["start"], 1), (line["end"], -1)]
+        events += [(e, step) for line in read_jsonl(path) if "start" in line and "end" in line
+                   for e, step in ((line["start"], 1), (line["end"], -1))]
     peak = busy = 0
     for _t, step in sorted(events):  # an end sorts before a start at the same instant
         busy += step
@@ -180,13 +140,4 @@ def peak_in_flight(folder: Path) -> int:
 
 def user_changes(folder: Path) -> list[dict]:
     """The user count's growth during a run, as the locustfile's shape logged it (`users.jsonl`)."""
-    path = Path(folder) / "users.jsonl"
-    if not path.exists():
-        return []
-    out = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        try:
-            out.append(json.loads(raw))
-        except json.JSONDecodeError:
-            continue
-    return out
+    return list(read_jsonl(Path(folder) / "users.jsonl"))

@@ -10,28 +10,16 @@ builder batch. Each operation says which it is.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
+from sim.core.jsonl import read_jsonl
 from sim.infra.spec import Names
 
 
 def read_telemetry(path: str | Path, since: float, until: float) -> list[dict]:
     """Telemetry lines whose `at` falls in [since, until]."""
-    lines = []
-    p = Path(path) if path else None
-    if not p or not p.exists():
-        return lines
-    with open(p, encoding="utf-8") as fh:
-        for raw in fh:
-            try:
-                line = json.loads(raw)
-            except json.JSONDecodeError:
-                continue
-            if since <= float(line.get("at", 0)) <= until:
-                lines.append(line)
-    return lines
+    return [line for line in read_jsonl(path) if since <= float(line.get("at", 0)) <= until]
 
 
 def _op_name(resource_arn: str) -> str:

@@ -15,35 +15,26 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from sim.drain import Snapshot, Watcher
+from sim.core import contract
+from sim.core.errors import SimError
+from sim.core.runs import new_run_dir, write_run
+from sim.core.stats import percentiles
+from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
 from sim.load import engine_log, latency, locust_run, shapes, stalls
-from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, percentiles, read_uploads,
+from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
-from sim.load.setup import prepare
 from sim.load.timeline import Sampler, Timeline, read_timeline
-from sim.project import Project
-from sim.runs import new_run_dir, write_run
+from sim.ops.fresh import fresh_pipeline
+from sim.ops.progress import NoProgress, Progress
+from sim.ops.watch import StageCounts, Watcher
 from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
 MIN_RATE_RATIO = 0.95
 MAX_STALL_S = 30.0  # longer with work in hand and nothing moving fails the run
 DEFAULT_CEILING_S = 5.0
-
-
-class Progress(Protocol):
-    def phase(self, text: str) -> None: ...
-    def uploaded(self, n: int) -> None: ...
-    def pipeline(self, snap: Snapshot) -> None: ...
-
-
-class NoProgress:
-    def phase(self, text: str) -> None: ...
-    def uploaded(self, n: int) -> None: ...
-    def pipeline(self, snap: Snapshot) -> None: ...
 
 
 @dataclass
@@ -67,7 +58,7 @@ class LoadOptions:
 
     def shape(self) -> shapes.Shape:
         if self.profile not in ("daily", "burst"):
-            raise ValueError(f"unknown profile {self.profile!r}; choose daily or burst")
+            raise SimError(f"unknown profile {self.profile!r}; choose daily or burst")
         return shapes.make(self.profile, self.time_scale, self.multiplier, self.duration_s, self.ramp_s)
 
 
@@ -78,7 +69,7 @@ class Phase:
     shape: shapes.Shape
     run_dir: Path
     uploads: Uploads
-    final: Snapshot
+    final: StageCounts
     timeline: Timeline
     locust: dict
     started_at: float
@@ -107,7 +98,7 @@ def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, r
     counter = UploadCounter(job.upload_dir)
     seen = {"n": 0}
 
-    def on_sample(snap: Snapshot, n: int) -> None:
+    def on_sample(snap: StageCounts, n: int) -> None:
         progress.uploaded(n - seen["n"])
         seen["n"] = n
         progress.pipeline(snap)
@@ -126,7 +117,7 @@ def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, r
     progress.phase("waiting for the pipeline to drain")
     watcher = Watcher(project.target, project.names)
 
-    def on_drain(snap: Snapshot) -> None:
+    def on_drain(snap: StageCounts) -> None:
         timeline.record(snap, "drain", uploads.ok)
         progress.pipeline(snap)
 
@@ -156,18 +147,18 @@ def users_summary(uploads: Uploads, upload_dir: Path, fixed: int = 0) -> dict:
 
 
 def raise_locust_failed(log: Path) -> None:
-    from sim.errors import SimError
-
     text = log.read_text(errors="replace").strip().splitlines() if log.exists() else []
     hint = next((t for t in reversed(text) if "Error" in t or "error" in t), text[-1] if text else "no output")
     raise SimError(f"Locust did not start uploading: {hint.strip()[:300]} (see {log})")
 
 
-def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -> dict:
+def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -> contract.Load:
     progress = progress or NoProgress()
     shape = opts.shape()
     t0 = time.monotonic()
-    settings, engine = prepare(project, opts.batch_size, opts.keep_data, progress.phase)
+    fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data,
+                           phase=progress.phase)
+    settings, engine = fresh.settings, fresh.engine
     run_dir = new_run_dir("load")
     ceiling = None
     if opts.ceiling_s > 0:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sim.core.errors import SimError
+
 PRODUCTION_FILES_PER_DAY = 8000
 PEAK_HOUR_FILES = 1000
 DAY_S = 86400.0
@@ -108,16 +110,16 @@ class Daily(Shape):
 
     def __post_init__(self):
         if self.time_scale <= 0:
-            raise ValueError("--time-scale must be positive")
+            raise SimError("--time-scale must be positive")
         if not 0 < self.peak_hour_files <= self.files_per_day:
-            raise ValueError("the peak hour must hold between 1 file and the whole day")
+            raise SimError("the peak hour must hold between 1 file and the whole day")
         g = self._gauss_area(0.0, 24.0)
         h = self._gauss_area(self.peak_hour - 0.5, self.peak_hour + 0.5)
         # Two linear equations: the day integrates to files_per_day, the peak hour to peak_hour_files.
         self.base_per_h = (self.files_per_day * h - self.peak_hour_files * g) / (24 * h - g)
         self.amp_per_h = (self.peak_hour_files - self.base_per_h) / h
         if self.base_per_h < 0:
-            raise ValueError("a peak hour that large cannot fit this curve (the night rate would be negative)")
+            raise SimError("a peak hour that large cannot fit this curve (the night rate would be negative)")
         self.duration_s = DAY_S / self.time_scale
 
     def _gauss_area(self, a: float, b: float) -> float:
@@ -167,11 +169,11 @@ class Burst(Shape):
 
     def __post_init__(self):
         if self.multiplier <= 0:
-            raise ValueError("--multiplier must be positive")
+            raise SimError("--multiplier must be positive")
         if self.hold_s <= 0:
-            raise ValueError("--duration must be positive")
+            raise SimError("--duration must be positive")
         if self.ramp_s < 0:
-            raise ValueError("--ramp must not be negative")
+            raise SimError("--ramp must not be negative")
         self.peak = self.multiplier * PRODUCTION_FILES_PER_S
         self.duration_s = self.ramp_s + self.hold_s
 
@@ -247,7 +249,7 @@ def make(profile: str, time_scale: float = 144.0, multiplier: float = 600.0, dur
         return Burst(multiplier=multiplier, hold_s=hold, ramp_s=default_ramp(hold) if ramp_s is None else ramp_s)
     if profile == "ceiling":
         return ClosedLoop(duration_s=10.0 if duration_s is None else duration_s)
-    raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    raise SimError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
 
 
 def default_ramp(hold_s: float) -> float:

@@ -14,14 +14,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from sim.drain import Snapshot
+from sim.ops.watch import StageCounts
 
 COLUMNS = ("t", "at", "phase", "uploaded", "queue_visible", "queue_in_flight", "dlq_visible", "tracked",
            "pending", "manifested", "converted", "workflows_running", "workflows_finished", "workflows_failed")
 _INTS = set(COLUMNS) - {"t", "at", "phase"}
 
 
-def row_of(snap: Snapshot, t: float, at: float, phase: str, uploaded: int) -> dict:
+def row_of(snap: StageCounts, t: float, at: float, phase: str, uploaded: int) -> dict:
     m = snap.manifests
     return {
         "t": round(t, 2), "at": round(at, 3), "phase": phase, "uploaded": uploaded,
@@ -44,7 +44,7 @@ class Timeline:
         self.rows = 0
         self.max = {c: 0 for c in ("queue_depth", "queue_visible", "dlq_visible", "pending", "workflows_running")}
 
-    def record(self, snap: Snapshot, phase: str, uploaded: int) -> dict:
+    def record(self, snap: StageCounts, phase: str, uploaded: int) -> dict:
         now = time.time()
         row = row_of(snap, now - self.started_at, now, phase, uploaded)
         with self._lock:
@@ -83,8 +83,8 @@ class Sampler:
     """Samples the pipeline once a second in a background thread while Locust runs (less often
     when one snapshot takes longer than that)."""
 
-    def __init__(self, snapshot: Callable[[], Snapshot], timeline: Timeline, uploaded: Callable[[], int],
-                 on_sample: Callable[[Snapshot, int], None] | None = None, interval_s: float = 1.0):
+    def __init__(self, snapshot: Callable[[], StageCounts], timeline: Timeline, uploaded: Callable[[], int],
+                 on_sample: Callable[[StageCounts, int], None] | None = None, interval_s: float = 1.0):
         self.snapshot = snapshot
         self.timeline = timeline
         self.uploaded = uploaded

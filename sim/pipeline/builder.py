@@ -35,7 +35,7 @@ from decimal import Decimal
 import boto3
 from botocore.exceptions import ClientError
 
-from . import faultpoints, manifests, metrics, telemetry
+from . import cloudwatch, faultpoints, manifests, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
 from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, REDRIVE, RETRY, SUBMIT, State
@@ -55,7 +55,7 @@ class ExecutionClosedFailed(Exception):
 
 
 @dataclass
-class Settings:
+class BuilderSettings:
     table: str
     manifest_bucket: str
     state_machine_arn: str
@@ -67,7 +67,7 @@ class Settings:
     claim_group: int = MAX_CLAIMS_PER_TRANSACTION
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> "BuilderSettings":
         return cls(
             table=os.environ["TABLE_NAME"],
             manifest_bucket=os.environ["MANIFEST_BUCKET"],
@@ -84,7 +84,7 @@ class Settings:
         )
 
 class Builder:
-    def __init__(self, settings: Settings, dynamodb=None, s3=None, sfn=None, deadline: float | None = None):
+    def __init__(self, settings: BuilderSettings, dynamodb=None, s3=None, sfn=None, deadline: float | None = None):
         self.settings = settings
         # monotonic time after which no new manifest is started and claiming stops (the
         # function's timeout nears)
@@ -152,7 +152,7 @@ class Builder:
                ignored=ignored, test_events=tests, failed=len(failures), **seen)
         )
         if seen["overwritten"]:
-            metrics.emit({"OverwrittenFiles": seen["overwritten"]})
+            cloudwatch.emit({"OverwrittenFiles": seen["overwritten"]})
         faultpoints.reach("after_track")
         for date_prefix in sorted(touched):
             self.build_ready(date_prefix, flush=False)
@@ -416,10 +416,10 @@ def handler(event, context=None):
     faultpoints.on_invocation()
     if "Records" in event:
         with telemetry.invocation("builder", kind="sqs", records=len(event["Records"])):
-            return Builder(Settings.from_env(), deadline=deadline).handle_sqs(event["Records"])
+            return Builder(BuilderSettings.from_env(), deadline=deadline).handle_sqs(event["Records"])
     if event.get("action") == "flush" or event.get("source") == "aws.events":
         with telemetry.invocation("builder", kind="flush"):
-            builder = Builder(Settings.from_env(), deadline=deadline)
+            builder = Builder(BuilderSettings.from_env(), deadline=deadline)
             max_wait = event.get("max_wait_seconds")
             return builder.flush(builder.settings.flush_max_wait_s if max_wait is None else float(max_wait))
     raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")

@@ -18,7 +18,7 @@ import traceback
 import boto3
 from botocore.exceptions import ClientError
 
-from . import faultpoints, manifests, metrics
+from . import cloudwatch, faultpoints, manifests
 from .converter import Source, SourceGone, convert
 from .gz import MAX_DECOMPRESSED_BYTES
 from .logs import get_logger, kv
@@ -103,7 +103,7 @@ def run(
     State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key,
                                                         quarantined=len(result.quarantined) - whole_files,
                                                         quarantined_files=whole_files)
-    metrics.emit({"QuarantinedRecords": len(result.quarantined) - whole_files, "QuarantinedFiles": whole_files})
+    cloudwatch.emit({"QuarantinedRecords": len(result.quarantined) - whole_files, "QuarantinedFiles": whole_files})
     summary = {
         "manifest_id": mid,
         "files": result.files,

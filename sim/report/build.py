@@ -8,10 +8,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.errors import SimError
+from sim.core import contract
+from sim.core.errors import SimError
 
 from . import capacity as capacity_mod, fmt
-from . import charts, claims, cost as cost_mod, loadseries, metrics as metrics_mod, optimizations, profile, render
+from . import charts, claims, cost as cost_mod, loadseries, collect, optimizations, render, unit_work
 from .data import plan
 from .inputs import Inputs
 
@@ -72,7 +73,7 @@ def plan_table(cap: dict, inputs: Inputs) -> list[dict]:
     return out
 
 
-def _measured_summary(m: dict, prof: profile.Profile) -> dict:
+def _measured_summary(m: dict, prof: unit_work.UnitWork) -> dict:
     b = m["lambda"]["builder"]
     return {
         "files_landed": m["files_landed"], "bytes_landed": m["bytes_landed"], "manifests": m["manifests"],
@@ -95,11 +96,20 @@ def _measured_summary(m: dict, prof: profile.Profile) -> dict:
     }
 
 
-def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float | None = None) -> dict:
-    m = metrics_mod.load_or_collect(run_dir, refresh=refresh, **({"grace_s": grace_s} if grace_s is not None else {}))
+def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float | None = None,
+          workdir: str | None = None) -> contract.Report:
+    """The report of one run. With `workdir`, its metrics are collected again from that workdir's
+    telemetry (a run whose workdir moved); otherwise from the file the run recorded, once."""
+    telemetry_file = None
+    if workdir is not None:
+        from sim.infra.project import Project
+
+        telemetry_file = str(Project(workdir).telemetry_file())
+    m = collect.load_or_collect(run_dir, refresh=refresh or telemetry_file is not None, telemetry_file=telemetry_file,
+                                **({"grace_s": grace_s} if grace_s is not None else {}))
     try:
-        prof = profile.from_metrics(m, inputs.params)
-    except ValueError as exc:
+        prof = unit_work.from_metrics(m, inputs.params)
+    except SimError as exc:
         raise SimError(f"run {run_dir.name}: {exc}") from None
     cap = capacity_mod.model(inputs, prof)
     cst = cost_mod.model(inputs, prof)
@@ -140,10 +150,10 @@ def write_outputs(run_dir: Path, report: dict, latency_quantiles: list[float] | 
     if lat:
         what = "percentiles of every file" if latency_quantiles else f"{len(lat):,} files"
         scenes["latency_cdf"] = charts.cdf(lat, f"End-to-end latency ({what})")
-    files = {"metrics": str(run_dir / metrics_mod.METRICS_FILE), "charts": {}}
+    files = {"metrics": str(run_dir / collect.METRICS_FILE), "charts": {}}
     for name, scene in scenes.items():
-        path = run_dir / f"chart-{name}.png"
-        path.write_bytes(scene.png())
+        path = run_dir / f"chart-{name}.svg"
+        path.write_text(scene.svg())
         files["charts"][name] = str(path)
     report["files"] = {**files, "report_json": str(run_dir / REPORT_JSON), "report_md": str(run_dir / REPORT_MD),
                        "report_html": str(run_dir / REPORT_HTML)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .inputs import Inputs
-from .profile import Profile
+from .unit_work import UnitWork
 
 MAX_MULTIPLE = 1e7
 SHORT = {  # chart labels
@@ -61,7 +61,7 @@ def saturation_multiple(demand: Callable[[float], float], quota: float | None, b
     return hi
 
 
-def limits(inputs: Inputs, prof: Profile) -> list[Limit]:
+def limits(inputs: Inputs, prof: UnitWork) -> list[Limit]:
     p = inputs.params
     fpm = p.batch_size
 
@@ -126,7 +126,7 @@ def _mult_key(m: float) -> str:
     return f"{m:g}x"
 
 
-def model(inputs: Inputs, prof: Profile) -> dict:
+def model(inputs: Inputs, prof: UnitWork) -> dict:
     p = inputs.params
     base = p.peak_files_per_s
     multiples = sorted({1.0, 600.0, float(p.multiplier)})

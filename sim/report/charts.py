@@ -1,39 +1,55 @@
-"""The report's charts as Scenes (see draw.py): utilization against quotas, the monthly bill beside
-the plan's, and for load runs where the work waits over time (by stage) and the end-to-end latency
-CDF (the queue depth over time for timelines without stages).
+"""The report's charts as vector Scenes (svg.py): utilization against each quota, the monthly bill
+beside the plan's, and for load runs where the work waits over time (by stage) and the end-to-end
+latency CDF (the queue depth over time for timelines without stages).
+
+Label columns and legends are as wide as their text, so no label is cut.
 """
 
 from __future__ import annotations
 
 import math
 
-from . import fmt
-from .draw import Scene, text_width
+from sim.core import stats
 
-BLUE, ORANGE, GREY, RED, INK, LIGHT = "#3b6fb6", "#e08a2c", "#9aa3ad", "#c0392b", "#222222", "#e6e9ed"
+from . import fmt
+from .svg import Scene, text_width
+
+BLUE, ORANGE, GREY, RED, INK, LIGHT = "#3b6fb6", "#e08a2c", "#8a939c", "#c0392b", "#222222", "#e6e9ed"
 # Where the work waits, bottom to top: the waiting stages first so they read against the axis.
 STAGE_COLORS = (("queued", BLUE, "in the queue"), ("pending", RED, "pending a manifest"),
                 ("converting", ORANGE, "manifested, not converted"), ("converted", "#c9d3dd", "converted"))
 LOG_MIN, LOG_MAX = -6, 2  # utilization 0.0001% .. 10,000%
+TITLE, LABEL, TICK = 16, 13, 12  # font sizes, px
+PAD = 16
 
 
-def _pct_label(u: float) -> str:
-    return fmt.pct(u)
+def _title(sc: Scene, text: str) -> None:
+    sc.text(PAD, 12, text, INK, TITLE, bold=True)
+
+
+def _legend(sc: Scene, y: float, items: list[tuple[str, str]]) -> float:
+    """Colour swatches and their labels from the left, wrapping; the y below the legend."""
+    x = PAD
+    for color, label in items:
+        w = 20 + text_width(label, LABEL) + 24
+        if x + w > sc.width - PAD and x > PAD:
+            x, y = PAD, y + 22
+        sc.rect(x, y + 1, 13, 13, color)
+        sc.text(x + 19, y, label, INK, LABEL)
+        x += w
+    return y + 22
 
 
 def utilization(rows: list[dict], keys: tuple[str, str] = ("1x", "600x")) -> Scene:
-    label_w = 360
-    plot_w = 600
-    row_h = 40
-    top = 70
     rows = [r for r in rows if r["utilization"].get(keys[0]) is not None]
-    sc = Scene(label_w + plot_w + 150, top + row_h * len(rows) + 70)
-    sc.text(16, 14, f"Utilization of each limit at the peak hour: today ({keys[0]}) and {keys[1]}", INK, 2)
-    sc.rect(16, 44, 14, 14, BLUE)
-    sc.text(36, 45, keys[0], INK, 2)
-    sc.rect(110, 44, 14, 14, ORANGE)
-    sc.text(130, 45, keys[1], INK, 2)
-    sc.text(240, 45, "log scale; red line = the quota", GREY, 2)
+    labels = [r.get("short") or f"{r['component']}: {r['limit']}" for r in rows]
+    label_w = max([text_width(s, LABEL) for s in labels] + [120]) + 2 * PAD
+    plot_w, row_h, top = 600, 40, 84
+    value_w = text_width("10,000%", LABEL) + 2 * PAD
+    sc = Scene(int(label_w + plot_w + value_w), top + row_h * len(rows) + 44,
+               title="Utilization of each limit at the peak hour")
+    _title(sc, f"Utilization of each limit at the peak hour: today ({keys[0]}) and {keys[1]}")
+    _legend(sc, 40, [(BLUE, keys[0]), (ORANGE, keys[1]), (RED, "the quota (100%); log scale")])
 
     def x_of(u: float) -> float:
         lu = math.log10(max(u, 10 ** LOG_MIN))
@@ -44,45 +60,41 @@ def utilization(rows: list[dict], keys: tuple[str, str] = ("1x", "600x")) -> Sce
         x = x_of(10 ** d)
         sc.line(x, top - 4, x, bottom, LIGHT, 1)
         if d % 2 == 0:
-            sc.text(x, bottom + 8, _pct_label(10 ** d), GREY, 2, "middle")
-    for i, r in enumerate(rows):
+            sc.text(x, bottom + 8, fmt.pct(10 ** d), GREY, TICK, "middle")
+    for i, (r, label) in enumerate(zip(rows, labels)):
         y = top + i * row_h
-        label = r.get("short") or f"{r['component']}: {r['limit']}"
-        if len(label) > 28:
-            label = label[:27] + "~"
-        sc.text(label_w - 12, y + 12, label, INK, 2, "end")
+        sc.text(label_w - 12, y + 11, label, INK, LABEL, "end")
         for j, (key, color) in enumerate(zip(keys, (BLUE, ORANGE))):
             u = r["utilization"].get(key)
             if u is None:
                 continue
             by = y + 4 + j * 16
-            sc.rect(label_w, by, x_of(u) - label_w, 14, color)
-            sc.text(min(x_of(u), label_w + plot_w) + 6, by, _pct_label(u), color if u < 1 else RED, 2)
+            sc.rect(label_w, by, x_of(u) - label_w, 14, color, f"{label}, {key}: {fmt.pct(u)}")
+            sc.text(min(x_of(u), label_w + plot_w) + 6, by + 1, fmt.pct(u), color if u < 1 else RED, TICK)
     qx = x_of(1.0)
     sc.line(qx, top - 8, qx, bottom + 2, RED, 2)
     return sc
 
 
 def cost(rows: list[dict], month: int) -> Scene:
-    label_w, plot_w, row_h, top = 230, 640, 40, 70
     shown = [r for r in rows if r["monthly_usd"] > 0.005 or r.get("plan_usd")]
+    label_w = max([text_width(r["component"], LABEL) for r in shown] + [120]) + 2 * PAD
+    plot_w, row_h, top = 640, 40, 84
     peak = max([r["monthly_usd"] for r in shown] + [r.get("plan_usd") or 0 for r in shown] + [1])
-    sc = Scene(label_w + plot_w + 140, top + row_h * len(shown) + 30)
-    sc.text(16, 14, f"Monthly cost per component: the model (month {month}) and the plan", INK, 2)
-    sc.rect(16, 44, 14, 14, BLUE)
-    sc.text(36, 45, f"model, month {month}", INK, 2)
-    sc.rect(250, 44, 14, 14, GREY)
-    sc.text(270, 45, "plan", INK, 2)
+    value_w = text_width("$10,000.00", LABEL) + 2 * PAD
+    sc = Scene(int(label_w + plot_w + value_w), top + row_h * len(shown) + 24, title="Monthly cost per component")
+    _title(sc, f"Monthly cost per component: the model (month {month}) and the plan")
+    _legend(sc, 40, [(BLUE, f"model, month {month}"), (GREY, "plan")])
     for i, r in enumerate(shown):
         y = top + i * row_h
-        sc.text(label_w - 12, y + 12, r["component"], INK, 2, "end")
+        sc.text(label_w - 12, y + 11, r["component"], INK, LABEL, "end")
         for j, (value, color) in enumerate(((r["monthly_usd"], BLUE), (r.get("plan_usd"), GREY))):
             if value is None:
                 continue
             by = y + 4 + j * 16
-            w = plot_w * value / peak
-            sc.rect(label_w, by, max(1, w), 14, color)
-            sc.text(label_w + max(1, w) + 6, by, f"${value:,.2f}", INK if j == 0 else GREY, 2)
+            w = max(1, plot_w * value / peak)
+            sc.rect(label_w, by, w, 14, color, f"{r['component']}: ${value:,.2f}")
+            sc.text(label_w + w + 6, by + 1, f"${value:,.2f}", INK if j == 0 else GREY, TICK)
     sc.line(label_w, top - 4, label_w, top + row_h * len(shown), INK, 1)
     return sc
 
@@ -95,23 +107,42 @@ def nice_ceiling(x: float) -> float:
     return next(m * base for m in (1, 2, 2.5, 3, 4, 5, 10) if m * base >= x * (1 - 1e-9))
 
 
+PLOT = (110, 0, 740, 260)  # x0, (y0 set per chart), width, height of a time or latency plot
+BELOW_PLOT = 56  # tick labels and the axis title under a plot
+
+
+def divisions(vmax: float) -> int:
+    """How many equal steps split an axis ending at a nice_ceiling value into round numbers
+    (250 in 5 steps of 50, 40 in 4 of 10, 3 in 3 of 1)."""
+    mantissa = round(vmax / 10 ** math.floor(math.log10(vmax)), 6) if vmax > 0 else 1
+    return {2.5: 5, 3: 3, 5: 5}.get(mantissa, 4)
+
+
+def _tick(v: float) -> str:
+    text = fmt.sig(v, 3)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _axes(sc: Scene, x0, y0, w, h, xmax, ymax, xlabel, ylabel, yfmt=None):
     sc.line(x0, y0 + h, x0 + w, y0 + h, INK, 1)
     sc.line(x0, y0, x0, y0 + h, INK, 1)
-    for k in range(5):
-        yv = ymax * k / 4
-        y = y0 + h - h * k / 4
+    ny, nx = divisions(ymax), divisions(xmax)
+    for k in range(ny + 1):
+        yv = ymax * k / ny
+        y = y0 + h - h * k / ny
         sc.line(x0, y, x0 + w, y, LIGHT, 1)
-        sc.text(x0 - 8, y - 7, yfmt.format(yv) if yfmt else fmt.sig(yv, 2), GREY, 2, "end")
-        sc.text(x0 + w * k / 4, y0 + h + 8, fmt.sig(xmax * k / 4, 2), GREY, 2, "middle")
-    sc.text(x0 + w / 2, y0 + h + 32, xlabel, INK, 2, "middle")
-    sc.text(x0, y0 - 24, ylabel, INK, 2)
+        sc.text(x0 - 8, y - 7, yfmt.format(yv) if yfmt else _tick(yv), GREY, TICK, "end")
+    for k in range(nx + 1):
+        sc.text(x0 + w * k / nx, y0 + h + 8, _tick(xmax * k / nx), GREY, TICK, "middle")
+    sc.text(x0 + w / 2, y0 + h + 30, xlabel, INK, LABEL, "middle")
+    sc.text(x0, y0 - 26, ylabel, INK, LABEL)
 
 
 def timeline(points: list[tuple[float, float]], title: str, ylabel: str) -> Scene:
-    sc = Scene(900, 420)
-    sc.text(16, 14, title, INK, 2)
-    x0, y0, w, h = 110, 80, 740, 260
+    x0, _, w, h = PLOT
+    y0 = 80
+    sc = Scene(900, y0 + h + BELOW_PLOT, title=title)
+    _title(sc, title)
     t0 = points[0][0]
     xmax = nice_ceiling(max(p[0] - t0 for p in points))
     ymax = nice_ceiling(max(p[1] for p in points))
@@ -121,60 +152,72 @@ def timeline(points: list[tuple[float, float]], title: str, ylabel: str) -> Scen
 
 
 def cdf(latencies_s: list[float], title: str) -> Scene:
+    """The share of files converted within each latency, with p50, p95 and p99 marked (the project's
+    one quantile definition, sim.core.stats)."""
     v = sorted(latencies_s)
-    sc = Scene(900, 420)
-    sc.text(16, 14, title, INK, 2)
-    x0, y0, w, h = 110, 80, 740, 260
+    x0, _, w, h = PLOT
+    y0 = 80
+    sc = Scene(900, y0 + h + BELOW_PLOT, title=title)
+    _title(sc, title)
     xmax = nice_ceiling(v[-1])
     _axes(sc, x0, y0, w, h, xmax, 100, "end-to-end latency, seconds (landed -> in Parquet)", "% of files", "{:.0f}%")
     pts = [(x0 + w * x / xmax, y0 + h - h * (i + 1) / len(v)) for i, x in enumerate(v)]
     sc.polyline([(x0, y0 + h)] + pts, ORANGE, 2)
-    for q in (0.5, 0.95, 0.99):
-        x = v[min(len(v) - 1, int(q * (len(v) - 1)))]
+    marks = stats.percentiles(v, digits=6)
+    for row, (name, x) in enumerate(marks.items()):
         px = x0 + w * x / xmax
         sc.line(px, y0, px, y0 + h, GREY, 1, dash=True)
-        label = f"p{int(q * 100)} {x:,.1f}s"
-        sc.text(min(px + 4, x0 + w - text_width(label)), y0 + 4 + 18 * [0.5, 0.95, 0.99].index(q), label, GREY, 2)
+        label = f"{name} {x:,.1f} s"
+        sc.text(min(px + 4, x0 + w - text_width(label, TICK)), y0 + 4 + 18 * row, label, GREY, TICK)
     return sc
 
 
-def work_by_stage(points: list[tuple[float, dict]], title: str, uploads_end: float | None = None) -> Scene:
-    """Files in each stage at every moment, stacked: the top edge is every file uploaded so far.
+def _step_edge(xs: list[float], ys: list[float], end_x: float) -> list[tuple[float, float]]:
+    """A step line through (x_i, y_i): each value holds until the next x, the last until end_x."""
+    out = []
+    for i, (x, y) in enumerate(zip(xs, ys)):
+        nxt = xs[i + 1] if i + 1 < len(xs) else end_x
+        out += [(x, y), (nxt, y)]
+    return out
 
-    One column per pixel, from the last sample at or before it, so a long run stays a few hundred
-    rectangles."""
-    sc = Scene(900, 470)
-    sc.text(16, 14, title, INK, 2)
-    x, y = 16, 44
-    for _key, color, label in STAGE_COLORS:
-        if x + 20 + text_width(label) > sc.width - 16:
-            x, y = 16, y + 24
-        sc.rect(x, y, 14, 14, color)
-        sc.text(x + 20, y + 1, label, INK, 2)
-        x += 20 + text_width(label) + 24
-    x0, y0, w, h = 110, 120, 740, 260
-    t0 = points[0][0]
-    xmax = nice_ceiling(max(max(t - t0 for t, _ in points), 1e-9))
+
+def work_by_stage(points: list[tuple[float, dict]], title: str, uploads_end: float | None = None) -> Scene:
+    """Files in each stage at every moment, stacked (one area a stage): the top edge is every file
+    uploaded so far. Each plot column takes the last sample at or before it, so a long run stays a
+    few hundred points an edge, and only where the counts change."""
+    sc = Scene(900, 120 + PLOT[3] + BELOW_PLOT, title=title)
+    _title(sc, title)
+    below = _legend(sc, 40, [(color, label) for _key, color, label in STAGE_COLORS])
+    x0, _, w, h = PLOT
+    y0 = max(120, below + 40)
+    sc.height = int(y0 + h + BELOW_PLOT)
+    t0, last = points[0][0], points[-1][0]
+    xmax = nice_ceiling(max(last - t0, 1e-9))
     ymax = nice_ceiling(max(max(sum(v.values()) for _, v in points), 1))
     _axes(sc, x0, y0, w, h, xmax, ymax, "seconds since the run started", "files")
-    j, last = 0, points[-1][0]
+    columns, j = [], 0  # (x, counts) at each plot column while the run lasts
     for px in range(int(w)):
         t = t0 + xmax * px / w
         if t > last:
             break
         while j + 1 < len(points) and points[j + 1][0] <= t:
             j += 1
-        bottom = y0 + h
-        for key, color, _label in STAGE_COLORS:
-            n = points[j][1].get(key, 0)
-            if n <= 0:
-                continue
-            bar = h * n / ymax
-            sc.rect(x0 + px, bottom - bar, 1, bar, color)
-            bottom -= bar
+        if not columns or columns[-1][1] != points[j][1]:  # a column only where the counts change
+            columns.append((x0 + px, points[j][1]))
+    xs = [x for x, _ in columns]
+    end_x = x0 + w * (last - t0) / xmax
+    lower = [0.0] * len(columns)
+    for key, color, label in STAGE_COLORS:
+        upper = [lo + max(0, counts.get(key, 0)) for lo, (_x, counts) in zip(lower, columns)]
+        if any(u > lo for u, lo in zip(upper, lower)):
+            to_y = lambda n: y0 + h - h * n / ymax  # noqa: E731
+            top_edge = _step_edge(xs, [to_y(u) for u in upper], end_x)
+            bottom_edge = _step_edge(xs, [to_y(lo) for lo in lower], end_x)
+            sc.polygon(top_edge + bottom_edge[::-1], color, label)
+        lower = upper
     sc.line(x0, y0 + h, x0 + w, y0 + h, INK, 1)
     if uploads_end is not None and uploads_end > t0:
         ux = x0 + w * (uploads_end - t0) / xmax
         sc.line(ux, y0 - 6, ux, y0 + h, INK, 1, dash=True)
-        sc.text(min(ux + 4, x0 + w - text_width("uploads end")), y0 - 20, "uploads end", INK, 2)
+        sc.text(min(ux + 4, x0 + w - text_width("uploads end", TICK)), y0 - 20, "uploads end", INK, TICK)
     return sc

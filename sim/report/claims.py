@@ -38,13 +38,6 @@ def _pct(x):
     return None if x is None else round(100 * x, 6)
 
 
-def _ratio(a: float, b: float) -> str:
-    if not a or not b:
-        return "n/a"
-    r = a / b
-    return f"{r:.1f}x" if r >= 1 else f"1/{1 / r:.0f}"
-
-
 def cost_claims(cost: dict, opts: list[dict], inputs) -> list[dict]:
     p = inputs.params
     rows = {r["component"]: r for r in cost["rows"]}

@@ -1,16 +1,21 @@
-"""CLI commands of this feature, added to `sim` by `register(app)` (see sim/cli.py)."""
+"""`sim report`: capacity and cost of a run, and the plan's claims checked."""
 
+from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
 
-from sim.errors import SimError
+from sim.core import console
+from sim.core.errors import SimError
+from sim.core.options import Json, command
+
+app = typer.Typer()
 
 
 def _run_dir(name: str | None) -> Path:
-    from sim import runs
+    from sim.core import runs
 
     if name:
         try:
@@ -23,62 +28,58 @@ def _run_dir(name: str | None) -> Path:
     return latest
 
 
-def register(app: typer.Typer) -> None:
-    """Add this feature's commands to the `sim` app."""
-    from sim.cli import Json, command
+@app.command()
+@command
+def report(
+    run: Annotated[Optional[str], typer.Option("--run", help="Run folder under reports/ (default: the latest run).")] = None,
+    files_per_day: Annotated[Optional[float], typer.Option(help="Target load (default 8,000, the plan's).")] = None,
+    peak_hour_files: Annotated[Optional[float], typer.Option(help="Files in the peak hour (default 1,000 per 8,000 a day).")] = None,
+    multiplier: Annotated[Optional[float], typer.Option(help="A second load to show, as a multiple of the target (600 is always shown).")] = None,
+    file_size: Annotated[Optional[str], typer.Option(help="Target file size (default 3.5MB).")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default 200, as deployed).")] = None,
+    glue_run_minutes: Annotated[Optional[float], typer.Option(help="AWS-side duration of one Glue run (default 4, the plan's 3-5).")] = None,
+    glue_worker_type: Annotated[Optional[str], typer.Option(help="pythonshell (deployed), G.1X, G.2X or G.025X.")] = None,
+    glue_workers: Annotated[Optional[int], typer.Option(help="Spark workers per run (with G.1X/G.2X).")] = None,
+    glue_max_capacity: Annotated[Optional[float], typer.Option(help="Python-shell DPU: 0.0625 (deployed) or 1.")] = None,
+    glue_max_concurrent_runs: Annotated[Optional[float], typer.Option(help="The job's MaxConcurrentRuns (deployed 10; AWS default 1).")] = None,
+    glue_account_runs: Annotated[Optional[float], typer.Option(help="The account's concurrent Glue runs quota (default 50).")] = None,
+    aws_call_ms: Annotated[Optional[float], typer.Option(help="AWS-side latency of one SDK call from Lambda (default 5).")] = None,
+    storage_month: Annotated[Optional[int], typer.Option(help="Price storage as of this month after go-live (default 12).")] = None,
+    retention_days: Annotated[Optional[int], typer.Option(help="Days a lifecycle rule keeps landed files (default 30).")] = None,
+    lambda_arch: Annotated[Optional[str], typer.Option(help="x86 (default) or arm.")] = None,
+    free_tier: Annotated[bool, typer.Option("--free-tier", help="Subtract the account's free tiers.")] = False,
+    price: Annotated[Optional[List[str]], typer.Option("--price", help="Override a price: ID=VALUE (repeatable).")] = None,
+    quota: Annotated[Optional[List[str]], typer.Option("--quota", help="Override a quota: ID=VALUE or ID=none (repeatable).")] = None,
+    overrides: Annotated[Optional[str], typer.Option(help="TOML or JSON file with params, prices and quotas.")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Collect the run's metrics again (the engine must still run).")] = False,
+    grace: Annotated[Optional[float], typer.Option(help="Seconds after the run's end whose telemetry still counts (default 300).")] = None,
+    list_ids: Annotated[bool, typer.Option("--list-ids", help="List price and quota ids with their values and sources, then stop.")] = False,
+    workdir: Annotated[Optional[str], typer.Option("--workdir", help="Collect the run's metrics again from this workdir's telemetry (a run whose workdir moved; default: the workdir the run recorded).")] = None,
+    as_json: Json = False,
+):
+    """Capacity and cost of a run, scaled to a target load; the plan's claims checked. Files under reports/<run>/."""
+    from sim.report import build, inputs as inputs_mod, summary
+    from sim.workload.sizes import parse_size
 
-    @app.command()
-    @command
-    def report(
-        run: Annotated[Optional[str], typer.Option("--run", help="Run folder under reports/ (default: the latest run).")] = None,
-        files_per_day: Annotated[Optional[float], typer.Option(help="Target load (default 8,000, the plan's).")] = None,
-        peak_hour_files: Annotated[Optional[float], typer.Option(help="Files in the peak hour (default 1,000 per 8,000 a day).")] = None,
-        multiplier: Annotated[Optional[float], typer.Option(help="A second load to show, as a multiple of the target (600 is always shown).")] = None,
-        file_size: Annotated[Optional[str], typer.Option(help="Target file size (default 3.5MB).")] = None,
-        batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default 200, as deployed).")] = None,
-        glue_run_minutes: Annotated[Optional[float], typer.Option(help="AWS-side duration of one Glue run (default 4, the plan's 3-5).")] = None,
-        glue_worker_type: Annotated[Optional[str], typer.Option(help="pythonshell (deployed), G.1X, G.2X or G.025X.")] = None,
-        glue_workers: Annotated[Optional[int], typer.Option(help="Spark workers per run (with G.1X/G.2X).")] = None,
-        glue_max_capacity: Annotated[Optional[float], typer.Option(help="Python-shell DPU: 0.0625 (deployed) or 1.")] = None,
-        glue_max_concurrent_runs: Annotated[Optional[float], typer.Option(help="The job's MaxConcurrentRuns (deployed 10; AWS default 1).")] = None,
-        glue_account_runs: Annotated[Optional[float], typer.Option(help="The account's concurrent Glue runs quota (default 50).")] = None,
-        aws_call_ms: Annotated[Optional[float], typer.Option(help="AWS-side latency of one SDK call from Lambda (default 5).")] = None,
-        storage_month: Annotated[Optional[int], typer.Option(help="Price storage as of this month after go-live (default 12).")] = None,
-        retention_days: Annotated[Optional[int], typer.Option(help="Days a lifecycle rule keeps landed files (default 30).")] = None,
-        lambda_arch: Annotated[Optional[str], typer.Option(help="x86 (default) or arm.")] = None,
-        free_tier: Annotated[bool, typer.Option("--free-tier", help="Subtract the account's free tiers.")] = False,
-        price: Annotated[Optional[List[str]], typer.Option("--price", help="Override a price: ID=VALUE (repeatable).")] = None,
-        quota: Annotated[Optional[List[str]], typer.Option("--quota", help="Override a quota: ID=VALUE or ID=none (repeatable).")] = None,
-        overrides: Annotated[Optional[str], typer.Option(help="TOML or JSON file with params, prices and quotas.")] = None,
-        refresh: Annotated[bool, typer.Option("--refresh", help="Collect the run's metrics again (the engine must still run).")] = False,
-        grace: Annotated[Optional[float], typer.Option(help="Seconds after the run's end whose telemetry still counts (default 300).")] = None,
-        list_ids: Annotated[bool, typer.Option("--list-ids", help="List price and quota ids with their values and sources, then stop.")] = False,
-        as_json: Json = False,
-    ):
-        """Capacity and cost of a run, scaled to a target load; the plan's claims checked. Files under reports/<run>/."""
-        from sim import ui
-        from sim.report import build, inputs as inputs_mod, summary
-        from sim.workload.sizes import parse_size
-
-        quotas = inputs_mod.parse_assignments(quota, "quota")
-        if glue_max_concurrent_runs is not None:
-            quotas["glue.job_max_concurrent_runs"] = glue_max_concurrent_runs
-        if glue_account_runs is not None:
-            quotas["glue.account_concurrent_runs"] = glue_account_runs
-        params = {"files_per_day": files_per_day, "peak_hour_files": peak_hour_files, "multiplier": multiplier,
-                  "file_size_bytes": parse_size(file_size) if file_size else None, "batch_size": batch_size,
-                  "glue_run_minutes": glue_run_minutes, "glue_worker_type": glue_worker_type,
-                  "glue_workers": glue_workers, "glue_max_capacity": glue_max_capacity, "aws_call_ms": aws_call_ms,
-                  "storage_month": storage_month, "landing_retention_days": retention_days,
-                  "lambda_arch": lambda_arch, "free_tier": True if free_tier else None}
-        inputs = inputs_mod.build(overrides, params, inputs_mod.parse_assignments(price, "price"), quotas)
-        if list_ids:
-            rows = {"prices": list(inputs.prices.values()), "quotas": list(inputs.quotas.values())}
-            return ui.emit_json(rows) if as_json else summary.print_ids(rows)
-        run_dir = _run_dir(run)
-        if as_json:
-            result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace)
-            return ui.emit_json(result)
-        with ui.err.status(f"reporting on {run_dir.name}", spinner="dots"):
-            result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace)
-        summary.print_summary(result)
+    quotas = inputs_mod.parse_assignments(quota, "quota")
+    if glue_max_concurrent_runs is not None:
+        quotas["glue.job_max_concurrent_runs"] = glue_max_concurrent_runs
+    if glue_account_runs is not None:
+        quotas["glue.account_concurrent_runs"] = glue_account_runs
+    params = {"files_per_day": files_per_day, "peak_hour_files": peak_hour_files, "multiplier": multiplier,
+              "file_size_bytes": parse_size(file_size) if file_size else None, "batch_size": batch_size,
+              "glue_run_minutes": glue_run_minutes, "glue_worker_type": glue_worker_type,
+              "glue_workers": glue_workers, "glue_max_capacity": glue_max_capacity, "aws_call_ms": aws_call_ms,
+              "storage_month": storage_month, "landing_retention_days": retention_days,
+              "lambda_arch": lambda_arch, "free_tier": True if free_tier else None}
+    inputs = inputs_mod.build(overrides, params, inputs_mod.parse_assignments(price, "price"), quotas)
+    if list_ids:
+        rows = {"prices": list(inputs.prices.values()), "quotas": list(inputs.quotas.values())}
+        return console.emit_json(rows) if as_json else summary.print_ids(rows)
+    run_dir = _run_dir(run)
+    if as_json:
+        result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir)
+        return console.emit_json(result)
+    with console.err.status(f"reporting on {run_dir.name}", spinner="dots"):
+        result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir)
+    summary.print_summary(result)

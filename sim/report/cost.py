@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .data import plan
 from .inputs import Inputs, PYTHON_SHELL
-from .profile import Profile
+from .unit_work import UnitWork
 
 GIB = 1024 ** 3
 DDB_ITEM_BYTES = 400  # a file item with its index projection (assumption)
@@ -32,7 +32,7 @@ def glue_run_cost(inputs: Inputs, dpu: float, flex: bool = False) -> float:
     return billed_s / 3600 * dpu * rate
 
 
-def daily_quantities(inputs: Inputs, prof: Profile) -> dict:
+def daily_quantities(inputs: Inputs, prof: UnitWork) -> dict:
     p = inputs.params
     files = p.files_per_day
     manifests = p.manifests_per_day
@@ -67,7 +67,7 @@ def daily_quantities(inputs: Inputs, prof: Profile) -> dict:
     }
 
 
-def _priced(inputs: Inputs, prof: Profile, q: dict, storage_month: int, landing_retention_days: float | None) -> list:
+def _priced(inputs: Inputs, prof: UnitWork, q: dict, storage_month: int, landing_retention_days: float | None) -> list:
     p = inputs.params
     days = p.days_per_month
     month = {k: v * days for k, v in q.items() if k not in ("records_per_batch",)}
@@ -112,7 +112,7 @@ def _priced(inputs: Inputs, prof: Profile, q: dict, storage_month: int, landing_
     return rows
 
 
-def model(inputs: Inputs, prof: Profile) -> dict:
+def model(inputs: Inputs, prof: UnitWork) -> dict:
     p = inputs.params
     q = daily_quantities(inputs, prof)
     rows = _priced(inputs, prof, q, p.storage_month, None)

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 from sim.infra.spec import Settings, Wiring
 from sim.workload.sizes import parse_size
 
@@ -178,6 +178,11 @@ def build(overrides_file: str | None = None, params: dict | None = None,
                 raise SimError(f"unknown {kind} id {key!r}; see `sim report --list-ids`")
             if value is None and kind == "price":
                 raise SimError(f"price {key} needs a number")
+            if value is not None and not isinstance(value, (int, float)):
+                try:
+                    value = float(str(value).replace(",", ""))
+                except ValueError:
+                    raise SimError(f"{kind} {key}: not a number: {value!r}") from None
             table[key] = dict(table[key], value=value, status="overridden", source="user override")
             overridden.append(f"{kind} {key}")
     return Inputs(p, price_table, quota_table, overridden)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from . import cost as cost_mod, fmt
 from .data import plan
 from .inputs import GLUE_WORKER_DPU, Inputs, PYTHON_SHELL
-from .profile import Profile
+from .unit_work import UnitWork
 
 PYTHON_SHELL_MEMORY_MB = 1024  # a 0.0625-DPU Python-shell job has 1 GB
 FLEX_WORKERS = ("G.1X", "G.2X")
@@ -59,7 +59,7 @@ def it_saving(inputs: Inputs, daily_bytes: float, daily_objects: float, retentio
     return (saving - fee) / len(samples)
 
 
-def model(inputs: Inputs, prof: Profile, cost: dict, validated: bool | None) -> list[dict]:
+def model(inputs: Inputs, prof: UnitWork, cost: dict, validated: bool | None) -> list[dict]:
     p = inputs.params
     glue_now = next(r["monthly_usd"] for r in cost["rows"] if r["component"] == "Glue")
     q = cost["quantities_per_day"]

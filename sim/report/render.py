@@ -1,5 +1,6 @@
 """The report for people: one list of blocks (headings, paragraphs, tables, charts) rendered as
-Markdown (charts as PNG links) and as one self-contained HTML page (charts as inline SVG).
+Markdown (charts as links to the SVG files beside it) and as one self-contained HTML page (the
+same SVG inline).
 """
 
 from __future__ import annotations

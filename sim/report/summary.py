@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from sim import ui
+from sim.core import console
 
 from . import fmt
 
@@ -14,7 +14,7 @@ STYLE = {"holds": "green", "wrong": "red", "cannot tell": "yellow"}
 
 
 def print_summary(r: dict) -> None:
-    out = ui.out
+    out = console.out
     cap, cost = r["capacity"], r["cost"]
     first = cap["first_bottleneck"]
     out.print(f"[bold]{r['run']['name']}[/] ({r['run']['kind']}, {r['measured']['files_landed']:,} files) scaled to "
@@ -78,9 +78,9 @@ def _value(v, unit: str) -> str:
 def print_ids(rows: dict) -> None:
     """One line per id: value and unit, then status, source and date (narrow terminals stay readable)."""
     for kind in ("prices", "quotas"):
-        ui.out.print(f"[bold]{kind}[/]")
+        console.out.print(f"[bold]{kind}[/]")
         for row in rows[kind]:
             v = row["value"]
             value = "none" if v is None else f"{v:.10f}".rstrip("0") if 0 < abs(v) < 0.001 else f"{v:,.10g}"
-            ui.out.print(f"  [cyan]{row['id']}[/] = {value} {row['unit']}  [dim]({row['status']}; {row['source']}; {row['date']})[/]",
+            console.out.print(f"  [cyan]{row['id']}[/] = {value} {row['unit']}  [dim]({row['status']}; {row['source']}; {row['date']})[/]",
                          highlight=False, soft_wrap=True)

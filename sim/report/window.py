@@ -6,13 +6,13 @@ when the uploads stop). It never reaches into the next run that shares the same 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.errors import SimError
-from sim.runs import RUN_FILE, read_run
+from sim.core.errors import SimError
+from sim.core.jsonl import read_jsonl
+from sim.core.runs import RUN_FILE, read_run
 
 DEFAULT_GRACE_S = 300.0
 
@@ -42,25 +42,12 @@ def _next_start(run_dir: Path, run: dict) -> float | None:
     return min(later) if later else None
 
 
-def read_lines(path: str | Path | None) -> list[dict]:
-    if not path or not Path(path).exists():
-        return []
-    lines = []
-    for raw in Path(path).read_text().splitlines():
-        raw = raw.strip()
-        if not raw:
-            continue
-        try:
-            lines.append(json.loads(raw))
-        except ValueError:
-            continue  # a line cut by a crash mid-write: skip it, the rest stays usable
-    return lines
-
-
-def of_run(run_dir: Path, run: dict, grace_s: float = DEFAULT_GRACE_S) -> tuple[Window, list[dict]]:
+def of_run(run_dir: Path, run: dict, grace_s: float = DEFAULT_GRACE_S,
+           telemetry_file: str | None = None) -> tuple[Window, list[dict]]:
+    """The run's window and its telemetry lines (from `telemetry_file` when given, else the file the run recorded)."""
     if "started_at" not in run:
         raise SimError(f"{run_dir.name}/run.json has no started_at: not a run folder sim report can read")
-    lines = read_lines(run.get("telemetry_file"))
+    lines = list(read_jsonl(telemetry_file or run.get("telemetry_file")))
     start = float(run["started_at"])
     ended = run.get("ended_at")
     if ended is None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sim.core.stats import summary
+
 WRITE_OPS = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 UPLOAD_OPS = ("s3.PutObject", "s3.CreateMultipartUpload", "s3.UploadPart", "s3.CompleteMultipartUpload")
 START = "stepfunctions.StartExecution"
@@ -32,18 +34,6 @@ def linear_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     if b < 0:
         return my, 0.0
     return a, b
-
-
-def stats(values: list[float]) -> dict:
-    if not values:
-        return {"count": 0, "mean": None, "p50": None, "p95": None, "max": None, "total": 0}
-    v = sorted(values)
-
-    def pct(p):
-        return v[min(len(v) - 1, int(round(p * (len(v) - 1))))]
-
-    return {"count": len(v), "mean": round(sum(v) / len(v), 2), "p50": pct(0.5), "p95": pct(0.95),
-            "max": v[-1], "total": round(sum(v), 2)}
 
 
 def _starts(line: dict) -> int:
@@ -129,7 +119,7 @@ def builder_work(lines: list[dict], files_per_manifest: float) -> dict:
         "per_manifest": {k: (v if k == "calls" else round(v, 3)) for k, v in per_manifest.items()},
         "manifest_split": split_manifest_excess(per_manifest, files_per_manifest) if manifests else None,
         "per_flush": {n: round(v, 3) for n, v in flush_base.items()} if flush_plain else None,
-        "duration_ms": stats([float(l["duration_ms"]) for l in sqs + flush]),
+        "duration_ms": summary([float(l["duration_ms"]) for l in sqs + flush]),
         "max_rss_mb": max((float(l.get("max_rss_mb", 0)) for l in sqs + flush), default=None),
     }
 
@@ -152,7 +142,7 @@ def converter_work(lines: list[dict], files_per_manifest: float) -> dict:
         "runs": n,
         "failed": sum(1 for l in runs if not l.get("ok", True)),
         "runtime": sorted({l.get("runtime", "?") for l in runs}),
-        "duration_ms": stats([float(l["duration_ms"]) for l in runs]),
+        "duration_ms": summary([float(l["duration_ms"]) for l in runs]),
         "peak_rss_mb": max(float(l.get("max_rss_mb", 0)) for l in runs),
         "per_run_calls": {c: round(v, 3) for c, v in sorted(calls.items())},
         "upload_calls_per_run": upload,

@@ -14,13 +14,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sim.drain import Watcher
+from sim.core.polling import wait_until
 from sim.engine import ministack
-from sim.engine.metrics import MetricsPublisher
-from sim.infra import reset
 from sim.infra.deploy import Deployer
+from sim.infra.project import Project
 from sim.infra.spec import Settings
-from sim.project import Project
+from sim.ops.fresh import fresh_pipeline
+from sim.ops.publisher import MetricsPublisher
+from sim.ops.watch import Watcher, workflows_settled
 from sim.validate.inventory import plain
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated
@@ -94,14 +95,9 @@ class Context:
 
     def fresh(self, **overrides) -> Deployer:
         """Wipe the pipeline's data and deploy it with these settings (faults, knobs)."""
-        settings = self.settings(**overrides)
-        deployer = Deployer(self.target, settings)
-        deployer.apply()
-        reset.wipe(self.target, self.names, deployer.wiring.state_machine_arn())
-        deployer = Deployer(self.target, settings)
-        deployer.apply()
-        self.deployer = deployer
-        return deployer
+        base = {"batch_size": SCENARIO_BATCH, **overrides}
+        self.deployer = fresh_pipeline(self.project, start_engine=False, remember=False, **base).deployer
+        return self.deployer
 
     def redeploy(self, **overrides) -> Deployer:
         """Change settings without wiping data (for example to switch a fault off)."""
@@ -173,29 +169,17 @@ class Context:
         return self.target.client("sqs").get_queue_url(QueueName=name or self.names.queue)["QueueUrl"]
 
     def wait_workflows(self, timeout: float = 120.0, quiet: bool = False) -> bool:
-        sfn = self.target.client("stepfunctions")
         arn = (self.deployer.wiring if self.deployer else Deployer(self.target, self.project.settings()).wiring
                ).state_machine_arn()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if not sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]:
-                    return True
-            except sfn.exceptions.StateMachineDoesNotExist:
-                return True
-            time.sleep(0.5)
-        if not quiet:
-            raise TimeoutError("workflows still running")
-        return False
+        try:
+            return wait_until(lambda: workflows_settled(self.target, arn), timeout=timeout, what="the running workflows to end")
+        except TimeoutError:
+            if not quiet:
+                raise
+            return False
 
     def until(self, predicate: Callable[[], object], timeout: float = 60.0, every: float = 0.5, what: str = ""):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(every)
-        raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what or 'a condition'}")
+        return wait_until(predicate, timeout=timeout, every=every, what=what or "a condition")
 
     # -- observing -------------------------------------------------------------------------
     def log_mark(self) -> int:

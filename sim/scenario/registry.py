@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from types import ModuleType
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 
 
 def scenarios_dir() -> Path:

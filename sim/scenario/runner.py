@@ -7,12 +7,13 @@ import time
 import traceback
 from typing import Callable
 
+from sim.core import contract
 from sim.engine import ministack
-from sim.project import Project
+from sim.infra.project import Project
 from sim.scenario.framework import Context, Verdict
 
 
-def run(project: Project, modules, progress: Callable[[str], None] | None = None) -> dict:
+def run(project: Project, modules, progress: Callable[[str], None] | None = None) -> contract.ScenarioRun:
     say = progress or (lambda _m: None)
     # Scenarios run pipeline code in-process too; its INFO lines belong in the engine's log, not here.
     for name in ("manifest_builder", "converter"):

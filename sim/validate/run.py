@@ -12,6 +12,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.json as pajson
 
+from sim.core import contract
 from sim.infra.spec import Names
 from sim.pipeline.lines import Chunk, read_chunks
 from sim.validate import inventory
@@ -36,7 +37,7 @@ def default_workers() -> int:
 
 
 def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], None] | None = None,
-             workers: int | None = None) -> dict:
+             workers: int | None = None) -> contract.Validation:
     started = time.monotonic()
     step = on_step or (lambda _msg: None)
     for old in _OLD_MIRRORS:

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 from sim.pipeline.events import is_landing_key
 from sim.pipeline.gz import GunzipReader
 

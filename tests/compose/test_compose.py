@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.drain import Watcher
 from sim.engine.target import Target
 from sim.infra.spec import Names
+from sim.ops.watch import Watcher
 from sim.scenario.registry import load_all
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,15 +7,14 @@ manifests.
 
 import json
 import os
-import time
 
 import pytest
 
-from sim.drain import Watcher
+from sim.core import polling
 from sim.engine import ministack
-from sim.infra import reset
-from sim.infra.deploy import Deployer
-from sim.project import Project
+from sim.infra.project import Project
+from sim.ops.fresh import fresh_pipeline
+from sim.ops.watch import Watcher, workflows_settled
 
 BATCH = 25
 
@@ -39,25 +38,11 @@ def project(engine):
 @pytest.fixture
 def pipeline(project):
     """A freshly wiped and deployed pipeline with MANIFEST_BATCH_SIZE=BATCH."""
-    settings = project.settings(batch_size=BATCH)
-    deployer = Deployer(project.target, settings)
-    deployer.apply()
-    reset.wipe(project.target, project.names, deployer.wiring.state_machine_arn())
-    deployer = Deployer(project.target, settings)
-    deployer.apply()
-    project.remember(settings)
+    deployer = fresh_pipeline(project, start_engine=False, batch_size=BATCH).deployer
     yield deployer
     # Let workflows the test started finish before the next test wipes their state.
-    sfn = project.target.client("stepfunctions")
     arn = deployer.wiring.state_machine_arn()
-
-    def settled():
-        try:
-            return not sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
-        except sfn.exceptions.StateMachineDoesNotExist:
-            return True
-
-    wait_until(settled, timeout=120)
+    wait_until(lambda: workflows_settled(project.target, arn), timeout=120)
 
 
 @pytest.fixture
@@ -74,13 +59,10 @@ def manifest_items(project):
 
 
 def wait_until(predicate, timeout=60.0, every=0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("condition not met in time")
+    try:
+        return polling.wait_until(predicate, timeout=timeout, every=every)
+    except TimeoutError as exc:
+        raise AssertionError(f"condition not met in time ({exc})") from None
 
 
 def dumps(obj) -> str:

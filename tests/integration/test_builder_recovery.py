@@ -2,7 +2,7 @@
 
 import time
 
-from sim.pipeline.builder import Builder, Settings as BuilderSettings
+from sim.pipeline.builder import Builder, BuilderSettings
 from sim.pipeline.state import State
 
 from .conftest import wait_until

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from sim.core import contract
+from sim.infra import iam
 from sim.infra.deploy import Deployer
 
 REQUIRED_PASS = ("dlq-redrive", "dlq-retention", "visibility-timeout", "event-source-mapping", "alarms-expected",
@@ -27,7 +29,9 @@ def sim_check(project, *extra):
 def check_json(project):
     proc = sim_check(project, "--json")
     assert proc.stdout, proc.stderr[-2000:]
-    return proc.returncode, json.loads(proc.stdout)
+    result = json.loads(proc.stdout)
+    assert contract.problems(result, contract.Check) == []
+    return proc.returncode, result
 
 
 def failures(result):
@@ -65,7 +69,7 @@ def _alarm_without_actions(project, deployer):
 
 def _star_in_a_role(project, deployer):
     name = project.names.builder_role
-    policy = deployer.wiring.roles()[name][1]
+    policy = iam.roles(deployer.wiring)[name][1]
     policy = {**policy, "Statement": policy["Statement"] + [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     project.target.client("iam").put_role_policy(RoleName=name, PolicyName="pipeline", PolicyDocument=json.dumps(policy))
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import boto3
 
-from sim.pipeline.builder import Builder, Settings as BuilderSettings
+from sim.pipeline.builder import Builder, BuilderSettings
 from sim.pipeline.state import State
 from sim.workload.upload import upload_generated
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+from sim.core import contract
 from sim.engine import ministack
 
 SIM = [sys.executable, "-m", "sim"]
@@ -41,9 +42,9 @@ def test_the_engine_comes_back_on_its_port_and_its_sqs_trigger_still_works(tmp_p
     again = json.loads(sim("up", "--json", workdir=tmp_path).stdout)
     try:
         assert again["started"] is True and again["endpoint"] == first["endpoint"]
-        from sim.drain import Watcher
         from sim.engine.target import Target
         from sim.infra.spec import Names
+        from sim.ops.watch import Watcher
 
         target = Target("ministack", again["endpoint"])
         target.client("s3").put_object(Bucket=Names().landing_bucket, Key="2026-11-26/after-restart.ndjson",
@@ -84,6 +85,7 @@ def test_a_dead_engine_gives_one_line_naming_the_log(tmp_path):
 def test_status_json_follows_the_contract(engine, pipeline):
     out = json.loads(sim("status", "--json", workdir=engine).stdout)
     assert {"endpoint", "target", "resources", "counts"} <= set(out)
+    assert contract.problems(out, contract.Status) == []
     assert set(out["resources"]) >= {"landing_bucket", "output_bucket", "queue_url", "dlq_url", "table",
                                      "state_machine_arn", "alerts_topic_arn"}
     assert out["target"] == "ministack" and out["counts"]["files_landed"] == 0
@@ -98,11 +100,13 @@ def test_demo_json_passes_on_a_small_run(engine):
     assert proc.returncode == 0, result
     v = result["validation"]
     assert result["pass"] and v["records_in"] == v["records_out"] == result["records_generated"] > 0
+    assert contract.problems(result, contract.Demo) == []
     assert v["duplicates"] == 0 and v["missing"] == 0 and v["manifests"] == 3
     validate = json.loads(sim("validate", "--json", workdir=engine).stdout)
     assert {"pass", "files_landed", "files_in_manifests", "manifests", "records_in", "records_out", "duplicates",
             "missing", "quarantined", "orphans"} <= set(validate)
     assert validate["pass"] is True
+    assert contract.problems(validate, contract.Validation) == []
     deploy = json.loads(sim("deploy", "--json", workdir=engine).stdout)
     assert deploy["changed"] == 0, [c for c in deploy["changes"] if c["action"] != "unchanged"]
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from sim.drain import Watcher
+from sim.ops.watch import Watcher
 from sim.pipeline.state import State
 from sim.workload.upload import upload_generated
 

@@ -16,6 +16,7 @@ import pytest
 
 from sim.engine import ministack
 from sim.engine.target import Target
+from sim.infra import iam as policies
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Names, Settings
 
@@ -101,7 +102,7 @@ def test_the_aws_wiring_rehearsed_has_no_emulator_parts_and_exact_policies(exter
     assert not [k for k in env if k.startswith("SIM_")]
     job = glue.get_job(JobName=NAMES.glue_job)["Job"]
     assert job["Timeout"] == 60 and not [k for k in job["DefaultArguments"] if k.lstrip("-").startswith("SIM_")]
-    for name, (service, policy) in deployer.wiring.roles().items():
+    for name, (service, policy) in policies.roles(deployer.wiring).items():
         live = iam.get_role_policy(RoleName=name, PolicyName="pipeline")["PolicyDocument"]
         assert (json.loads(live) if isinstance(live, str) else live) == policy
         trust = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]

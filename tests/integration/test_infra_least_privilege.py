@@ -17,10 +17,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from sim.drain import Watcher
 from sim.engine import enforcing as enforcing_engine, lambda_python
+from sim.infra import iam
 from sim.infra.deploy import Deployer
 from sim.infra.spec import Settings
+from sim.ops.watch import Watcher
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated
 
@@ -65,7 +66,7 @@ def test_the_generated_roles_let_the_pipeline_run_and_nothing_less_would(enforci
     assert {s for s, _ in _manifest_statuses(target, names, "2026-11-28")} == {"succeeded"}
 
     # Take one grant away: the converter may no longer write Parquet.
-    policy = deployer.wiring.roles()[names.converter_role][1]
+    policy = iam.roles(deployer.wiring)[names.converter_role][1]
     policy["Statement"] = [st for st in policy["Statement"] if st["Sid"] != "WriteParquet"]
     target.client("iam").put_role_policy(RoleName=names.converter_role, PolicyName="pipeline",
                                          PolicyDocument=json.dumps(policy))

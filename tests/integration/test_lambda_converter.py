@@ -100,7 +100,7 @@ def test_converter_as_a_lambda_task_end_to_end(project, pipeline, watcher, tmp_p
 
         # Every call the functions made is allowed by their own role (the emulator does not enforce it).
         observed = _observed_actions(telemetry)
-        roles = deployer.wiring.roles()
+        roles = iam.roles(deployer.wiring)
         assert observed.get("builder") and observed.get("converter"), observed
         assert observed["builder"] <= _allowed(roles[project.names.builder_role][1])
         assert observed["converter"] <= _allowed(roles[project.names.converter_role][1])

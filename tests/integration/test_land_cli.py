@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+from sim.core import contract
+
 
 def sim(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=600, cwd=cwd)
@@ -21,6 +23,7 @@ def test_land_a_folder_and_validate_it(engine, tmp_path):
     assert got.returncode == 0, got.stderr[-2000:]
     result = json.loads(got.stdout)
     assert result["pass"] and result["files"] == 3
+    assert contract.problems(result, contract.Land) == []
     assert set(result["keys"].values()) == {"mine/2026-11-22/a.ndjson", "mine/2026-11-22/sub/b.jsonl.gz",
                                             "mine/2026-11-22/sub/array.json"}
     assert [s["path"].endswith("notes.txt") for s in result["skipped"]] == [True]

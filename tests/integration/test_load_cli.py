@@ -5,9 +5,11 @@ import csv
 import json
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from sim.runs import read_run
+from sim.core import contract
+from sim.core.runs import read_run
 
 from .conftest import BATCH, dumps
 
@@ -32,6 +34,7 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     code, r, err = sim_json("load", "--profile", "burst", "--multiplier", "150", "--duration", "12", "--ramp", "2",
                             "--file-size", "16KB", "--batch-size", str(BATCH), "--workers", "2", workdir=engine)
     assert LOAD_KEYS <= set(r), dumps(r)
+    assert contract.problems(r, contract.Load) == []
     assert set(r["upload_ms"]) == set(r["end_to_end_s"]) == {"p50", "p95", "p99"}
     assert r["profile"] == "burst"
     assert abs(r["target_files_per_s"] - 150 * 8000 / 86400) < 0.01
@@ -69,13 +72,14 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
     charts = report["files"]["charts"]
-    assert "work_by_stage" in charts and Path(charts["work_by_stage"]).read_bytes()[:4] == b"\x89PNG"
+    assert "work_by_stage" in charts and ET.parse(charts["work_by_stage"]).getroot().tag.endswith("svg")
     assert "Where the work waits" in Path(report["files"]["report_md"]).read_text()
 
 
 def test_bad_profile_is_one_line_before_anything_starts(engine):
     code, r, err = sim_json("load", "--profile", "weekly", workdir=engine, timeout=60)
     assert code == 1 and r["pass"] is False and "weekly" in r["error"]
+    assert contract.problems(r, contract.Error) == []
 
 
 def test_bench_writes_every_contract_field(engine):
@@ -83,6 +87,7 @@ def test_bench_writes_every_contract_field(engine):
                             "--max-steps", "1", "--start-multiple", "100", "--manifest-files", "20",
                             "--batch-size", str(BATCH), workdir=engine)
     assert BENCH_KEYS <= set(r), dumps(r)
+    assert contract.problems(r, contract.Bench) == []
     assert r["file_size_bytes"] == 16 * 1024
     assert r["raw_put_ceiling_files_per_s"] > 0 and r["converter_mb_per_s"] > 0 and r["converter_peak_rss_mb"] > 0
     assert r["converter"]["files"] == 20 and r["converter"]["records"] > 0

@@ -59,7 +59,7 @@ def _event(key: str, etag: str, when: str, sequencer: str) -> dict:
 
 
 def test_an_undated_key_keeps_one_identity_across_midnight_for_the_same_content(project, pipeline):
-    from sim.pipeline.builder import Builder, Settings as BuilderSettings
+    from sim.pipeline.builder import Builder, BuilderSettings
 
     env = pipeline.wiring.builder_environment()
     t = project.target

@@ -5,9 +5,12 @@ import json
 import os
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from sim.core import contract
 
 SERVICES = ("S3", "SQS", "Lambda", "DynamoDB", "Step Functions", "Glue")
 COST_COMPONENTS = ("Lambda", "Glue", "DynamoDB", "S3 storage", "S3 requests", "SQS", "Step Functions", "CloudWatch Logs")
@@ -36,7 +39,9 @@ def demo_run(tmp_path_factory):
 
 
 def test_contract_keys(demo_run):
-    _, r, _ = demo_run
+    demo, r, _ = demo_run
+    assert contract.problems(r, contract.Report) == []
+    assert contract.problems(demo, contract.Demo) == []
     assert set(r) >= {"capacity", "cost", "seed_claims"}
     assert set(r["capacity"]) >= {"rows", "first_bottleneck"}
     assert set(r["cost"]) >= {"monthly_total_usd", "rows", "optimizations"}
@@ -95,8 +100,10 @@ def test_files_for_people(demo_run):
     assert Path(files["report_md"]).read_text().startswith("# Capacity and cost")
     assert json.loads(Path(files["report_json"]).read_text())["cost"]["monthly_total_usd"] == r["cost"]["monthly_total_usd"]
     assert set(files["charts"]) >= {"utilization", "cost"}
+    md = Path(files["report_md"]).read_text()
     for path in files["charts"].values():
-        assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert ET.parse(path).getroot().tag == "{http://www.w3.org/2000/svg}svg"
+        assert f"]({Path(path).name})" in md  # report.md links the file beside it
     assert Path(files["metrics"]).exists()
 
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from sim.core import contract
 from sim.engine import lambda_python
 from sim.scenario import runner
 from sim.scenario.registry import load_all
@@ -26,6 +27,7 @@ def test_scenario_passes(project, name):
     (scenario,) = result["scenarios"]
     assert scenario["verdict"] == "PASS", json.dumps(scenario, indent=1, default=str)[:6000]
     assert result["pass"] is True and scenario["evidence"]
+    assert contract.problems(result, contract.ScenarioRun) == []  # what `sim scenario run --json` prints
     if name == "crash-matrix":
         check_crash_matrix(scenario)
 

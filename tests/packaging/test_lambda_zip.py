@@ -8,7 +8,6 @@ pyarrow for the converter (Glue's analytics library set).
 
 import json
 import subprocess
-import sys
 import textwrap
 import zipfile
 from importlib.metadata import version

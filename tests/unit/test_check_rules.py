@@ -58,7 +58,7 @@ def good(target="ministack", **kw) -> Snapshot:
     snap.alarms = copy.deepcopy(w.alarms())
     snap.roles = {name: RoleState(role={"RoleName": name, "AssumeRolePolicyDocument": trust(service)},
                                   inline={"pipeline": copy.deepcopy(policy)}, attached={})
-                  for name, (service, policy) in w.roles().items()}
+                  for name, (service, policy) in iam.roles(w).items()}
     snap.roles[n.uploader_role] = RoleState(
         role={"RoleName": n.uploader_role, "AssumeRolePolicyDocument": iam.uploader_trust(w)},
         inline={"pipeline": iam.uploader_policy(w)}, attached={})

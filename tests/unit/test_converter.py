@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.pipeline.converter import Source, convert
-from sim.pipeline.lines import Chunk, read_chunks, split_lines
+from sim.pipeline.lines import read_chunks, split_lines
 
 
 def src(key: str, data: bytes) -> Source:

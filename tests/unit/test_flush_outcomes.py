@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from sim import flush
-from sim.drain import Snapshot
+from sim.ops import flush
+from sim.ops.watch import StageCounts
 
 
 class Scripted:
@@ -28,7 +28,7 @@ class Scripted:
 
 
 def snap(pending=0, running=0, queue=0):
-    return Snapshot(pending=pending, manifests={"started": running} if running else {}, queue_visible=queue)
+    return StageCounts(pending=pending, manifests={"started": running} if running else {}, queue_visible=queue)
 
 
 def test_started_counts_the_new_manifests_apart_from_those_already_running():

@@ -54,10 +54,10 @@ LANDING, OUTPUT, ARTIFACTS = "arn:aws:s3:::sim-ingest-landing", "arn:aws:s3:::si
 
 
 def test_each_target_gets_one_role_per_component_it_runs():
-    assert set(wiring("aws").roles()) == {"sim-ingest-builder-role", "sim-ingest-glue-role", "sim-ingest-sfn-role"}
-    assert set(wiring("localstack").roles()) == {"sim-ingest-builder-role", "sim-ingest-converter-role",
+    assert set(iam.roles(wiring("aws"))) == {"sim-ingest-builder-role", "sim-ingest-glue-role", "sim-ingest-sfn-role"}
+    assert set(iam.roles(wiring("localstack"))) == {"sim-ingest-builder-role", "sim-ingest-converter-role",
                                                  "sim-ingest-sfn-role"}
-    trust = {name: service for name, (service, _) in wiring("localstack").roles().items()}
+    trust = {name: service for name, (service, _) in iam.roles(wiring("localstack")).items()}
     assert trust == {"sim-ingest-builder-role": "lambda.amazonaws.com",
                      "sim-ingest-converter-role": "lambda.amazonaws.com", "sim-ingest-sfn-role": "states.amazonaws.com"}
 
@@ -71,7 +71,7 @@ def test_functions_use_their_own_roles():
 
 @pytest.mark.parametrize("target", ["ministack", "localstack", "aws"])
 def test_no_wildcard_actions_and_no_wildcard_resources_outside_logs(target):
-    for name, (_, policy) in wiring(target).roles().items():
+    for name, (_, policy) in iam.roles(wiring(target)).items():
         for action, resource in grants(policy):
             assert "*" not in action, (name, action)
             assert resource != "*", (name, action)
@@ -181,7 +181,7 @@ def _calls_in(*modules: str) -> set[str]:
 
 def test_every_aws_call_in_the_pipeline_is_granted_to_some_role():
     w = wiring("localstack")
-    allowed = {a for _, (_, p) in w.roles().items() for a in actions(p)}
+    allowed = {a for _, (_, p) in iam.roles(w).items() for a in actions(p)}
     calls = _calls_in(*(p.name for p in PIPELINE.glob("*.py")))
     assert calls, "the scan found no calls at all"
     unknown = calls - set(CALLS)
@@ -190,8 +190,8 @@ def test_every_aws_call_in_the_pipeline_is_granted_to_some_role():
 
 
 def test_builder_and_converter_get_only_the_calls_of_their_own_modules():
-    builder_calls = needs(_calls_in("builder.py", "state.py", "metrics.py"))
-    # record_conversion (state.py) and the quarantine counts (metrics.py)
+    builder_calls = needs(_calls_in("builder.py", "state.py", "cloudwatch.py"))
+    # record_conversion (state.py) and the quarantine counts (cloudwatch.py)
     converter_calls = needs(_calls_in("convert_manifest.py")) | {"dynamodb:UpdateItem",
                                                                               "cloudwatch:PutMetricData"}
     w = wiring("localstack")
@@ -202,7 +202,7 @@ def test_builder_and_converter_get_only_the_calls_of_their_own_modules():
 
 
 def test_policies_are_plain_json():
-    for _, (_, policy) in wiring("aws").roles().items():
+    for _, (_, policy) in iam.roles(wiring("aws")).items():
         assert json.loads(json.dumps(policy)) == policy and policy["Version"] == "2012-10-17"
 
 
@@ -219,7 +219,7 @@ def test_the_uploader_may_only_put_landing_objects_and_is_assumed_from_the_accou
 @pytest.mark.parametrize("target", ["ministack", "localstack", "aws"])
 def test_no_pipeline_role_writes_or_deletes_landed_files(target):
     """Only the uploader lands files; the converter reads them and never removes one."""
-    for name, (_, policy) in wiring(target).roles().items():
+    for name, (_, policy) in iam.roles(wiring(target)).items():
         for action, resource in grants(policy):
             if resource.startswith(LANDING + "/"):
                 assert action == "s3:GetObject", (name, action, resource)

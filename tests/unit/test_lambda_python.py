@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.core.errors import SimError
 from sim.engine import lambda_python
-from sim.errors import SimError
 from sim.infra import bundle
 from sim.infra.spec import LAMBDA_RUNTIME
 

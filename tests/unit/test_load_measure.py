@@ -4,10 +4,11 @@ import json
 
 import pytest
 
-from sim.drain import Snapshot
-from sim.load.measure import UploadCounter, locust_aggregate, percentiles, read_uploads
+from sim.core.stats import percentiles
+from sim.load.measure import UploadCounter, locust_aggregate, read_uploads
 from sim.load.payloads import UploadLog
 from sim.load.timeline import COLUMNS, Timeline, read_timeline
+from sim.ops.watch import StageCounts
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -65,8 +66,8 @@ def test_locust_aggregate_row(tmp_path):
 
 def test_timeline_rows_round_trip_and_keep_maxima(tmp_path):
     tl = Timeline(tmp_path / "timeline.csv", started_at=0.0)
-    tl.record(Snapshot(tracked=10, pending=10, queue_visible=4, queue_in_flight=3), "load", 12)
-    tl.record(Snapshot(tracked=12, pending=0, manifested=12, converted=12, manifests={"succeeded": 1, "started": 2},
+    tl.record(StageCounts(tracked=10, pending=10, queue_visible=4, queue_in_flight=3), "load", 12)
+    tl.record(StageCounts(tracked=12, pending=0, manifested=12, converted=12, manifests={"succeeded": 1, "started": 2},
                        dlq_visible=1), "drain", 12)
     tl.close()
     rows = read_timeline(tmp_path / "timeline.csv")

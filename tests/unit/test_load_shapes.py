@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from sim.core.errors import SimError
 from sim.load import shapes
 
 
@@ -41,9 +42,9 @@ def test_daily_time_scale_compresses_the_same_day():
 
 
 def test_daily_rejects_impossible_curves():
-    with pytest.raises(ValueError):
+    with pytest.raises(SimError):
         shapes.Daily(time_scale=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(SimError):
         shapes.Daily(peak_hour_files=9000)
 
 
@@ -82,7 +83,7 @@ def test_make_builds_each_profile_and_rejects_unknown_ones():
     assert burst.ramp_s == shapes.default_ramp(30) == 5
     assert shapes.make("burst", duration_s=6, ramp_s=0).window == (0, 6)
     assert shapes.make("ceiling", duration_s=5).due(10**6) == 0
-    with pytest.raises(ValueError):
+    with pytest.raises(SimError):
         shapes.make("weekly")
-    with pytest.raises(ValueError):
+    with pytest.raises(SimError):
         shapes.make("burst", multiplier=0)

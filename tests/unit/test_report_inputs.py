@@ -2,7 +2,7 @@
 
 import pytest
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 from sim.report import inputs
 from sim.report.data import load_prices, load_quotas
 

@@ -3,11 +3,11 @@
 import csv
 import xml.etree.ElementTree as ET
 
-from sim.drain import Snapshot
 from sim.load.timeline import COLUMNS, row_of
-from sim.report import charts, draw, loadseries
+from sim.ops.watch import StageCounts
+from sim.report import charts, loadseries
 
-from .test_report_render import decode_png
+from .test_report_render import probe
 
 
 def write_timeline(path):
@@ -19,11 +19,11 @@ def write_timeline(path):
         for t in range(0, 101):
             up = min(100, 10 * t)
             if t < 60:
-                snap = Snapshot(tracked=up, pending=up)
+                snap = StageCounts(tracked=up, pending=up)
             elif t < 70:
-                snap = Snapshot(tracked=100, manifested=100, manifests={"started": 1})
+                snap = StageCounts(tracked=100, manifested=100, manifests={"started": 1})
             else:
-                snap = Snapshot(tracked=100, manifested=100, converted=100, manifests={"succeeded": 1})
+                snap = StageCounts(tracked=100, manifested=100, converted=100, manifests={"succeeded": 1})
             w.writerow(row_of(snap, float(t), 1000.0 + t, "load" if t <= 10 else "drain", up))
 
 
@@ -41,17 +41,17 @@ def test_the_chart_shows_the_files_waiting_where_they_wait(tmp_path):
     write_timeline(tmp_path / "timeline.csv")
     points, uploads_end = loadseries.work_by_stage(tmp_path)
     scene = charts.work_by_stage(points, "where the work waits", uploads_end)
-    _w, _h, px = decode_png(scene.png())
+    px = probe(scene.svg())
     x0, y0, w, h = 110, 120, 740, 260  # the plot area; both axes end at 100 here
     bottom = y0 + h - 3
 
     def at(t):
         return int(x0 + w * t / 100) + 1
 
-    colors = {key: draw.rgb(color) for key, color, _ in charts.STAGE_COLORS}
+    colors = {key: color for key, color, _ in charts.STAGE_COLORS}
     assert px(at(30), bottom) == colors["pending"] and px(at(30), y0 + 3) == colors["pending"]
     assert px(at(65), bottom) == colors["converting"]
     assert px(at(80), bottom) == colors["converted"]
-    assert px(at(5), y0 + 3) == (255, 255, 255) and px(at(5), bottom) == colors["pending"]  # half landed at 5 s
+    assert px(at(5), y0 + 3) == "#ffffff" and px(at(5), bottom) == colors["pending"]  # half landed at 5 s
     texts = [el.text for el in ET.fromstring(scene.svg()).iter() if el.tag.endswith("text")]
     assert "uploads end" in texts and "pending a manifest" in texts

@@ -9,12 +9,12 @@ import math
 import pytest
 
 from sim.report import capacity, claims, cost, inputs, optimizations
-from sim.report.profile import Profile, put_requests
+from sim.report.unit_work import UnitWork, put_requests
 
 
 def make_profile(inp, batch_ms=(100.0, 10.0), manifest_ms=(20.0, 1.0), peak_rss_mb=160.0, measured_size=None):
     """Per batch: 1 Query + 1 PutItem per record, 2 WRU per record; per manifest: claims of 2 WRU per file."""
-    return Profile(
+    return UnitWork(
         params=inp.params,
         batch={"duration_ms": {"fixed": batch_ms[0], "per_record": batch_ms[1]},
                "dynamodb.Query": {"fixed": 1.0, "per_record": 0.0},

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 from sim.scenario import registry
 
 ROOT = Path(__file__).resolve().parents[2]

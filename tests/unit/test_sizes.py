@@ -1,5 +1,6 @@
 import pytest
 
+from sim.core.errors import SimError
 from sim.workload.sizes import parse_size
 
 
@@ -11,5 +12,5 @@ def test_parse_size(text, value):
 
 @pytest.mark.parametrize("text", ["", "abc", "3.5XB", "0", "-1MB"])
 def test_bad_sizes_are_rejected(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(SimError):
         parse_size(text)

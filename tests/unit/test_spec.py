@@ -96,7 +96,7 @@ def test_state_machines_are_closed_graphs_with_a_failure_path_to_sns():
 
 
 def test_resource_names_take_a_prefix_from_the_environment(monkeypatch):
-    from sim.errors import SimError
+    from sim.core.errors import SimError
     from sim.infra.spec import Names
 
     monkeypatch.setenv("SIM_PREFIX", "acme-ingest")

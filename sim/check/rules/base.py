@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 from urllib.parse import unquote
 
-from sim.infra import targets
+from sim.engine import profiles
 from sim.infra.spec import Wiring
 
 PASS, FAIL, WARN, NA = "pass", "fail", "warn", "not_applicable"
@@ -85,7 +85,7 @@ class Snapshot:
 
     @property
     def glue_mode(self) -> bool:
-        return self.wiring.settings.converter_mode == targets.GLUE
+        return self.wiring.settings.converter_mode == profiles.GLUE
 
     def expected_functions(self) -> list[str]:
         n = self.names

@@ -68,7 +68,7 @@ def desired_roles(w: Wiring) -> dict[str, tuple[str, dict]]:
     and the producers' uploader role (trusted by the account, see sim/infra/iam.py)."""
     from sim.infra import iam
 
-    out = {name: (f"Service:{service}", policy) for name, (service, policy) in w.roles().items()}
+    out = {name: (f"Service:{service}", policy) for name, (service, policy) in iam.roles(w).items()}
     out[w.names.uploader_role] = (f"AWS:arn:aws:iam::{w.account}:root", iam.uploader_policy(w))
     return out
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import time
 
-from sim.errors import SimError
+from sim.core.errors import SimError
+from sim.core.polling import wait_until
 from sim.infra.spec import Names, Wiring
 from sim.pipeline import manifests
-from sim.pipeline.builder import Builder, Settings as BuilderSettings
+from sim.pipeline.builder import Builder, BuilderSettings
 
 _DONE = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 
@@ -65,10 +66,12 @@ def redrive(target, wiring: Wiring, manifest_ids: list[str] | None = None, wait_
     sfn = target.client("stepfunctions")
     deadline = time.monotonic() + wait_s
     for run in started:
-        while True:
-            status = sfn.describe_execution(executionArn=run["execution_arn"])["status"]
-            if status in _DONE or time.monotonic() > deadline:
-                run["status"] = status
-                break
-            time.sleep(0.5)
+        def ended(arn=run["execution_arn"]):
+            status = sfn.describe_execution(executionArn=arn)["status"]
+            return status if status in _DONE else None
+
+        try:
+            run["status"] = wait_until(ended, timeout=max(0.0, deadline - time.monotonic()), what=run["execution"])
+        except TimeoutError:  # still running: say so
+            run["status"] = sfn.describe_execution(executionArn=run["execution_arn"])["status"]
     return started

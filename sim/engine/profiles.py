@@ -10,14 +10,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 
 GLUE = "glue"
 LAMBDA = "lambda"
+# The Lambda runtime of the pipeline's functions on every target; the embedded engine runs them on
+# this Python (lambda_python.py), the bundle is built for it (sim/infra/bundle.py).
+LAMBDA_RUNTIME = "python3.11"
 
 
 @dataclass(frozen=True)
-class Profile:
+class TargetProfile:
     name: str
     # How a manifest is converted: the Glue Python-shell job, or the converter Lambda as a task
     # (LocalStack's free edition has no Glue).
@@ -72,7 +75,7 @@ class Profile:
 LOCAL_GLUE_CONCURRENT_RUNS = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 PROFILES = {
-    "ministack": Profile(
+    "ministack": TargetProfile(
         name="ministack",
         converter=GLUE,
         environment="development",
@@ -84,7 +87,7 @@ PROFILES = {
                            "glue_max_concurrent_runs": LOCAL_GLUE_CONCURRENT_RUNS},
         glue_timeout_unit_s=1,
     ),
-    "localstack": Profile(
+    "localstack": TargetProfile(
         name="localstack",
         converter=LAMBDA,
         environment="development",
@@ -93,7 +96,7 @@ PROFILES = {
         lambda_uses_host_python=False,
         native_sqs_metrics=True,
     ),
-    "aws": Profile(
+    "aws": TargetProfile(
         name="aws",
         converter=GLUE,
         environment="production",
@@ -107,7 +110,7 @@ PROFILES = {
 NAMES = tuple(PROFILES)
 
 
-def profile(name: str) -> Profile:
+def profile(name: str) -> TargetProfile:
     try:
         return PROFILES[name]
     except KeyError:

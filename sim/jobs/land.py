@@ -8,14 +8,16 @@ verdict is the same record-by-record, value-by-value validation as `sim demo`'s.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from dataclasses import dataclass, field
 
-from sim.demo import DemoProgress, drain, start_pipeline, validate_all
-from sim.errors import SimError
-from sim.project import Project
-from sim.runs import new_run_dir, write_run
+from sim.core import contract
+from sim.core.errors import SimError
+from sim.core.runs import write_run
+from sim.infra.project import Project
+from sim.jobs.steps import drain, finish, open_run, validate_all
+from sim.ops.fresh import fresh_pipeline
+from sim.ops.progress import Progress
 from sim.workload.localfiles import Selection, select
 from sim.workload.upload import upload_files
 
@@ -42,40 +44,27 @@ def choose(opts: LandOptions) -> Selection:
     return select(opts.paths, opts.prefix, check_date(opts.date_prefix))
 
 
-def run(project: Project, opts: LandOptions, chosen: Selection, progress: DemoProgress) -> dict:
+def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progress) -> contract.Land:
     timings: dict[str, float] = {}
     t0 = time.monotonic()
-    settings, engine, changes = start_pipeline(project, opts.batch_size, opts.keep_data, progress)
+    fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data, phase=progress.phase)
     timings["setup_s"] = time.monotonic() - t0
-    run_dir = new_run_dir("land")
-    write_run(run_dir, kind="land", started_at=time.time(), files=len(chosen.files), file_size_bytes=chosen.bytes // len(chosen.files),
-              batch_size=settings.batch_size, target=project.target.name, endpoint=project.target.endpoint,
-              workdir=str(project.workdir), telemetry_file=settings.telemetry_file)
+    run_dir = open_run("land", fresh, len(chosen.files), chosen.bytes // len(chosen.files))
     progress.phase(f"landing {len(chosen.files)} files ({chosen.bytes} bytes)")
     t1 = time.monotonic()
     uploaded = upload_files(project.target.client("s3", max_pool=16), project.names.landing_bucket, chosen.files,
                             on_file=progress.uploaded)
     timings["upload_s"] = uploaded.seconds
-    final = drain(project, settings, len(chosen.files), progress)
+    final = drain(fresh, len(chosen.files), progress)
     timings["drain_s"] = time.monotonic() - t1
     write_run(run_dir, ended_at=time.time(), bytes_landed=uploaded.bytes)
     verdict, timings["validate_s"] = validate_all(project, progress)
     timings["total_s"] = time.monotonic() - t0
-    result = {
+    return finish("land", run_dir, fresh, {
         "pass": bool(verdict["pass"]),
-        "endpoint": project.target.endpoint,
-        "target": project.target.name,
         "files": len(chosen.files),
         "bytes_landed": uploaded.bytes,
         "keys": {str(f.path): f.key for f in chosen.files},
         "skipped": [{"path": p, "reason": r} for p, r in chosen.skipped],
         "not_ndjson": [{"path": p, "reason": r} for p, r in chosen.doubtful],
-        "manifests_by_status": final.manifests,
-        "dlq_messages": final.dlq_visible,
-        "deploy_changes": sum(1 for c in changes if c.action != "unchanged"),
-        "timings": {k: round(v, 2) for k, v in timings.items()},
-        "run_dir": str(run_dir),
-        "validation": verdict,
-    }
-    (run_dir / "land.json").write_text(json.dumps(result, indent=2, default=str))
-    return result
+    }, final, timings, verdict)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from sim.core.errors import SimError
+
 from .inputs import Params
 
 MULTIPART_THRESHOLD = 8 * 1024 * 1024  # boto3's default: larger uploads go in 8 MiB parts
@@ -37,7 +39,7 @@ def _calls_total(calls: dict) -> float:
 
 
 @dataclass
-class Profile:
+class UnitWork:
     params: Params
     batch: dict  # name -> {"fixed", "per_record"}
     manifest: dict  # {"per_file": {...}, "fixed": {...}}
@@ -118,12 +120,12 @@ class Profile:
         return put_requests(self.params.file_size_bytes)
 
 
-def from_metrics(metrics: dict, params: Params) -> Profile:
+def from_metrics(metrics: dict, params: Params) -> UnitWork:
     assumed: list[str] = []
     b = metrics["lambda"]["builder"]
     batch = b.get("per_batch") or {}
     if not batch:
-        raise ValueError("the run has no SQS batches of the builder: nothing to scale")
+        raise SimError("the run has no SQS batches of the builder: nothing to scale")
     split = b.get("manifest_split")
     if not split:
         split = DEFAULT_MANIFEST
@@ -160,7 +162,7 @@ def from_metrics(metrics: dict, params: Params) -> Profile:
         info_per_batch, info_per_record, debug_per_file = 110.0, 0.0, 110.0
         assumed.append("log bytes: not measured; one 110-byte INFO line per batch")
     sf = metrics.get("stepfunctions") or {}
-    return Profile(
+    return UnitWork(
         params=params, batch=batch, manifest=split, converter_per_file_gets=gets, converter_fixed_calls=fixed,
         converter_units=conv_units, flush=flush, parquet_ratio=ratio,
         transitions_local=sf.get("transitions_per_execution"),

@@ -12,14 +12,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 from sim.infra.spec import Names
 
 _DONE = {"succeeded", "failed"}
 
 
 @dataclass
-class Snapshot:
+class StageCounts:
     tracked: int = 0
     pending: int = 0
     manifested: int = 0
@@ -38,6 +38,15 @@ class Snapshot:
                 self.queue_visible, self.queue_in_flight, self.dlq_visible)
 
 
+def workflows_settled(target, state_machine_arn: str) -> bool:
+    """True when no execution of the state machine runs (or the state machine is gone)."""
+    sfn = target.client("stepfunctions")
+    try:
+        return not sfn.list_executions(stateMachineArn=state_machine_arn, statusFilter="RUNNING")["executions"]
+    except sfn.exceptions.StateMachineDoesNotExist:
+        return True
+
+
 class Watcher:
     def __init__(self, target, names: Names):
         self.names = names
@@ -47,8 +56,8 @@ class Watcher:
         self.queue_url = self.sqs.get_queue_url(QueueName=names.queue)["QueueUrl"]
         self.dlq_url = self.sqs.get_queue_url(QueueName=names.dlq)["QueueUrl"]
 
-    def snapshot(self) -> Snapshot:
-        snap = Snapshot()
+    def snapshot(self) -> StageCounts:
+        snap = StageCounts()
         pages = self.ddb.get_paginator("scan").paginate(
             TableName=self.names.table,
             ProjectionExpression="record_type, #s, file_count",
@@ -93,10 +102,10 @@ class Watcher:
     def wait(
         self,
         expected_files: int,
-        on_progress: Callable[[Snapshot], None] | None = None,
+        on_progress: Callable[[StageCounts], None] | None = None,
         stall_timeout_s: float = 180.0,
         poll_s: float = 1.0,
-    ) -> Snapshot:
+    ) -> StageCounts:
         """Block until every expected file is tracked, manifested and its manifest finished."""
         last_key, last_change = None, time.monotonic()
         flushed_at = 0.0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from sim.drain import Watcher
+from sim.ops.watch import Watcher
 
 DONE = ("started", "already_running", "nothing_pending")
 RETRY_POLL_S = 5.0  # a lease is often let go before it runs out: look again at least this often

@@ -11,10 +11,10 @@ from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 
-from sim import workdir as wd
+from sim.core import workdir as wd
 from sim.engine import ministack
+from sim.engine import profiles
 from sim.engine.target import Target, resolve
-from sim.infra import targets
 from sim.infra.spec import Names, Settings
 
 DEPLOY_FILE = "deploy.json"
@@ -38,7 +38,7 @@ class Project:
     @property
     def embedded(self) -> bool:
         """True when commands should run the embedded engine themselves (no endpoint given)."""
-        profile = targets.profile(self._target_name or "ministack")
+        profile = profiles.profile(self._target_name or "ministack")
         return (self._endpoint is None and not os.environ.get("SIM_ENDPOINT") and profile.emulator
                 and profile.default_endpoint is None)
 

@@ -1,17 +1,17 @@
-"""What differs between targets lives in sim/infra/targets.py, and only there."""
+"""What differs between targets lives in sim/engine/profiles.py, and only there."""
 
 import ast
 from pathlib import Path
 
 import pytest
 
+from sim.core.errors import SimError
+from sim.engine import profiles
 from sim.engine.target import Target, resolve
-from sim.errors import SimError
-from sim.infra import targets
 from sim.infra.spec import Settings, Wiring
 
 ROOT = Path(__file__).resolve().parents[2]
-TARGET_NAMES = set(targets.NAMES)
+TARGET_NAMES = set(profiles.NAMES)
 
 
 def wiring(target: str, **kw) -> Wiring:
@@ -29,7 +29,7 @@ def test_the_embedded_engine_converts_one_run_per_core_while_aws_keeps_the_capac
     from sim.engine import glue_slots, ministack
 
     cores = len(os.sched_getaffinity(0))
-    assert targets.LOCAL_GLUE_CONCURRENT_RUNS == cores
+    assert profiles.LOCAL_GLUE_CONCURRENT_RUNS == cores
     assert wiring("ministack").glue_job()["ExecutionProperty"]["MaxConcurrentRuns"] == cores
     assert Settings(target="aws").glue_max_concurrent_runs == Settings.glue_max_concurrent_runs
     env = ministack.engine_env(tmp_path, 4566)
@@ -38,10 +38,10 @@ def test_the_embedded_engine_converts_one_run_per_core_while_aws_keeps_the_capac
 
 
 def test_localstack_runs_the_converter_as_a_lambda_with_its_dependencies_bundled():
-    p = targets.profile("localstack")
-    assert p.converter == targets.LAMBDA and p.bundles_converter_dependencies
+    p = profiles.profile("localstack")
+    assert p.converter == profiles.LAMBDA and p.bundles_converter_dependencies
     assert p.native_sqs_metrics and p.default_endpoint == "http://localhost:4566"
-    assert not targets.profile("ministack").bundles_converter_dependencies  # Lambda code uses the host's Python
+    assert not profiles.profile("ministack").bundles_converter_dependencies  # Lambda code uses the host's Python
 
 
 def test_aws_has_no_emulator_parts():
@@ -105,7 +105,7 @@ def _target_name_comparisons(path: Path) -> list[str]:
 
 def test_no_scattered_target_checks_in_the_wiring_and_deploy():
     files = [*sorted((ROOT / "sim" / "infra").glob("*.py")), ROOT / "sim" / "engine" / "target.py"]
-    offenders = [hit for f in files if f.name != "targets.py" for hit in _target_name_comparisons(f)]
+    offenders = [hit for f in files if f.name != "profiles.py" for hit in _target_name_comparisons(f)]
     assert offenders == []
 
 

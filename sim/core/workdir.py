@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from sim.errors import SimError
+from sim.core.errors import SimError
 
 DEFAULT_NAME = ".sim"
 
@@ -27,11 +27,14 @@ def resolve(workdir: str | os.PathLike | None = None) -> Path:
 
 
 def read_json(path: Path) -> dict | None:
-    """Read a small JSON state file; None when it does not exist."""
+    """Read a small JSON state file; None when it does not exist. A file that is not JSON (cut
+    short, edited by hand) is one error naming it."""
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
         return None
+    except ValueError as exc:
+        raise SimError(f"{path} is not the JSON sim wrote ({exc}); remove it and run again") from None
 
 
 def write_json(path: Path, data: dict) -> None:

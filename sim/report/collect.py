@@ -12,9 +12,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from sim.errors import SimError
+from sim.core import stats
+from sim.core.errors import SimError
+from sim.core.runs import read_run
 from sim.infra.spec import Names, Settings
-from sim.runs import read_run
 
 from . import engine_facts, work
 from .window import DEFAULT_GRACE_S, of_run
@@ -43,11 +44,6 @@ def _by_service(calls: Counter, service: str) -> dict:
     return {k.split(".", 1)[1]: v for k, v in sorted(calls.items()) if k.startswith(service + ".")}
 
 
-def _quantiles(values: list[float], n: int = 100) -> list[float]:
-    v = sorted(values)
-    return [round(v[min(len(v) - 1, int(round(i / n * (len(v) - 1))))], 3) for i in range(n + 1)] if v else []
-
-
 def end_to_end_latencies(run_dir: Path, target, names: Names) -> dict | None:
     """Landed -> in Parquet per file of a load run: its upload logs joined with the conversions the
     engine recorded. Kept as 101 quantiles, enough for a CDF."""
@@ -61,14 +57,15 @@ def end_to_end_latencies(run_dir: Path, target, names: Names) -> dict | None:
         values, unconverted = latency.end_to_end(uploads.landed_at, latency.read_conversions(target, names))
     except Exception as exc:  # the load command's files or the engine changed: report without the CDF
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"files": len(values), "unconverted": unconverted, "quantiles_s": _quantiles(values)}
+    return {"files": len(values), "unconverted": unconverted, "quantiles_s": stats.curve(values)}
 
 
-def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = True) -> dict:
+def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = True,
+            telemetry_file: str | None = None) -> dict:
     run = read_run(run_dir)
-    window, lines = of_run(run_dir, run, grace_s)
+    window, lines = of_run(run_dir, run, grace_s, telemetry_file)
     if not lines:
-        raise SimError(f"no telemetry lines for run {run_dir.name} in {run.get('telemetry_file') or 'its workdir'}:"
+        raise SimError(f"no telemetry lines for run {run_dir.name} in {telemetry_file or run.get('telemetry_file') or 'its workdir'}:"
                        " the pipeline recorded no work (telemetry is on for the embedded engine only)")
     names = Names()
     deployed = Settings(target="aws")
@@ -156,13 +153,14 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
     }
 
 
-def load_or_collect(run_dir: Path, refresh: bool = False, grace_s: float = DEFAULT_GRACE_S) -> dict:
+def load_or_collect(run_dir: Path, refresh: bool = False, grace_s: float = DEFAULT_GRACE_S,
+                    telemetry_file: str | None = None) -> dict:
     path = run_dir / METRICS_FILE
     if path.exists() and not refresh:
         data = json.loads(path.read_text())
         finished_since = data.get("run", {}).get("open_ended") and read_run(run_dir).get("ended_at") is not None
         if data.get("version") == VERSION and not finished_since:
             return data
-    data = collect(run_dir, grace_s)
+    data = collect(run_dir, grace_s, telemetry_file=telemetry_file)
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
     return data

@@ -1,0 +1,62 @@
+"""The steps `sim demo` and `sim land` share: open the run folder, wait for the drain, validate
+every record, and write the result beside the run."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from sim.core.runs import new_run_dir, write_run
+from sim.infra.project import Project
+from sim.ops.fresh import FreshPipeline
+from sim.ops.progress import Progress
+from sim.ops.watch import StageCounts, Watcher
+from sim.validate.run import validate
+
+
+def open_run(kind: str, fresh: FreshPipeline, files: int, file_size_bytes: int) -> Path:
+    """`reports/<kind>-<stamp>/run.json`, started now: what `sim report` later reads."""
+    project, settings = fresh.project, fresh.settings
+    run_dir = new_run_dir(kind)
+    write_run(run_dir, kind=kind, started_at=time.time(), files=files, file_size_bytes=file_size_bytes,
+              batch_size=settings.batch_size, target=project.target.name, endpoint=project.target.endpoint,
+              workdir=str(project.workdir), telemetry_file=settings.telemetry_file)
+    return run_dir
+
+
+def drain(fresh: FreshPipeline, files: int, progress: Progress, stall_timeout_s: float | None = None) -> StageCounts:
+    """Wait until `files` landed files are converted; the final counts."""
+    progress.phase("waiting for the pipeline to drain")
+    watcher = Watcher(fresh.project.target, fresh.project.names)
+    # A batch whose builder timed out comes back only after the visibility timeout: wait past it.
+    stall = stall_timeout_s or fresh.settings.visibility_timeout_s + 60
+    return watcher.wait(files, on_progress=progress.pipeline, stall_timeout_s=stall)
+
+
+def validate_all(project: Project, progress: Progress) -> tuple[dict, float]:
+    """Validate every record; the verdict and the seconds it took."""
+    progress.phase("validating every record")
+    t0 = time.monotonic()
+    verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase)
+    return verdict, time.monotonic() - t0
+
+
+def finish(kind: str, run_dir: Path, fresh: FreshPipeline, own: dict, final: StageCounts, timings: dict,
+           verdict: dict) -> dict:
+    """The job's result (`own` keys first, then what every job reports), written as `<kind>.json`."""
+    project = fresh.project
+    result = {
+        "pass": own.pop("pass"),
+        "endpoint": project.target.endpoint,
+        "target": project.target.name,
+        **own,
+        "manifests_by_status": final.manifests,
+        "dlq_messages": final.dlq_visible,
+        "deploy_changes": sum(1 for c in fresh.changes if c.action != "unchanged"),
+        "timings": {k: round(v, 2) for k, v in timings.items()},
+        "run_dir": str(run_dir),
+        "validation": verdict,
+    }
+    (run_dir / f"{kind}.json").write_text(json.dumps(result, indent=2, default=str))
+    return result

@@ -1,0 +1,46 @@
+"""The validation verdict for people: one table and the problems under it."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from sim.core import console
+
+_ROWS = [
+    ("files landed", "files_landed"),
+    ("files tracked", "files_tracked"),
+    ("files in manifests", "files_in_manifests"),
+    ("files in two manifests", "files_in_two_manifests"),
+    ("manifests", "manifests"),
+    ("workflows", "workflows"),
+    ("failed manifests", "manifests_failed"),
+    ("unfinished manifests", "manifests_unfinished"),
+    ("records in", "records_in"),
+    ("records out", "records_out"),
+    ("records compared value by value", "records_compared"),
+    ("altered (content differs)", "altered"),
+    ("duplicates", "duplicates"),
+    ("missing", "missing"),
+    ("unexpected", "unexpected"),
+    ("quarantined lines", "quarantined"),
+    ("quarantined files", "quarantined_files"),
+    ("overwritten after their manifest", "overwritten_files"),
+    ("keys outside the landing suffixes", "not_landing_keys"),
+    ("orphans", "orphans"),
+]
+
+
+def validation_table(v: dict) -> Table:
+    table = Table(title="validation: " + console.verdict(v["pass"]))
+    table.add_column("check")
+    table.add_column("value", justify="right")
+    for label, key in _ROWS:
+        table.add_row(label, str(v.get(key, "")))
+    return table
+
+
+def print_validation(v: dict) -> None:
+    """The table, then each problem on its own line."""
+    console.out.print(validation_table(v))
+    for p in v.get("problems", []):
+        console.out.print(f"[red]- {p}[/]")
