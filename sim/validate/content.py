@@ -9,7 +9,9 @@ Under the documented JSON -> Parquet mapping:
 - a column the converter kept as JSON text is parsed back before comparing, and a record field
   stored under another name (one named like a lineage column) is named back;
 - NaN and Infinity are not JSON: a landed line holding them is not a record.
-This is written apart from the converter on purpose: it shares no parsing code with it.
+This is written apart from the converter on purpose: it shares no parsing code with it (lines are
+parsed by orjson, or by the standard library where a number must keep every digit; the converter
+parses with pyarrow).
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ from __future__ import annotations
 import json
 from decimal import Decimal, InvalidOperation
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Number tokens a double may not hold unchanged: 16+ digits or a 3-digit exponent.
-RISKY_NUMBER = r"-?(?:[0-9][0-9.]{15}|[0-9][0-9.]*[eE][-+]?[0-9]{3})"
+# Number tokens a double (or orjson, which reads integers beyond 64 bits as doubles) may not hold
+# unchanged: 16+ digits or a 3-digit exponent. A number token in JSON text starts the text or follows
+# `:`, `,` or `[` (and white space), so hex inside a string ("...1019e342...") does not count; a
+# string that holds such a pattern costs an exact parse, never a wrong verdict.
+RISKY_NUMBER = r"(?:^|[:,\[])[ \t\r\n]*-?(?:[0-9][0-9.]{15}|[0-9][0-9.]*[eE][-+]?[0-9]{3})"
 LINEAGE = ("_source_key", "_line", "_manifest_id")
 
 
@@ -50,14 +56,21 @@ def risky_lines(lines: list[bytes]) -> list[bool]:
 
 
 def parse(text, exact: bool):
-    """A JSON value with null members dropped; exact keeps every digit of every number."""
+    """A JSON value with null members dropped; exact keeps every digit of every number.
+
+    Not exact: orjson (several times the standard library's speed); what orjson refuses (a lone
+    surrogate escape, say) is given to the standard library, which decides."""
     try:
         if exact:
             return json.loads(text, parse_float=Decimal, parse_int=_int, parse_constant=_no_constants,
                               object_pairs_hook=_without_nulls)
-        if b"null" in text if isinstance(text, bytes) else "null" in text:
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError:
             return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_without_nulls)
-        return json.loads(text, parse_constant=_no_constants)
+        if b"null" in text if isinstance(text, bytes) else "null" in text:
+            return strip_nulls(value)
+        return value
     except (ValueError, RecursionError):
         raise NotJson("not JSON") from None
 
@@ -100,25 +113,27 @@ class RowReader:
 
     def records(self, rows: pa.Table) -> list[dict]:
         """Each row as the record it stands for (JSON text parsed exactly where it holds a number
-        a double could not)."""
+        a double could not). Column by column where it can: a loop per row and field is the
+        slowest part of validation."""
         table = rows.select(self.own)
-        deep = {n for n in self.own if n not in self.text and may_hold_nulls_inside(table.column(n))}
-        risky = {n: risky_lines([v.encode() if v is not None else b"" for v in table.column(n).to_pylist()])
-                 for n in self.text}
-        out = []
-        for i, row in enumerate(table.to_pylist()):
-            record = {}
-            for name, value in row.items():
-                if value is None:
-                    continue
-                if name in self.text:
-                    value = parse(value, risky[name][i])
-                    if value is None:
-                        continue
-                elif name in deep:
-                    value = strip_nulls(value)
-                record[self.names[name]] = value
-            out.append(record)
+        out = [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
+        for name in self.own:
+            if name in self.text:
+                values = table.column(name).to_pylist()
+                risky = risky_lines([v.encode() if v is not None else b"" for v in values])
+                for record, value, exact in zip(out, values, risky):
+                    if value is not None:
+                        parsed = parse(value, exact)
+                        if parsed is None:
+                            del record[name]
+                        else:
+                            record[name] = parsed
+            elif may_hold_nulls_inside(table.column(name)):
+                for record in out:
+                    if name in record:
+                        record[name] = strip_nulls(record[name])
+        if not self.plain:
+            out = [{self.names[k]: v for k, v in record.items()} for record in out]
         return out
 
 
@@ -127,10 +142,21 @@ def equal(record: dict, row: dict, exact: bool) -> bool:
     JSON text of both (C speed) tells a boolean from a number, and `same` settles the rest (1
     against 1.0, exact numbers)."""
     if record == row:
-        if not exact and json.dumps(record, sort_keys=True) == json.dumps(row, sort_keys=True):
-            return True
+        if not exact:
+            text = _text(record)
+            if text is not None and text == _text(row):
+                return True
         return same(record, row)
     return same(record, row) if exact or _has_decimal_text(row) else False
+
+
+def _text(value) -> bytes | None:
+    """Sorted-key JSON of a value; None where orjson cannot write it (a Decimal, an integer beyond
+    64 bits), which then never matches, so `same` decides."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _has_decimal_text(value) -> bool:
