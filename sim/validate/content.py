@@ -17,6 +17,7 @@ parses with pyarrow).
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal, InvalidOperation
 
 import orjson
@@ -55,6 +56,9 @@ def risky_lines(lines: list[bytes]) -> list[bool]:
     return [bool(n) for n in counts.to_pylist()]
 
 
+_NULL_MEMBER = re.compile(rb"[:,\[][ \t\r\n]*null")  # null as a value (a string may match too: a strip for nothing)
+
+
 def parse(text, exact: bool):
     """A JSON value with null members dropped; exact keeps every digit of every number.
 
@@ -68,7 +72,7 @@ def parse(text, exact: bool):
             value = orjson.loads(text)
         except orjson.JSONDecodeError:
             return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_without_nulls)
-        if b"null" in text if isinstance(text, bytes) else "null" in text:
+        if _NULL_MEMBER.search(text) if isinstance(text, bytes) else "null" in text:
             return strip_nulls(value)
         return value
     except (ValueError, RecursionError):
@@ -109,32 +113,25 @@ class RowReader:
         self.text = {f.name for f in schema if f.metadata and f.metadata.get(b"sim.json_text")}
         self.own = [f.name for f in schema if f.name not in LINEAGE]
         self.names = {n: renamed.get(n, n) for n in self.own}
-        self.plain = all(self.names[n] == n for n in self.own)
 
     def records(self, rows: pa.Table) -> list[dict]:
         """Each row as the record it stands for (JSON text parsed exactly where it holds a number
-        a double could not). Column by column where it can: a loop per row and field is the
+        a double could not). Column by column, then zipped: a loop per row and field is the
         slowest part of validation."""
         table = rows.select(self.own)
-        out = [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
+        if not self.own:  # records that were `{}`: lineage columns only
+            return [{} for _ in range(table.num_rows)]
+        columns = []
         for name in self.own:
+            values = table.column(name).to_pylist()
             if name in self.text:
-                values = table.column(name).to_pylist()
                 risky = risky_lines([v.encode() if v is not None else b"" for v in values])
-                for record, value, exact in zip(out, values, risky):
-                    if value is not None:
-                        parsed = parse(value, exact)
-                        if parsed is None:
-                            del record[name]
-                        else:
-                            record[name] = parsed
+                values = [None if v is None else parse(v, exact) for v, exact in zip(values, risky)]
             elif may_hold_nulls_inside(table.column(name)):
-                for record in out:
-                    if name in record:
-                        record[name] = strip_nulls(record[name])
-        if not self.plain:
-            out = [{self.names[k]: v for k, v in record.items()} for record in out]
-        return out
+                values = [None if v is None else strip_nulls(v) for v in values]
+            columns.append(values)
+        names = [self.names[n] for n in self.own]
+        return [{k: v for k, v in zip(names, row) if v is not None} for row in zip(*columns)]
 
 
 def equal(record: dict, row: dict, exact: bool) -> bool:
@@ -169,19 +166,22 @@ def _has_decimal_text(value) -> bool:
     return False
 
 
+_PLAIN = (str, bool, type(None))
+_NUMBERS = (int, float, Decimal)
+
+
 def same(a, b) -> bool:
     """Equality under the mapping, exact for numbers (used for lines parsed exactly)."""
-    if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    if _is_number(a) and _is_number(b):
-        return _same_number(a, b)
-    return type(a) is type(b) and a == b
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float, Decimal)) and not isinstance(v, bool)
+    ta, tb = type(a), type(b)
+    if ta in _PLAIN or tb in _PLAIN:  # strings, booleans and null equal only their own kind
+        return ta is tb and a == b
+    if ta is dict:
+        return tb is dict and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if ta is list:
+        return tb is list and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if ta in _NUMBERS and tb in _NUMBERS:
+        return a == b if ta is tb and ta is not Decimal else _same_number(a, b)
+    return False
 
 
 def _same_number(a, b) -> bool:

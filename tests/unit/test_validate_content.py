@@ -59,6 +59,8 @@ def test_rows_are_read_back_as_records_text_parsed_names_restored_nulls_dropped(
                       "_manifest_id": ["m", "m"]}, schema=schema)
     records = content.RowReader(schema).records(table)
     assert records == [{"_line": 7, "t": {"n": 12345678901234567890}, "s": {"a": 1}}, {}]
+    lineage_only = table.select(["_source_key", "_line", "_manifest_id"])  # every record was `{}`
+    assert content.RowReader(lineage_only.schema).records(lineage_only) == [{}, {}]
 
 
 def test_risky_lines_are_the_ones_a_double_could_change():
