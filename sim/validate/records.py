@@ -1,15 +1,23 @@
 """The record pass of `sim validate`: every landed line read once, every Parquet row compared.
 
-Work is split into units: one per Parquet output (its rows compared with the landed files they
-name, and the lines of the files its manifest lists counted as records in) plus units that only
-count the lines of landed files no output's manifest lists. Units run in worker processes; each
-streams landed objects from S3 (nothing is mirrored to disk) and downloads one Parquet file at a
-time to a temporary folder, whose peak size over the run is reported.
+Work is split into units: parts of a Parquet output (the rows of a slice of the files its
+manifest lists compared with those files, whose lines are counted as records in) plus units that
+only count the lines of landed files no output's manifest lists. An output is cut into parts only
+when there are too few outputs to keep every worker busy (one manifest of 200 files would
+otherwise be one process's work). Units run in worker processes; each streams landed objects from
+S3 (nothing is mirrored to disk) and keeps one Parquet file at a time in a temporary folder (kept
+while the next unit is a part of the same output), whose peak size over the run is reported. A
+part reads only the row groups that hold its files' rows.
 """
 
 from __future__ import annotations
 
+import atexit
+import bisect
+import itertools
+import math
 import os
+import shutil
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -28,6 +36,7 @@ from sim.validate import content
 EXAMPLES = 5
 BATCH_ROWS = 4096
 KEYS_PER_COUNT_UNIT = 64
+PARTS_PER_WORKER = 2  # units per worker to aim for when outputs are few
 
 
 @dataclass
@@ -37,6 +46,22 @@ class Unit:
     own: list[str]  # landed keys whose lines this unit counts as records in
     skip: frozenset = frozenset()  # landed keys set aside (overwritten after their manifest)
     size: int = 0  # bytes to read, for scheduling the biggest first
+    part: int = 0  # which part of the output this is (part 0 also reports the output's lineage)
+    listed: frozenset | None = None  # when the output is cut into parts: every key its manifest lists
+
+    def compares(self, key: str) -> bool:
+        """Does this unit compare the output's rows of `key`? A part compares its own files;
+        part 0 also the rows of keys the manifest does not list (rows in the wrong output)."""
+        if self.listed is None:
+            return True
+        return key in self.own_set or (self.part == 0 and key not in self.listed)
+
+    @property
+    def own_set(self) -> frozenset:
+        cached = self.__dict__.get("_own_set")
+        if cached is None:
+            cached = self.__dict__["_own_set"] = frozenset(self.own)
+        return cached
 
 
 @dataclass
@@ -55,20 +80,38 @@ RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
 ROUT_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64()), ("mid", pa.string()), ("file_mid", pa.string())])
 
 
-def plan_units(landed: dict, outputs: dict[str, str], manifest_docs: dict[str, dict], skip: set[str]) -> list[Unit]:
-    """`landed`: key -> size; `outputs`: manifest id -> Parquet key; `manifest_docs`: id -> document."""
+def plan_units(landed: dict, outputs: dict[str, str], manifest_docs: dict[str, dict], skip: set[str],
+               workers: int = 1) -> list[Unit]:
+    """`landed`: key -> size; `outputs`: manifest id -> Parquet key; `manifest_docs`: id -> document.
+    With fewer outputs than PARTS_PER_WORKER x `workers`, each output is cut into parts (slices of
+    its manifest's files, in the order the converter wrote them)."""
     owned: set[str] = set(skip)
+    parts = max(1, math.ceil(PARTS_PER_WORKER * workers / max(1, len(outputs)))) if workers > 1 else 1
     units = []
     for mid, out_key in sorted(outputs.items()):
         keys = [f["key"] for f in manifest_docs.get(mid, {}).get("files", [])]
         own = [k for k in dict.fromkeys(keys) if k in landed and k not in owned]
         owned.update(own)
-        units.append(Unit(out_key, mid, own, frozenset(skip), sum(landed[k] for k in own)))
+        n = min(parts, max(1, len(own)))
+        if n == 1:
+            units.append(Unit(out_key, mid, own, frozenset(skip), sum(landed[k] for k in own)))
+            continue
+        listed = frozenset(own)
+        step = math.ceil(len(own) / n)
+        for i in range(n):
+            piece = own[i * step:(i + 1) * step]
+            units.append(Unit(out_key, mid, piece, frozenset(skip), sum(landed[k] for k in piece), i, listed))
     rest = sorted(k for k in landed if k not in owned)
     for i in range(0, len(rest), KEYS_PER_COUNT_UNIT):
         keys = rest[i:i + KEYS_PER_COUNT_UNIT]
         units.append(Unit(None, None, keys, frozenset(skip), sum(landed[k] for k in keys)))
-    return sorted(units, key=lambda u: -u.size)
+    # Biggest outputs first; the parts of one output next to each other, so a worker that takes
+    # the next part usually holds its Parquet file already.
+    size_of: dict[str | None, int] = {}
+    for u in units:
+        if u.output_key is not None:
+            size_of[u.output_key] = size_of.get(u.output_key, 0) + u.size
+    return sorted(units, key=lambda u: (-size_of.get(u.output_key, u.size), u.output_key or "", u.part))
 
 
 def run_units(units: list[Unit], target_spec: tuple, landing_bucket: str, output_bucket: str,
@@ -77,10 +120,13 @@ def run_units(units: list[Unit], target_spec: tuple, landing_bucket: str, output
     results = []
     if workers <= 1 or len(units) <= 1:
         worker = _Worker(target_spec, landing_bucket, output_bucket)
-        for i, unit in enumerate(units, 1):
-            results.append(worker.run(unit))
-            if on_done:
-                on_done(i, len(units))
+        try:
+            for i, unit in enumerate(units, 1):
+                results.append(worker.run(unit))
+                if on_done:
+                    on_done(i, len(units))
+        finally:
+            worker.close()
         return results
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init,
                              initargs=(target_spec, landing_bucket, output_bucket)) as pool:
@@ -98,6 +144,7 @@ _worker: "_Worker | None" = None
 def _init(target_spec, landing_bucket, output_bucket):
     global _worker
     _worker = _Worker(target_spec, landing_bucket, output_bucket)
+    atexit.register(_worker.close)  # the pool's workers end normally when it shuts down
 
 
 def _run(unit: Unit) -> UnitResult:
@@ -112,37 +159,46 @@ class _Worker:
         self.s3 = Target(name, endpoint, region).client("s3", max_pool=4)
         self.landing = landing_bucket
         self.output = output_bucket
+        self.tmp = tempfile.mkdtemp(prefix="sim-validate-")
+        self.held: str | None = None  # the output whose Parquet file is in self.tmp
+
+    def close(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        self.held = None
 
     def run(self, unit: Unit) -> UnitResult:
         if unit.output_key is None:
             result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
             result.rin = _concat([self._read(key, True, None, result) for key in unit.own], RIN_SCHEMA)
             return result
-        with tempfile.TemporaryDirectory(prefix="sim-validate-") as tmp:
-            path = os.path.join(tmp, "out.parquet")
-            t0 = time.time()
+        path = os.path.join(self.tmp, "out.parquet")
+        t0 = time.time()
+        downloaded = self.held != unit.output_key
+        if downloaded:
+            self.held = None
             self.s3.download_file(self.output, unit.output_key, path)
-            size = os.path.getsize(path)
-            result = self._compare(unit, path)
-            result.parquet_bytes = size
-            result.disk = (t0, time.time(), size)
+            self.held = unit.output_key
+        size = os.path.getsize(path)
+        result = self._compare(unit, path)
+        result.parquet_bytes = size if downloaded else 0
+        result.disk = (t0, time.time(), size)
         return result
 
     def _compare(self, unit: Unit, path: str) -> UnitResult:
         pf = pq.ParquetFile(path)
         lineage = pf.read(columns=list(content.LINEAGE))
         keys, lines = lineage.column("_source_key"), lineage.column("_line")
-        result = UnitResult(RIN_SCHEMA.empty_table(), pa.table({
-            "key": keys, "line": lines, "mid": lineage.column("_manifest_id"),
-            "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)}))
+        rout = pa.table({"key": keys, "line": lines, "mid": lineage.column("_manifest_id"),
+                         "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)})
+        result = UnitResult(RIN_SCHEMA.empty_table(), rout if unit.part == 0 else ROUT_SCHEMA.empty_table())
         rins = []
         seen: set[str] = set()
         rows = _Rows(pf, content.RowReader(pf.schema_arrow))
         for key, start, end in _runs(keys):
-            if key in unit.skip:
+            if key in unit.skip or not unit.compares(key):
                 rows.skip_to(end)
                 continue
-            own = key in unit.own and key not in seen
+            own = key in unit.own_set and key not in seen
             seen.add(key)
             rins.append(self._read(key, own, rows.take(start, end, lines), result))
         for key in unit.own:  # listed but without rows: their lines are records in all the same
@@ -205,23 +261,38 @@ def _compare_one(result: UnitResult, key: str, number: int, text: bytes, exact: 
 
 
 class _Rows:
-    """The output's rows in file order, read in batches, handed out by row range."""
+    """The output's rows in file order, read in batches, handed out by row range; whole row groups
+    that hold only skipped rows are never read."""
 
     def __init__(self, pf: pq.ParquetFile, reader: content.RowReader):
-        self.batches = pf.iter_batches(batch_size=BATCH_ROWS)
+        self.pf = pf
         self.reader = reader
-        self.buffer: pa.Table | None = None
-        self.start = 0  # global index of the buffer's first row
+        sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)]
+        self.bounds = list(itertools.accumulate(sizes, initial=0))  # first row of each group, then the total
+        self.batches = None  # batches from row group `self.group` on, opened when first needed
+        self.group = 0
+        self.read_to = 0  # global index after the last row read
+        self.buffer: pa.Table | None = None  # rows read and not yet handed out; it ends at read_to
+        self.start = 0  # global index of the buffer's first row (read_to when there is no buffer)
 
     def _fill_to(self, end: int) -> None:
         while self.buffer is None or self.start + self.buffer.num_rows < end:
+            if self.batches is None:
+                self.batches = self.pf.iter_batches(batch_size=BATCH_ROWS,
+                                                    row_groups=range(self.group, len(self.bounds) - 1))
             table = pa.Table.from_batches([next(self.batches)])
+            self.read_to += table.num_rows
             self.buffer = table if self.buffer is None else pa.concat_tables([self.buffer, table])
 
     def skip_to(self, end: int) -> None:
-        self._fill_to(end)
-        self.buffer = self.buffer.slice(end - self.start)
-        self.start = end
+        if self.buffer is not None and self.start + self.buffer.num_rows > end:
+            self.buffer = self.buffer.slice(end - self.start)
+            self.start = end
+            return
+        group = bisect.bisect_right(self.bounds, end) - 1  # the row group that holds row `end`
+        if self.bounds[group] > self.read_to:  # whole row groups in between: read again from `group`
+            self.batches, self.group, self.read_to = None, group, self.bounds[group]
+        self.buffer, self.start = None, self.read_to
 
     def take(self, start: int, end: int, lines: pa.ChunkedArray):
         """(line, record) for rows [start, end), in line order, turned into records lazily."""

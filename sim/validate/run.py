@@ -46,11 +46,13 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
     inv = inventory.read(target, names, with_manifest_docs=True)
     state = check_state(inv)
     overwritten = overwritten_keys(inv)
-    units = plan_units({k: o.size for k, o in inv.landed.items()}, state["output_of"], inv.manifest_docs, overwritten)
+    workers = workers or default_workers()
+    units = plan_units({k: o.size for k, o in inv.landed.items()}, state["output_of"], inv.manifest_docs, overwritten,
+                       workers)
     step(f"comparing {len(inv.landed)} landed files with {len(inv.outputs)} Parquet files")
     t0 = time.monotonic()
     results = run_units(units, (target.name, target.endpoint, target.region), names.landing_bucket,
-                        names.output_bucket, workers or default_workers(),
+                        names.output_bucket, workers,
                         on_done=lambda i, n: step(f"compared {i}/{n} parts of the output"))
     quarantine = _quarantine(target.client("s3", max_pool=8), names.output_bucket, inv.quarantined)
     records_s = time.monotonic() - t0

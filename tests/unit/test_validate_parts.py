@@ -1,0 +1,89 @@
+"""The record pass cut into parts: the parts of an output together compare every row once, count
+every landed line once and report the output's lineage once, whatever row groups they skip."""
+
+import io
+import tempfile
+
+import pyarrow.parquet as pq
+import pytest
+
+from sim.pipeline.converter import Source, convert
+from sim.validate import records
+
+FILES = {f"in/2026-11-25/f{i}.ndjson": b"".join(b'{"i":%d,"n":%d,"s":"x%d"}\n' % (i, n, n) for n in range(300 + 7 * i))
+         for i in range(7)}
+
+
+class LocalS3:
+    """Landed bytes by key, and one Parquet file, for the worker's two calls (no engine here)."""
+
+    class exceptions:
+        class NoSuchKey(Exception):
+            pass
+
+    def __init__(self, parquet: str):
+        self.parquet = parquet
+
+    def get_object(self, Bucket, Key):
+        if Key not in FILES:
+            raise self.exceptions.NoSuchKey(Key)
+        return {"Body": io.BytesIO(FILES[Key])}
+
+    def download_file(self, bucket, key, path):
+        with open(self.parquet, "rb") as src, open(path, "wb") as dst:
+            dst.write(src.read())
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("out") / "m.parquet")
+    convert([Source(k, (lambda b=b: io.BytesIO(b))) for k, b in FILES.items()], "m1", path)
+    small = str(tmp_path_factory.mktemp("out") / "groups.parquet")
+    pq.write_table(pq.read_table(path), small, row_group_size=250)  # many row groups for the parts to skip
+    assert pq.ParquetFile(small).metadata.num_row_groups > 2 * records.PARTS_PER_WORKER
+    return small
+
+
+def run(units, parquet):
+    worker = records._Worker.__new__(records._Worker)
+    worker.s3, worker.landing, worker.output = LocalS3(parquet), "l", "o"
+    worker.tmp, worker.held = tempfile.mkdtemp(), None
+    try:
+        return [worker.run(u) for u in units]
+    finally:
+        worker.close()
+
+
+def totals(results):
+    rin = sorted(zip(*(t.column(c).to_pylist() for t in [records._concat([r.rin for r in results], records.RIN_SCHEMA)]
+                       for c in ("key", "line"))))
+    rout = sorted(zip(*(t.column(c).to_pylist() for t in [records._concat([r.rout for r in results], records.ROUT_SCHEMA)]
+                        for c in ("key", "line", "mid"))))
+    return rin, rout, sum(r.compared for r in results), sum(r.altered for r in results)
+
+
+def test_parts_cover_the_output_exactly_once(output):
+    landed = {k: len(b) for k, b in FILES.items()}
+    manifest = {"m1": {"files": [{"key": k} for k in FILES]}}
+    whole = records.plan_units(landed, {"m1": "o.parquet"}, manifest, set(), workers=1)
+    parts = records.plan_units(landed, {"m1": "o.parquet"}, manifest, set(), workers=2)
+    assert len(whole) == 1 and len(parts) == records.PARTS_PER_WORKER * 2
+    assert [u.part for u in parts] == list(range(len(parts)))
+    assert sorted(k for u in parts for k in u.own) == sorted(FILES)
+    expected = totals(run(whole, output))
+    assert expected[2] == sum(b.count(b"\n") for b in FILES.values()) and expected[3] == 0
+    assert totals(run(parts, output)) == expected
+
+
+def test_rows_of_an_unlisted_key_are_compared_by_part_zero_only(output):
+    landed = {k: len(b) for k, b in FILES.items()}
+    keys = list(FILES)
+    manifest = {"m1": {"files": [{"key": k} for k in keys[:-1]]}}  # the last file's rows are in the wrong output
+    parts = records.plan_units(landed, {"m1": "o.parquet"}, manifest, set(), workers=2)
+    output_parts = [u for u in parts if u.output_key]
+    assert [u.compares(keys[-1]) for u in output_parts] == [True] + [False] * (len(output_parts) - 1)
+    results = run(output_parts, output)
+    rows_of_last = FILES[keys[-1]].count(b"\n")
+    assert sum(r.compared for r in results) == sum(b.count(b"\n") for b in FILES.values())
+    assert sum(r.rout.num_rows for r in results) == sum(b.count(b"\n") for b in FILES.values())
+    assert rows_of_last > 0
