@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 # `:`, `,` or `[` (and white space), so hex inside a string ("...1019e342...") does not count; a
 # string that holds such a pattern costs an exact parse, never a wrong verdict.
 RISKY_NUMBER = r"(?:^|[:,\[])[ \t\r\n]*-?(?:[0-9][0-9.]{15}|[0-9][0-9.]*[eE][-+]?[0-9]{3})"
+_RISKY = re.compile(RISKY_NUMBER)  # for the few short JSON texts of a text column (pyarrow compiles per call)
 LINEAGE = ("_source_key", "_line", "_manifest_id")
 
 
@@ -72,7 +73,7 @@ def parse(text, exact: bool):
             value = orjson.loads(text)
         except orjson.JSONDecodeError:
             return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_without_nulls)
-        if _NULL_MEMBER.search(text) if isinstance(text, bytes) else "null" in text:
+        if (b"null" in text and _NULL_MEMBER.search(text)) if isinstance(text, bytes) else "null" in text:
             return strip_nulls(value)
         return value
     except (ValueError, RecursionError):
@@ -125,8 +126,7 @@ class RowReader:
         for name in self.own:
             values = table.column(name).to_pylist()
             if name in self.text:
-                risky = risky_lines([v.encode() if v is not None else b"" for v in values])
-                values = [None if v is None else parse(v, exact) for v, exact in zip(values, risky)]
+                values = [None if v is None else parse(v, _RISKY.search(v) is not None) for v in values]
             elif may_hold_nulls_inside(table.column(name)):
                 values = [None if v is None else strip_nulls(v) for v in values]
             columns.append(values)

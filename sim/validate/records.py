@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import atexit
 import bisect
+import io
 import itertools
 import math
 import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Callable
@@ -37,6 +38,8 @@ EXAMPLES = 5
 BATCH_ROWS = 4096
 KEYS_PER_COUNT_UNIT = 64
 PARTS_PER_WORKER = 2  # units per worker to aim for when outputs are few
+PREFETCH = 4  # landed objects fetched ahead of the comparison, in threads
+PREFETCH_MAX_BYTES = 32 * 1024 * 1024  # larger objects are streamed when their turn comes, not held
 
 
 @dataclass
@@ -169,7 +172,8 @@ class _Worker:
     def run(self, unit: Unit) -> UnitResult:
         if unit.output_key is None:
             result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
-            result.rin = _concat([self._read(key, True, None, result) for key in unit.own], RIN_SCHEMA)
+            with _Prefetch(self.s3, self.landing, unit.own) as fetched:
+                result.rin = _concat([self._read(fetched, key, True, None, result) for key in unit.own], RIN_SCHEMA)
             return result
         path = os.path.join(self.tmp, "out.parquet")
         t0 = time.time()
@@ -194,25 +198,29 @@ class _Worker:
         rins = []
         seen: set[str] = set()
         rows = _Rows(pf, content.RowReader(pf.schema_arrow))
-        for key, start, end in _runs(keys):
-            if key in unit.skip or not unit.compares(key):
-                rows.skip_to(end)
-                continue
-            own = key in unit.own_set and key not in seen
-            seen.add(key)
-            rins.append(self._read(key, own, rows.take(start, end, lines), result))
-        for key in unit.own:  # listed but without rows: their lines are records in all the same
-            if key not in seen:
-                rins.append(self._read(key, True, None, result))
+        runs = list(_runs(keys))
+        compared = [key for key, _, _ in runs if key not in unit.skip and unit.compares(key)]
+        listed_first = set(compared)
+        order = compared + [k for k in unit.own if k not in listed_first]
+        with _Prefetch(self.s3, self.landing, order) as fetched:
+            for key, start, end in runs:
+                if key in unit.skip or not unit.compares(key):
+                    rows.skip_to(end)
+                    continue
+                own = key in unit.own_set and key not in seen
+                seen.add(key)
+                rins.append(self._read(fetched, key, own, rows.take(start, end, lines), result))
+            for key in unit.own:  # listed but without rows: their lines are records in all the same
+                if key not in seen:
+                    rins.append(self._read(fetched, key, True, None, result))
         result.rin = _concat(rins, RIN_SCHEMA)
         return result
 
-    def _read(self, key: str, own: bool, rows, result: UnitResult) -> pa.Table:
-        """Stream one landed file: its line numbers (when owned), and each given row compared
+    def _read(self, fetched: "_Prefetch", key: str, own: bool, rows, result: UnitResult) -> pa.Table:
+        """Read one landed file: its line numbers (when owned), and each given row compared
         with its line. `rows` yields (line number, record) in line order."""
-        try:
-            body = self.s3.get_object(Bucket=self.landing, Key=key)["Body"]
-        except self.s3.exceptions.NoSuchKey:
+        body = fetched.get(key)
+        if body is None:  # gone from the landing bucket
             return RIN_SCHEMA.empty_table()
         stream = GunzipReader(body) if key.lower().endswith(".gz") else body
         numbers_in: list[int] = []
@@ -258,6 +266,59 @@ def _compare_one(result: UnitResult, key: str, number: int, text: bytes, exact: 
         result.altered += 1
         if len(result.altered_examples) < EXAMPLES:
             result.altered_examples.append({"key": key, "line": number, "path": path})
+
+
+class _Prefetch:
+    """Landed objects fetched a few ahead of their turn, in threads: the engine's answer time
+    overlaps the comparison instead of adding to it. An object up to PREFETCH_MAX_BYTES is read
+    whole; a larger one is handed over as its open stream. Fetched once each, in `order`."""
+
+    def __init__(self, s3, bucket: str, order: list[str]):
+        self.s3, self.bucket = s3, bucket
+        self.order = list(dict.fromkeys(order))
+        self.next = 0
+        self.pending: dict = {}
+        self.pool = ThreadPoolExecutor(max_workers=PREFETCH, thread_name_prefix="validate-fetch")
+        self._fill()
+
+    def __enter__(self) -> "_Prefetch":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for future in self.pending.values():
+            future.cancel()
+        self.pool.shutdown(wait=True)
+        for future in self.pending.values():
+            if future.done() and not future.cancelled() and future.exception() is None:
+                body = future.result()
+                if body is not None and hasattr(body, "close"):
+                    body.close()
+
+    def _fill(self) -> None:
+        while len(self.pending) < PREFETCH and self.next < len(self.order):
+            key = self.order[self.next]
+            self.next += 1
+            self.pending[key] = self.pool.submit(self._fetch, key)
+
+    def _fetch(self, key: str):
+        try:
+            obj = self.s3.get_object(Bucket=self.bucket, Key=key)
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        body = obj["Body"]
+        if (obj.get("ContentLength") or 0) > PREFETCH_MAX_BYTES:
+            return body
+        try:
+            return io.BytesIO(body.read())
+        finally:
+            body.close()
+
+    def get(self, key: str):
+        """The object's body (a file-like object), or None when it is not there."""
+        future = self.pending.pop(key, None)
+        body = future.result() if future is not None else self._fetch(key)
+        self._fill()
+        return body
 
 
 class _Rows:
