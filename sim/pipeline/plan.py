@@ -230,7 +230,27 @@ def conform(table: pa.Table, rows: int, source_text: set[str], target: Plan) -> 
         elif as_text:
             columns.append(json_text(column))
         elif column.type != fp.type:
-            columns.append(column.cast(fp.type))
+            columns.append(cast(column, fp.type))
         else:
             columns.append(column)
     return columns
+
+
+def cast(array, target: pa.DataType):
+    """`array.cast(target)`, with structs and lists rebuilt child by child: pyarrow 26's cast of a
+    struct that gains a field leaves a list<null> child shorter than its offsets (an invalid array
+    the Parquet writer refuses)."""
+    if isinstance(array, pa.ChunkedArray):
+        return pa.chunked_array([cast(chunk, target) for chunk in array.chunks], type=target)
+    if array.type == target:
+        return array
+    mask = array.is_null() if array.null_count else None
+    if pa.types.is_struct(target) and pa.types.is_struct(array.type) and target.num_fields:
+        have = {array.type.field(i).name: i for i in range(array.type.num_fields)}
+        flat = array.flatten()  # children with the struct's offset and nulls applied
+        children = [cast(flat[have[f.name]], f.type) if f.name in have else pa.nulls(len(array), f.type)
+                    for f in target]
+        return pa.StructArray.from_arrays(children, fields=list(target), mask=mask)
+    if pa.types.is_list(target) and pa.types.is_list(array.type):
+        return pa.ListArray.from_arrays(array.offsets, cast(array.values, target.value_type), type=target, mask=mask)
+    return array.cast(target)
