@@ -104,9 +104,12 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES, max_line_bytes
 
 def split_lines(chunk: Chunk) -> tuple[list[int], list[bytes]]:
     """The non-blank lines of a chunk with their numbers (a trailing `\\r` is not part of a line)."""
-    numbers, lines = [], []
-    for i, line in enumerate(chunk.data.split(b"\n")):
-        if line.strip():
-            numbers.append(chunk.first_line + i)
-            lines.append(line[:-1] if line.endswith(b"\r") else line)
-    return numbers, lines
+    parts = chunk.data.split(b"\n")
+    if b"\r" in chunk.data:
+        parts = [line[:-1] if line.endswith(b"\r") else line for line in parts]
+    kept = [i for i, line in enumerate(parts) if line.strip()]
+    first = chunk.first_line
+    n = len(kept)
+    if not n or kept[-1] == n - 1:  # the first n lines, no blank one among them: no per-line work
+        return list(range(first, first + n)), parts[:n]
+    return [first + i for i in kept], [parts[i] for i in kept]

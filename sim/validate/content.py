@@ -67,8 +67,14 @@ def parse(text, exact: bool):
     surrogate escape, say) is given to the standard library, which decides."""
     try:
         if exact:
-            return json.loads(text, parse_float=Decimal, parse_int=_int, parse_constant=_no_constants,
-                              object_pairs_hook=_without_nulls)
+            try:  # the C scanner, Decimal for every fraction; nulls stripped after, where there are any
+                value = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
+            except NotJson:
+                raise
+            except ValueError:  # an integer of thousands of digits (or no JSON): the slow way decides
+                return json.loads(text, parse_float=Decimal, parse_int=_int, parse_constant=_no_constants,
+                                  object_pairs_hook=_without_nulls)
+            return strip_nulls(value) if ("null" in text if isinstance(text, str) else b"null" in text) else value
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -115,10 +121,22 @@ class RowReader:
         self.own = [f.name for f in schema if f.name not in LINEAGE]
         self.names = {n: renamed.get(n, n) for n in self.own}
 
-    def records(self, rows: pa.Table) -> list[dict]:
+    def nested_nulls(self, rows: pa.Table, known: set[str] | None = None) -> set[str]:
+        """The columns of `rows` that may hold a null below their top level, added to `known`
+        (columns already known to need the deep strip are not looked at again)."""
+        found = set(known or ())
+        for name in self.own:
+            if name not in found and name not in self.text and may_hold_nulls_inside(rows.column(name)):
+                found.add(name)
+        return found
+
+    def records(self, rows: pa.Table, nested_nulls: set[str] | None = None) -> list[dict]:
         """Each row as the record it stands for (JSON text parsed exactly where it holds a number
         a double could not). Column by column, then zipped: a loop per row and field is the
-        slowest part of validation."""
+        slowest part of validation. `nested_nulls`: the columns to strip of nulls below their top
+        level (a superset is fine; looked up from `rows` when not given)."""
+        if nested_nulls is None:
+            nested_nulls = self.nested_nulls(rows)
         table = rows.select(self.own)
         if not self.own:  # records that were `{}`: lineage columns only
             return [{} for _ in range(table.num_rows)]
@@ -127,11 +145,27 @@ class RowReader:
             values = table.column(name).to_pylist()
             if name in self.text:
                 values = [None if v is None else parse(v, _RISKY.search(v) is not None) for v in values]
-            elif may_hold_nulls_inside(table.column(name)):
+            elif name in nested_nulls:
                 values = [None if v is None else strip_nulls(v) for v in values]
             columns.append(values)
         names = [self.names[n] for n in self.own]
         return [{k: v for k, v in zip(names, row) if v is not None} for row in zip(*columns)]
+
+
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def plainly_equal(text: bytes, row: dict) -> bool:
+    """The fast test for a line that needs no exact numbers: its sorted-key JSON text is the row's.
+    Equal texts mean equal values (and tell `true` from `1`); False only means "not shown equal
+    here": `equal` decides then (1 against 1.0, a line orjson refuses, JSON text parsed exactly)."""
+    try:
+        value = orjson.loads(text)
+        if b"null" in text and _NULL_MEMBER.search(text):
+            value = strip_nulls(value)
+        return orjson.dumps(value, option=_SORTED) == orjson.dumps(row, option=_SORTED)
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError):
+        return False
 
 
 def equal(record: dict, row: dict, exact: bool) -> bool:
@@ -168,6 +202,7 @@ def _has_decimal_text(value) -> bool:
 
 _PLAIN = (str, bool, type(None))
 _NUMBERS = (int, float, Decimal)
+_LEAVES = frozenset((str, bool, int, float))  # equal under == and of one type: the same value
 
 
 def same(a, b) -> bool:
@@ -176,9 +211,20 @@ def same(a, b) -> bool:
     if ta in _PLAIN or tb in _PLAIN:  # strings, booleans and null equal only their own kind
         return ta is tb and a == b
     if ta is dict:
-        return tb is dict and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if tb is not dict or a.keys() != b.keys():
+            return False
+        for k, x in a.items():
+            y = b[k]
+            if not (type(x) is type(y) and type(x) in _LEAVES and x == y) and not same(x, y):
+                return False
+        return True
     if ta is list:
-        return tb is list and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        if tb is not list or len(a) != len(b):
+            return False
+        for x, y in zip(a, b):
+            if not (type(x) is type(y) and type(x) in _LEAVES and x == y) and not same(x, y):
+                return False
+        return True
     if ta in _NUMBERS and tb in _NUMBERS:
         return a == b if ta is tb and ta is not Decimal else _same_number(a, b)
     return False

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import bisect
+import gc
 import io
 import itertools
 import math
@@ -37,7 +38,9 @@ from sim.validate import content
 EXAMPLES = 5
 BATCH_ROWS = 4096
 KEYS_PER_COUNT_UNIT = 64
-PARTS_PER_WORKER = 2  # units per worker to aim for when outputs are few
+# Units per worker to aim for when outputs are few: an even share (5 outputs on 2 workers are 10
+# parts, 5 each, not 3 outputs on one worker and 2 on the other).
+PARTS_PER_WORKER = 4
 PREFETCH = 4  # landed objects fetched ahead of the comparison, in threads
 PREFETCH_MAX_BYTES = 32 * 1024 * 1024  # larger objects are streamed when their turn comes, not held
 
@@ -148,6 +151,7 @@ def _init(target_spec, landing_bucket, output_bucket):
     global _worker
     _worker = _Worker(target_spec, landing_bucket, output_bucket)
     atexit.register(_worker.close)  # the pool's workers end normally when it shuts down
+    gc.freeze()  # what the imports made stays: collections look only at the records of the comparison
 
 
 def _run(unit: Unit) -> UnitResult:
@@ -155,6 +159,8 @@ def _run(unit: Unit) -> UnitResult:
 
 
 class _Worker:
+    lineage: tuple | None = None  # (output key, its lineage columns, its runs of keys) while held
+
     def __init__(self, target_spec: tuple, landing_bucket: str, output_bucket: str):
         from sim.engine.target import Target
 
@@ -167,7 +173,7 @@ class _Worker:
 
     def close(self) -> None:
         shutil.rmtree(self.tmp, ignore_errors=True)
-        self.held = None
+        self.held = self.lineage = None
 
     def run(self, unit: Unit) -> UnitResult:
         if unit.output_key is None:
@@ -179,7 +185,7 @@ class _Worker:
         t0 = time.time()
         downloaded = self.held != unit.output_key
         if downloaded:
-            self.held = None
+            self.held = self.lineage = None
             self.s3.download_file(self.output, unit.output_key, path)
             self.held = unit.output_key
         size = os.path.getsize(path)
@@ -188,9 +194,16 @@ class _Worker:
         result.disk = (t0, time.time(), size)
         return result
 
+    def _lineage(self, unit: Unit, pf: pq.ParquetFile):
+        """The output's lineage and its runs of rows per landed key, read once while the file is held."""
+        if self.lineage is None or self.lineage[0] != unit.output_key:
+            table = pf.read(columns=list(content.LINEAGE))
+            self.lineage = (unit.output_key, table, _runs(table.column("_source_key")))
+        return self.lineage[1], self.lineage[2]
+
     def _compare(self, unit: Unit, path: str) -> UnitResult:
         pf = pq.ParquetFile(path)
-        lineage = pf.read(columns=list(content.LINEAGE))
+        lineage, runs = self._lineage(unit, pf)
         keys, lines = lineage.column("_source_key"), lineage.column("_line")
         rout = pa.table({"key": keys, "line": lines, "mid": lineage.column("_manifest_id"),
                          "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)})
@@ -198,7 +211,6 @@ class _Worker:
         rins = []
         seen: set[str] = set()
         rows = _Rows(pf, content.RowReader(pf.schema_arrow))
-        runs = list(_runs(keys))
         compared = [key for key, _, _ in runs if key not in unit.skip and unit.compares(key)]
         listed_first = set(compared)
         order = compared + [k for k in unit.own if k not in listed_first]
@@ -224,8 +236,6 @@ class _Worker:
             return RIN_SCHEMA.empty_table()
         stream = GunzipReader(body) if key.lower().endswith(".gz") else body
         numbers_in: list[int] = []
-        pending = iter(rows) if rows is not None else iter(())
-        row = next(pending, None)
         cut: list[tuple[int, bytes]] = []  # a last line a broken gzip stream cut short: a record in
         try:
             for piece in read_chunks(stream, cut_tail=cut):
@@ -236,15 +246,8 @@ class _Worker:
                 numbers, texts = split_lines(piece)
                 if own:
                     numbers_in.extend(numbers)
-                if row is None:
-                    continue
-                exact = content.risky_lines(texts)
-                for n, text, is_exact in zip(numbers, texts, exact):
-                    while row is not None and row[0] < n:
-                        row = next(pending, None)
-                    while row is not None and row[0] == n:
-                        _compare_one(result, key, n, text, is_exact, row[1])
-                        row = next(pending, None)
+                if rows is not None and not rows.done:
+                    _compare_chunk(result, key, numbers, texts, rows)
         finally:
             if hasattr(stream, "close"):
                 stream.close()
@@ -253,6 +256,59 @@ class _Worker:
             return RIN_SCHEMA.empty_table()
         return pa.table({"key": pa.repeat(pa.scalar(key, pa.string()), len(numbers_in)),
                          "line": pa.array(numbers_in, pa.int64())})
+
+
+def _compare_chunk(result: UnitResult, key: str, numbers: list[int], texts: list[bytes], rows: "_RowCursor") -> None:
+    """Compare the rows of the lines of one chunk (rows come in line order; those past the chunk
+    are left for the next one). A row for a line that is not there (blank, or beyond the file) is
+    not compared: the lineage accounting reports it."""
+    if not numbers:
+        return
+    exact = content.risky_lines(texts)
+    first, last = numbers[0], numbers[-1]
+    at = {n: i for i, n in enumerate(numbers)} if last - first + 1 != len(numbers) else None
+    plainly_equal = content.plainly_equal
+    compared = 0
+    while rows.ready():
+        nums, recs, j = rows.numbers, rows.records, rows.at
+        end = len(nums)
+        while j < end:
+            n = nums[j]
+            if n > last:
+                break
+            i = (n - first if n >= first else None) if at is None else at.get(n)
+            if i is not None:
+                if not exact[i] and plainly_equal(texts[i], recs[j]):
+                    compared += 1
+                else:
+                    _compare_one(result, key, n, texts[i], exact[i], recs[j])
+            j += 1
+        rows.at = j
+        if j < end:
+            break
+    result.compared += compared
+
+
+class _RowCursor:
+    """The rows of one landed file in line order, as (line numbers, records) batches."""
+
+    def __init__(self, batches):
+        self.batches = batches
+        self.numbers: list[int] = []
+        self.records: list[dict] = []
+        self.at = 0
+        self.done = False
+
+    def ready(self) -> bool:
+        """Is there a row at `at` (reading the next batch when this one is used up)?"""
+        while self.at >= len(self.numbers):
+            batch = next(self.batches, None)
+            if batch is None:
+                self.done = True
+                return False
+            self.numbers, self.records = batch
+            self.at = 0
+        return True
 
 
 def _compare_one(result: UnitResult, key: str, number: int, text: bytes, exact: bool, row: dict) -> None:
@@ -335,6 +391,9 @@ class _Rows:
         self.read_to = 0  # global index after the last row read
         self.buffer: pa.Table | None = None  # rows read and not yet handed out; it ends at read_to
         self.start = 0  # global index of the buffer's first row (read_to when there is no buffer)
+        # Columns seen holding a null below their top level in any batch read so far: rows of
+        # those columns are stripped of nulls (a superset is harmless; looking per slice is not free)
+        self.nested: set[str] = set()
 
     def _fill_to(self, end: int) -> None:
         while self.buffer is None or self.start + self.buffer.num_rows < end:
@@ -342,6 +401,7 @@ class _Rows:
                 self.batches = self.pf.iter_batches(batch_size=BATCH_ROWS,
                                                     row_groups=range(self.group, len(self.bounds) - 1))
             table = pa.Table.from_batches([next(self.batches)])
+            self.nested = self.reader.nested_nulls(table, self.nested)
             self.read_to += table.num_rows
             self.buffer = table if self.buffer is None else pa.concat_tables([self.buffer, table])
 
@@ -356,38 +416,39 @@ class _Rows:
         self.buffer, self.start = None, self.read_to
 
     def take(self, start: int, end: int, lines: pa.ChunkedArray):
-        """(line, record) for rows [start, end), in line order, turned into records lazily."""
+        """Rows [start, end) in line order, turned into records a batch at a time."""
         self._fill_to(end)
         rows = self.buffer.slice(start - self.start, end - start)
         self.buffer = self.buffer.slice(end - self.start)
         self.start = end
         numbers = lines.slice(start, end - start).combine_chunks()
-        if not _ascending(numbers):
+        values = numbers.to_pylist()
+        if not _ascending(values):
             order = pc.sort_indices(numbers)
-            rows, numbers = rows.take(order), numbers.take(order)
-        return _records(rows, numbers.to_pylist(), self.reader)
+            rows, values = rows.take(order), numbers.take(order).to_pylist()
+        return _RowCursor(_batches(rows, values, self.reader, self.nested))
 
 
-def _records(rows: pa.Table, numbers: list[int], reader: content.RowReader):
+def _batches(rows: pa.Table, numbers: list[int], reader: content.RowReader, nested: set[str]):
     for at in range(0, rows.num_rows, BATCH_ROWS):
-        batch = rows.slice(at, BATCH_ROWS)
-        yield from zip(numbers[at:at + BATCH_ROWS], reader.records(batch))
+        yield numbers[at:at + BATCH_ROWS], reader.records(rows.slice(at, BATCH_ROWS), nested)
 
 
-def _ascending(numbers: pa.Array) -> bool:
-    if len(numbers) < 2:
-        return True
-    return pc.all(pc.greater_equal(numbers.slice(1), numbers.slice(0, len(numbers) - 1))).as_py()
+def _ascending(values: list[int]) -> bool:
+    return all(a <= b for a, b in zip(values, itertools.islice(values, 1, None)))
 
 
-def _runs(keys: pa.ChunkedArray):
-    """(key, start, end) for each run of equal consecutive keys."""
-    values = keys.to_pylist()
-    start = 0
-    for i in range(1, len(values) + 1):
-        if i == len(values) or values[i] != values[start]:
-            yield values[start], start, i
-            start = i
+def _runs(keys: pa.ChunkedArray) -> list[tuple[str, int, int]]:
+    """(key, start, end) for each run of equal consecutive keys (found by Arrow: an output holds
+    hundreds of thousands of rows and only a few hundred runs)."""
+    n = len(keys)
+    if n == 0:
+        return []
+    values = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    changes = pc.indices_nonzero(pc.not_equal(values.slice(1), values.slice(0, n - 1))).to_pylist()
+    starts = [0] + [i + 1 for i in changes]
+    names = values.take(pa.array(starts, pa.int64())).to_pylist()
+    return list(zip(names, starts, starts[1:] + [n]))
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:

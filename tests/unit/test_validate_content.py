@@ -30,6 +30,42 @@ def test_equal_under_the_mapping(landed, row, exact, expected):
     assert content.equal(landed, row, exact) is expected
 
 
+@pytest.mark.parametrize("landed, row", [
+    ({"a": [True, 1]}, {"a": [1, 1]}),  # a boolean inside a list, beside equal leaves
+    ({"a": {"b": 1, "c": "x"}}, {"a": {"b": True, "c": "x"}}),
+    ({"a": {"b": "1"}}, {"a": {"b": 1}}),
+    ({"a": [{"b": 1}, {"b": 2}]}, {"a": [{"b": 1}, {"b": 3}]}),
+])
+def test_exact_comparison_looks_inside_equal_looking_containers(landed, row):
+    assert content.equal(landed, row, exact=True) is False
+    assert content.equal(landed, landed, exact=True) is True
+
+
+@pytest.mark.parametrize("text, row, fast", [
+    (b'{"a": 1, "b": null, "c": {"d": null, "e": [null, "x"]}}', {"a": 1, "c": {"e": [None, "x"]}}, True),
+    (b'{"b": 2, "a": "\\u00e9"}', {"a": "\u00e9", "b": 2}, True),  # member order does not matter
+    (b'{"a": true}', {"a": 1}, False),  # == takes True for 1; the texts differ
+    (b'{"a": 1}', {"a": True}, False),
+    (b'{"a": 1}', {"a": 1.0}, False),  # equal by value: `equal` says so, not the fast test
+    (b'{"a": NaN}', {"a": 1.0}, False),  # not JSON
+    (b'{"a": "\\ud800"}', {"a": "\ud800"}, False),  # orjson refuses it; the standard library decides
+    (b'{"a": 0.5}', {"a": Decimal("0.5")}, False),  # a JSON text column parsed exactly: `equal` decides
+])
+def test_the_fast_test_says_equal_only_when_it_is(text, row, fast):
+    assert content.plainly_equal(text, row) is fast
+    if fast:
+        assert content.equal(content.parse(text, exact=False), row, exact=False)
+
+
+def test_exact_parse_strips_nulls_and_keeps_every_digit_even_of_huge_integers():
+    parsed = content.parse(b'{"a": null, "b": [null, {"c": null, "d": 0.1}]}', exact=True)
+    assert parsed == {"b": [None, {"d": Decimal("0.1")}]}
+    huge = b"9" * 5000  # beyond what Python's int() reads from text by default
+    assert content.parse(b'{"n": ' + huge + b', "z": null}', exact=True) == {"n": Decimal(huge.decode())}
+    with pytest.raises(content.NotJson):
+        content.parse(b'{"n": 1', exact=True)
+
+
 def test_nulls_and_absent_members_are_the_same_at_every_object_level_not_in_arrays():
     landed = content.parse(b'{"a": null, "b": {"c": null, "d": 1}, "l": [null, 1]}', exact=False)
     assert landed == {"b": {"d": 1}, "l": [None, 1]}

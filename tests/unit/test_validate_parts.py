@@ -4,6 +4,7 @@ every landed line once and report the output's lineage once, whatever row groups
 import io
 import tempfile
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -11,7 +12,7 @@ from sim.pipeline.converter import Source, convert
 from sim.validate import records
 
 FILES = {f"in/2026-11-25/f{i}.ndjson": b"".join(b'{"i":%d,"n":%d,"s":"x%d"}\n' % (i, n, n) for n in range(300 + 7 * i))
-         for i in range(7)}
+         for i in range(11)}  # more files than the parts two workers aim for
 
 
 class LocalS3:
@@ -87,3 +88,36 @@ def test_rows_of_an_unlisted_key_are_compared_by_part_zero_only(output):
     assert sum(r.compared for r in results) == sum(b.count(b"\n") for b in FILES.values())
     assert sum(r.rout.num_rows for r in results) == sum(b.count(b"\n") for b in FILES.values())
     assert rows_of_last > 0
+
+
+def test_blank_lines_crlf_and_an_altered_row(tmp_path):
+    """Lines numbered across blank lines and CRLF endings still meet their rows; a changed value
+    is found at its path, and only there."""
+    body = b'{"i": 1, "s": "a"}\r\n\r\n  \n{"i": 2, "s": "b"}\r\n{"i": 3, "s": "c", "t": true}\n\n{"i": 4}'
+    key = "in/2026-11-25/blank.ndjson"
+    path = str(tmp_path / "o.parquet")
+    convert([Source(key, lambda: io.BytesIO(body))], "m2", path)
+    table = pq.read_table(path)
+    i = table.column("i").to_pylist()
+    altered = table.set_column(table.schema.get_field_index("i"), "i",
+                               pa.array([v + 10 if v == 3 else v for v in i], pa.int64()))
+    changed = str(tmp_path / "altered.parquet")
+    pq.write_table(altered, changed)
+
+    class OneFile(LocalS3):
+        def get_object(self, Bucket, Key):
+            return {"Body": io.BytesIO(body)}
+
+    unit = records.Unit("o.parquet", "m2", [key])
+    for parquet, expected in ((path, 0), (changed, 1)):
+        worker = records._Worker.__new__(records._Worker)
+        worker.s3, worker.landing, worker.output = OneFile(parquet), "l", "o"
+        worker.tmp, worker.held = tempfile.mkdtemp(), None
+        try:
+            result = worker.run(unit)
+        finally:
+            worker.close()
+        assert result.compared == 4 and result.altered == expected
+        assert sorted(result.rin.column("line").to_pylist()) == [1, 4, 5, 7]
+        if expected:
+            assert result.altered_examples == [{"key": key, "line": 5, "path": "/i"}]
