@@ -197,36 +197,46 @@ def _lines_at(data: bytes, wanted: list[int]) -> dict[int, bytes]:
 
 def _scan(data: bytes) -> tuple[bool, set[int]]:
     """Beside the parse: is the chunk UTF-8, and which of its lines (0-based, blank ones counted)
-    hold a token a double could change? One RE2 pass marks every match; a decimal of 16+ digits
-    that the nearest double prints back as unchanged (what Python, JavaScript and Java write) is
-    cleared on the spot, so only doubtful lines are parsed again."""
+    hold a token a double could change? RE2 first marks the lines with any match (a yes or no per
+    line, its fastest mode); only those lines have their matches found, and a decimal of 16+
+    digits that the nearest double prints back as unchanged (what Python, JavaScript and Java
+    write) is cleared on the spot, so only doubtful lines are parsed again."""
     blob = _as_array(data)
     try:
         blob.cast(pa.string())
     except pa.ArrowInvalid:
         return False, set()
-    marked = pc.replace_substring_regex(blob, _HOT, "\x00\\0\x01")[0].as_py()
-    if len(marked) == len(data):
+    lines = pc.split_pattern(blob, "\n").flatten()
+    marked = pc.indices_nonzero(pc.match_substring_regex(lines, _HOT))
+    if not len(marked):
         return True, set()
+    few = lines.take(marked)
     hot: set[int] = set()
-    line, counted, pos, k, last_end = 0, 0, marked.find(b"\x00"), 0, -1
+    for line, text, matches in zip(marked.to_pylist(), few.to_pylist(),
+                                   pc.replace_substring_regex(few, _HOT, "\x00\\0\x01").to_pylist()):
+        if _doubtful(text, matches):
+            hot.add(line)
+    return True, hot
+
+
+def _doubtful(text: bytes, marked: bytes) -> bool:
+    """Does one line hold a match (each shown in `marked` as NUL, the match, 0x01) that a double
+    could change: NaN, Infinity, a three-digit exponent, or a long decimal that does not print back?"""
+    pos, k, last_end = marked.find(b"\x00"), 0, -1
     while pos >= 0:
         end = marked.index(b"\x01", pos)
-        at = pos - 2 * k  # where the match starts in `data`
-        line += data.count(b"\n", counted, at)
-        counted = at
+        at = pos - 2 * k  # where the match starts in `text`
         k += 1
-        if line not in hot and at >= last_end:
+        if at >= last_end:
             match = marked[pos + 1:end]
             if match[:1] in (b":", b",", b"["):  # NaN, Infinity or a three-digit exponent
-                hot.add(line)
-            else:  # a long decimal: judge the whole token
-                left, right = _token(data, at, at + len(match))
-                last_end = right
-                if not _prints_back(data[left:right]):
-                    hot.add(line)
+                return True
+            left, right = _token(text, at, at + len(match))  # a long decimal: judge the whole token
+            last_end = right
+            if not _prints_back(text[left:right]):
+                return True
         pos = marked.find(b"\x00", end)
-    return True, hot
+    return False
 
 
 _TOKEN_BYTES = frozenset(b"0123456789.eE+-")

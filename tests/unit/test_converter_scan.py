@@ -1,0 +1,23 @@
+"""The scan beside the converter's parse: which lines hold a number a double could change."""
+
+from sim.pipeline.records import _scan
+
+
+def test_the_scan_marks_exactly_the_lines_a_double_could_change():
+    lines = [
+        b'{"a": 1}',
+        b'{"a": NaN}',  # not JSON: quarantined later
+        b"",
+        b'{"a": 0.30000000000000004}',  # 17 digits, but the double prints back as this: no closer look
+        b'{"a": 0.10000000000000001}\r',  # 17 digits the double does not keep
+        b'{"a": [1, 1e400]}',  # beyond a double's range
+        b'{"a": 3.141592653589793, "b": -Infinity}',
+        b'{"a": 3.141592653589793}',
+        b'{"s": "x:NaN"}',  # inside a string: a closer look, never a wrong value
+    ]
+    assert _scan(b"\n".join(lines)) == (True, {1, 4, 5, 6, 8})
+    assert _scan(b"\n".join(lines[:1] + lines[3:4]) + b"\n") == (True, set())
+
+
+def test_invalid_utf8_is_found_before_anything_else():
+    assert _scan(b'{"a": 1}\n{"s": "\xff"}\n{"a": NaN}\n') == (False, set())
