@@ -351,6 +351,10 @@ class Deployer(ResourceSteps):
                   "SecurityConfiguration")
         # An engine that does not keep a field (MiniStack drops ExecutionProperty) cannot drift on it.
         differs = [f for f in fields if f in job and not _same_subset(job.get(f), spec[f])]
+        # An argument the spec no longer sets (telemetry turned off, say) must go: UpdateJob
+        # replaces the whole definition, but only a difference makes us call it.
+        if "DefaultArguments" not in differs and set(job.get("DefaultArguments") or {}) - set(spec["DefaultArguments"]):
+            differs.append("DefaultArguments")
         if differs:
             update = {k: v for k, v in spec.items() if k != "Name"}
             glue.update_job(JobName=name, JobUpdate=update)

@@ -23,6 +23,19 @@ def test_a_changed_setting_updates_only_what_uses_it(project, pipeline):
         Deployer(project.target, pipeline.settings).apply()
 
 
+def test_an_argument_the_spec_dropped_leaves_the_glue_job(project, pipeline):
+    glue = project.target.client("glue")
+    name = project.names.glue_job
+    job = glue.get_job(JobName=name)["Job"]
+    update = {k: job[k] for k in ("Role", "Command", "DefaultArguments") if k in job}
+    update["DefaultArguments"] = {**job["DefaultArguments"], "--SIM_LEFT_OVER": "1"}  # as if a setting had set it
+    glue.update_job(JobName=name, JobUpdate=update)
+    assert "--SIM_LEFT_OVER" in glue.get_job(JobName=name)["Job"]["DefaultArguments"]
+    changes = Deployer(project.target, pipeline.settings).apply()
+    assert [(c.kind, c.action) for c in changes if c.action != "unchanged"] == [("glue-job", "updated")]
+    assert glue.get_job(JobName=name)["Job"]["DefaultArguments"] == pipeline.wiring.glue_job()["DefaultArguments"]
+
+
 def test_deployed_wiring_matches_the_design(project, pipeline):
     t = project.target
     sqs = t.client("sqs")
