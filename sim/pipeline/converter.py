@@ -299,7 +299,7 @@ class _Parts:
         path = self.out_path + ".partial" if not self.parts else os.path.join(self.work, f"part-{len(self.parts)}.parquet")
         self.parts.append(_Part(path, schema, plan))
         self.schema = schema
-        self.writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self.writer = _writer(path, schema)
 
     def finish(self) -> None:
         if self.writer is None:  # nothing to convert: a file with the lineage columns only
@@ -310,7 +310,7 @@ class _Parts:
             os.replace(self.parts[0].path, self.out_path)
             return
         tmp = self.out_path + ".rewrite"
-        with pq.ParquetWriter(tmp, self.schema, compression="zstd") as writer:
+        with _writer(tmp, self.schema) as writer:
             for part in self.parts:
                 back = {stored: name for name, stored in stored_names(part.plan).items()}
                 text = {name for name, fp in part.plan.items() if fp.text_reason()}
@@ -324,6 +324,32 @@ class _Parts:
                                        row_group_size=ROW_GROUP_ROWS)
                 os.unlink(part.path)
         os.replace(tmp, self.out_path)
+
+
+def _writer(path: str, schema: pa.Schema) -> pq.ParquetWriter:
+    """zstd, dictionary encoding for every column but `_line`: line numbers never repeat, so a
+    dictionary for them is built only to be thrown away (measured: a third of the writing time
+    and a larger file)."""
+    return pq.ParquetWriter(path, schema, compression="zstd",
+                            use_dictionary=[p for p in _leaf_paths(schema) if p != "_line"])
+
+
+def _leaf_paths(schema: pa.Schema) -> list[str]:
+    """Parquet's dotted path of every leaf column (lists as `name.list.element`)."""
+    out: list[str] = []
+
+    def walk(t: pa.DataType, path: str) -> None:
+        if pa.types.is_struct(t):
+            for i in range(t.num_fields):
+                walk(t.field(i).type, f"{path}.{t.field(i).name}")
+        elif pa.types.is_list(t) or pa.types.is_large_list(t):
+            walk(t.value_type, path + ".list.element")
+        else:
+            out.append(path)
+
+    for f in schema:
+        walk(f.type, f.name)
+    return out
 
 
 def _lineage(parsed: Parsed, manifest_id: str) -> list[pa.Array]:

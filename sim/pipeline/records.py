@@ -152,7 +152,7 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     """Parse a chunk of whole lines; see the module docstring for the paths it takes."""
     scan = _BESIDE.submit(_scan, chunk.data)
     table = _fast_read(chunk.data, pins)
-    utf8, hot = scan.result()
+    utf8, hot, split = scan.result()
     if table is None or not utf8:  # the JSON reader lets invalid UTF-8 through inside strings
         return careful(key, *split_lines(chunk))
     if table.num_rows == chunk.line_count:
@@ -179,44 +179,34 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     if not fields:
         return Parsed(key, table, numbers)
     line_index = {row: i for i, row in row_of.items()} if row_of else {row: row for row in fields}
-    texts = _lines_at(chunk.data, sorted(line_index[row] for row in fields))
+    wanted = sorted(line_index[row] for row in fields)
+    texts = dict(zip(wanted, split.take(pa.array(wanted, pa.int64())).to_pylist()))
     return _check_hot(key, table, numbers, {row: texts[line_index[row]] for row in fields}, fields)
 
 
-def _lines_at(data: bytes, wanted: list[int]) -> dict[int, bytes]:
-    """The lines at these 0-based positions (in ascending order), found by walking the newlines."""
-    out, index, start = {}, 0, 0
-    for i in wanted:
-        while index < i:
-            start = data.index(b"\n", start) + 1
-            index += 1
-        end = data.find(b"\n", start)
-        out[i] = data[start:end if end >= 0 else len(data)]
-    return out
-
-
-def _scan(data: bytes) -> tuple[bool, set[int]]:
+def _scan(data: bytes) -> tuple[bool, set[int], pa.Array | None]:
     """Beside the parse: is the chunk UTF-8, and which of its lines (0-based, blank ones counted)
     hold a token a double could change? RE2 first marks the lines with any match (a yes or no per
     line, its fastest mode); only those lines have their matches found, and a decimal of 16+
     digits that the nearest double prints back as unchanged (what Python, JavaScript and Java
-    write) is cleared on the spot, so only doubtful lines are parsed again."""
+    write) is cleared on the spot, so only doubtful lines are parsed again. Also returns the chunk
+    split into lines (an Arrow array), where the lines to parse again are taken from."""
     blob = _as_array(data)
     try:
         blob.cast(pa.string())
     except pa.ArrowInvalid:
-        return False, set()
+        return False, set(), None
     lines = pc.split_pattern(blob, "\n").flatten()
     marked = pc.indices_nonzero(pc.match_substring_regex(lines, _HOT))
     if not len(marked):
-        return True, set()
+        return True, set(), lines
     few = lines.take(marked)
     hot: set[int] = set()
     for line, text, matches in zip(marked.to_pylist(), few.to_pylist(),
                                    pc.replace_substring_regex(few, _HOT, "\x00\\0\x01").to_pylist()):
         if _doubtful(text, matches):
             hot.add(line)
-    return True, hot
+    return True, hot, lines
 
 
 def _doubtful(text: bytes, marked: bytes) -> bool:
@@ -333,7 +323,7 @@ def _check_hot(key: str, table: pa.Table, numbers: Sequence[int], lines: dict[in
     altered: dict[str, str] = {}
     for i, stored_row in zip(rows, stored):
         try:
-            record, _ = loads_record(lines[i])
+            record, _ = loads_record(lines[i], count_repeated=False)  # the fast reader took it: no name repeats
         except NotARecord as exc:
             bad.append(Quarantined(key, numbers[i], str(exc), lines[i]))
             continue

@@ -210,3 +210,15 @@ def test_a_failed_conversion_names_the_error_kind_never_its_message(caplog):
     assert "42424242" not in str(failed.value) and "ValueError" in str(failed.value) and "m-1" in str(failed.value)
     assert failed.value.__cause__ is None and failed.value.__suppress_context__
     assert "42424242" not in caplog.text and "convert_failed" in caplog.text
+
+
+def test_every_column_but_the_line_number_is_dictionary_encoded(tmp_path):
+    out = tmp_path / "o.parquet"
+    records = [{"s": f"v{i % 3}", "n": {"t": "x", "l": [{"k": "a"}]}, "tags": ["p", "q"]} for i in range(50)]
+    convert([src("in/a.ndjson", ndjson(*records))], "m1", str(out))
+    meta = pq.ParquetFile(out).metadata.row_group(0)
+    encodings = {meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)}
+    assert "RLE_DICTIONARY" not in encodings["_line"]  # every value differs: a dictionary is waste
+    dictionary = {p for p, e in encodings.items() if "RLE_DICTIONARY" in e}
+    assert dictionary == set(encodings) - {"_line"}, encodings  # nested leaves included
+    assert rows(out)[7]["n"] == {"t": "x", "l": [{"k": "a"}]}

@@ -15,9 +15,11 @@ def test_the_scan_marks_exactly_the_lines_a_double_could_change():
         b'{"a": 3.141592653589793}',
         b'{"s": "x:NaN"}',  # inside a string: a closer look, never a wrong value
     ]
-    assert _scan(b"\n".join(lines)) == (True, {1, 4, 5, 6, 8})
-    assert _scan(b"\n".join(lines[:1] + lines[3:4]) + b"\n") == (True, set())
+    utf8, hot, split = _scan(b"\n".join(lines))
+    assert (utf8, hot) == (True, {1, 4, 5, 6, 8})
+    assert split.to_pylist() == lines  # the lines to parse again are taken from here, CR and all
+    assert _scan(b"\n".join(lines[:1] + lines[3:4]) + b"\n")[:2] == (True, set())
 
 
 def test_invalid_utf8_is_found_before_anything_else():
-    assert _scan(b'{"a": 1}\n{"s": "\xff"}\n{"a": NaN}\n') == (False, set())
+    assert _scan(b'{"a": 1}\n{"s": "\xff"}\n{"a": NaN}\n') == (False, set(), None)
