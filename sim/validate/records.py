@@ -205,9 +205,10 @@ class _Worker:
         pf = pq.ParquetFile(path)
         lineage, runs = self._lineage(unit, pf)
         keys, lines = lineage.column("_source_key"), lineage.column("_line")
-        rout = pa.table({"key": keys, "line": lines, "mid": lineage.column("_manifest_id"),
-                         "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)})
-        result = UnitResult(RIN_SCHEMA.empty_table(), rout if unit.part == 0 else ROUT_SCHEMA.empty_table())
+        result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
+        if unit.part == 0:  # one part reports the output's rows
+            result.rout = pa.table({"key": keys, "line": lines, "mid": lineage.column("_manifest_id"),
+                                    "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)})
         rins = []
         seen: set[str] = set()
         rows = _Rows(pf, content.RowReader(pf.schema_arrow))
@@ -262,7 +263,7 @@ def _compare_chunk(result: UnitResult, key: str, numbers: list[int], texts: list
     """Compare the rows of the lines of one chunk (rows come in line order; those past the chunk
     are left for the next one). A row for a line that is not there (blank, or beyond the file) is
     not compared: the lineage accounting reports it."""
-    if not numbers:
+    if not numbers or not rows.ready():
         return
     exact = content.risky_lines(texts)
     first, last = numbers[0], numbers[-1]

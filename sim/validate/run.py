@@ -112,7 +112,7 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
         "examples": examples,
         "bytes_landed_read": landed_bytes,
         "peak_extra_disk_bytes": peak_disk(results),
-        "workers": workers or default_workers(),
+        "workers": workers,
         "seconds": {"total": round(time.monotonic() - started, 3), "records": round(records_s, 3),
                     "duckdb": round(account_s, 3)},
     }
