@@ -19,6 +19,9 @@ Workdir = Annotated[Optional[str], typer.Option("--workdir", help="Workdir for e
 Endpoint = Annotated[Optional[str], typer.Option("--endpoint", help="Use an engine someone else runs at this URL.")]
 TargetOpt = Annotated[Optional[str], typer.Option("--target", help="ministack, localstack or aws.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON for machines instead of tables.")]
+PipelineOpt = Annotated[Optional[str], typer.Option(
+    "--pipeline", envvar="SIM_PIPELINE",
+    help="The pipeline under test: its description file (pipeline.toml). Default: sim's own pipeline.")]
 
 
 def failure_message(exc: BaseException) -> str | None:

@@ -17,15 +17,18 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from sim.core.errors import SimError
+
 from sim.core.polling import wait_until
 from sim.engine import profiles
 from sim.engine.target import Target
-from sim.infra import bundle, package, statemachine
+from sim.infra import bundle, description, package
 from sim.infra import iam as policies
 from sim.infra import aws
-from sim.infra.spec import Settings, Wiring
+from sim.infra.spec import Names, Settings, Wiring
 
 NEW_ROLE_WAIT_S = 60.0  # IAM is eventually consistent: a role made a moment ago may not be assumable yet
+INLINE_ZIP_LIMIT = 10 * 1024 * 1024  # larger Lambda packages go through the artifacts bucket
 
 
 @dataclass
@@ -72,14 +75,18 @@ class ResourceSteps:
 
 
 class Deployer(ResourceSteps):
+    """Deploys one described pipeline (`sim`'s own when none is given) and what `sim` builds around it."""
+
     def __init__(self, target: Target, settings: Settings, progress: Callable[[Change], None] | None = None,
-                 cache_dir: Path | None = None):
+                 cache_dir: Path | None = None, pipeline: description.Description | None = None,
+                 names: Names | None = None):
         super().__init__(target, progress)
-        self.settings = settings
         self.profile = settings.profile
         self.cache_dir = cache_dir
         account = target.client("sts").get_caller_identity()["Account"]
-        self.wiring = Wiring(account, target.region, settings)
+        self.wiring = Wiring(account, target.region, settings, names, pipeline)
+        self.settings = self.wiring.settings
+        self.pipeline = self.wiring.pipeline
         self.names = self.wiring.names
 
     def _record(self, kind: str, name: str, action: str, detail: str = "") -> None:
@@ -88,8 +95,6 @@ class Deployer(ResourceSteps):
     # -- the whole deploy ------------------------------------------------------------------
     def apply(self) -> list[Change]:
         self.changes = []
-        self.zip_bytes = package.build_zip()
-        self.code = Code(package.code_sha256(self.zip_bytes), zip_bytes=self.zip_bytes)
         self._ensure_roles()
         self._ensure_uploader_role()
         for bucket in (self.names.landing_bucket, self.names.output_bucket, self.names.artifacts_bucket):
@@ -97,11 +102,15 @@ class Deployer(ResourceSteps):
         self._ensure_topic()
         self._ensure_queue(self.names.dlq, self.wiring.dlq_attributes())
         self._ensure_queue(self.names.queue, self.wiring.queue_attributes())
-        self._ensure_table()
-        self._ensure_object(self.names.artifacts_bucket, self.names.artifact_zip_key, self.zip_bytes)
+        sqs = self.client("sqs")
+        self.wiring.queue_urls = {q: sqs.get_queue_url(QueueName=q)["QueueUrl"] for q in (self.names.queue,
+                                                                                        self.names.dlq)}
+        for spec in self.wiring.table_definitions():
+            self._ensure_table(spec)
         converters = {profiles.GLUE: self._glue_converter, profiles.LAMBDA: self._lambda_converter}
-        self._ensure_state_machine(converters[self.profile.converter]())
-        self._ensure_function(self.wiring.builder_config(), self.code)
+        converters[self.profile.converter]()
+        self._ensure_state_machine(self.wiring.state_machine_definition())
+        self._ensure_function(self.wiring.builder_config(), self._lambda_code(self.pipeline.builder, "builder"))
         self._ensure_event_source_mapping()
         self._ensure_notification()
         self._ensure_flush_schedule()
@@ -109,37 +118,51 @@ class Deployer(ResourceSteps):
             self._ensure_alarm(alarm)
         return self.changes
 
-    # -- the converter, as the target runs it ----------------------------------------------
-    def _glue_converter(self) -> str:
-        """The Glue job and the polling workflow; returns the state machine definition."""
-        self._ensure_object(self.names.artifacts_bucket, self.names.glue_script_key, package.glue_script())
-        self._ensure_glue_security_configuration()
-        self._ensure_glue_job()
-        return statemachine.glue_definition(
-            self.names.glue_job, self.names.table, self.wiring.topic_arn(), self.settings.poll_seconds,
-            self.settings.retry_policy(),
-        )
-
-    def _lambda_converter(self) -> str:
-        """The converter Lambda (with its dependencies where the runtime lacks them) as a task."""
-        self._ensure_function(self.wiring.converter_config(), self._converter_code())
-        return statemachine.lambda_definition(
-            self.wiring.function_arn(self.names.converter_function), self.names.table, self.wiring.topic_arn(),
-            self.settings.retry_policy(),
-        )
-
-    def _converter_code(self) -> Code:
-        if not self.profile.bundles_converter_dependencies:
-            return self.code
+    # -- code ------------------------------------------------------------------------------
+    def _cache(self) -> Path:
         if self.cache_dir is None:
             from sim.core import workdir as wd
 
             self.cache_dir = wd.resolve(None) / "cache"
-        built = bundle.build(Path(self.cache_dir))
-        bucket, key = self.names.artifacts_bucket, self.names.converter_bundle_key
-        self._ensure_object(bucket, key, built.path.read_bytes(), detail=f"{built.zipped_bytes} bytes, "
-                            f"{built.unzipped_bytes} unzipped, {', '.join(built.dependencies)}")
-        return Code(built.sha256, s3_bucket=bucket, s3_key=key)
+        return Path(self.cache_dir)
+
+    def _lambda_code(self, code: description.Code, role: str) -> Code:
+        """A function's package: its code, its requirements as wheels for the Lambda platform."""
+        entries = package.code_entries(code)
+        if code.requirements is None:
+            data = package.zip_bytes(entries)
+            if len(data) <= INLINE_ZIP_LIMIT:
+                return Code(package.code_sha256(data), zip_bytes=data)
+            return self._uploaded_code(data, f"pipeline/{role}.zip", f"{len(data)} bytes")
+        built = bundle.build(self._cache(), entries, bundle.read_requirements(code.requirements))
+        return self._uploaded_code(built.path.read_bytes(), f"pipeline/{role}-bundle.zip",
+                                   f"{built.zipped_bytes} bytes, {built.unzipped_bytes} unzipped, "
+                                   f"{', '.join(built.dependencies)}", built.sha256)
+
+    def _uploaded_code(self, data: bytes, key: str, detail: str, sha: str | None = None) -> Code:
+        bucket = self.names.artifacts_bucket
+        self._ensure_object(bucket, key, data, detail=detail)
+        return Code(sha or package.code_sha256(data), s3_bucket=bucket, s3_key=key)
+
+    # -- the converter, as the target runs it ----------------------------------------------
+    def _glue_converter(self) -> None:
+        """The Glue job: its script and extra modules in the artifacts bucket, then the job."""
+        converter = self.pipeline.converter
+        self._ensure_object(self.names.artifacts_bucket, self.wiring.glue_script_key, converter.script.read_bytes())
+        if converter.modules:
+            self._ensure_object(self.names.artifacts_bucket, self.names.artifact_zip_key,
+                                package.zip_bytes(package.module_entries(converter.modules)))
+        self._ensure_glue_security_configuration()
+        self._ensure_glue_job()
+
+    def _lambda_converter(self) -> None:
+        """The converter Lambda (with its requirements bundled), which the workflow runs as a task."""
+        code = self.wiring.converter_code()
+        self._ensure_function(self.wiring.converter_config(), self._lambda_code(code, "converter"))
+
+    def _converter_code(self) -> Code:
+        """The converter Lambda's package (kept for callers that check what deploy sends)."""
+        return self._lambda_code(self.wiring.converter_code(), "converter")
 
     def resources(self) -> dict:
         """The contract's resource map (`sim status`)."""
@@ -149,10 +172,12 @@ class Deployer(ResourceSteps):
             "output_bucket": self.names.output_bucket,
             "queue_url": sqs.get_queue_url(QueueName=self.names.queue)["QueueUrl"],
             "dlq_url": sqs.get_queue_url(QueueName=self.names.dlq)["QueueUrl"],
-            "table": self.names.table,
+            "table": self.wiring.table_name(),
+            "tables": self.wiring.table_names(),
             "state_machine_arn": self.wiring.state_machine_arn(),
             "alerts_topic_arn": self.wiring.topic_arn(),
             "uploader_role_arn": self.wiring.role_arn(self.names.uploader_role),  # producers assume it to land files
+            "pipeline": str(self.pipeline.path),
         }
 
     # -- IAM -------------------------------------------------------------------------------
@@ -265,18 +290,22 @@ class Deployer(ResourceSteps):
         else:
             self._record("sqs-queue", name, "unchanged")
 
-    def _ensure_table(self) -> None:
+    def _ensure_table(self, spec: dict) -> None:
         ddb = self.client("dynamodb")
-        spec = self.wiring.table_definition()
         table = aws.live(lambda: ddb.describe_table(TableName=spec["TableName"])["Table"])
         if table is None:
             ddb.create_table(**spec)
             wait_until(lambda: ddb.describe_table(TableName=spec["TableName"])["Table"]["TableStatus"] == "ACTIVE",
                        every=0.2, what=f"table {spec['TableName']} to become active")
+            self._ensure_ttl(spec["TableName"])
             self._record("dynamodb-table", spec["TableName"], "created")
             return
+        live_keys = sorted((k["AttributeName"], k["KeyType"]) for k in table.get("KeySchema", []))
+        if live_keys != sorted((k["AttributeName"], k["KeyType"]) for k in spec["KeySchema"]):
+            raise SimError(f"table {spec['TableName']} exists with keys {live_keys}, not the described "
+                           f"{spec['KeySchema']}: a table's keys cannot change; `sim destroy` it first (its data goes)")
         have = {g["IndexName"] for g in table.get("GlobalSecondaryIndexes", [])}
-        missing = [g for g in spec["GlobalSecondaryIndexes"] if g["IndexName"] not in have]
+        missing = [g for g in spec.get("GlobalSecondaryIndexes", []) if g["IndexName"] not in have]
         for gsi in missing:
             ddb.update_table(
                 TableName=spec["TableName"],
@@ -287,7 +316,22 @@ class Deployer(ResourceSteps):
         if table.get("SSEDescription", {}).get("Status") not in ("ENABLED", "ENABLING"):
             ddb.update_table(TableName=spec["TableName"], SSESpecification=spec["SSESpecification"])
             changed.append("encryption")
+        if self._ensure_ttl(spec["TableName"]):
+            changed.append("ttl")
         self._record("dynamodb-table", spec["TableName"], "updated" if changed else "unchanged", ",".join(changed))
+
+    def _ensure_ttl(self, table_name: str) -> bool:
+        """The described TTL attribute, switched on; True when it changed."""
+        table = next(t for t in self.pipeline.tables if self.wiring.table_name(t.id) == table_name)
+        if not table.ttl:
+            return False
+        ddb = self.client("dynamodb")
+        live = aws.live(lambda: ddb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]) or {}
+        if live.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and live.get("AttributeName") == table.ttl:
+            return False
+        ddb.update_time_to_live(TableName=table_name,
+                                TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl})
+        return True
 
     # -- compute ---------------------------------------------------------------------------
     def _ensure_function(self, config: dict, code: Code) -> None:
@@ -421,6 +465,15 @@ class Deployer(ResourceSteps):
     def _ensure_flush_schedule(self) -> None:
         events, lam = self.client("events"), self.client("lambda")
         rule = self.wiring.flush_rule()
+        if rule is None:  # the pipeline has no flush: a rule left from an earlier description goes
+            name = self.names.flush_rule
+            if aws.live(lambda: events.describe_rule(Name=name)) is not None:
+                ids = [t["Id"] for t in events.list_targets_by_rule(Rule=name).get("Targets", [])]
+                if ids:
+                    events.remove_targets(Rule=name, Ids=ids)
+                events.delete_rule(Name=name)
+                self._record("schedule-rule", name, "deleted", "the pipeline describes no flush schedule")
+            return
         action = "unchanged"
         current = aws.live(lambda: events.describe_rule(Name=rule["Name"]))
         if current is not None:

@@ -16,18 +16,20 @@ from botocore.exceptions import ClientError
 from sim.core.polling import wait_until
 from sim.engine.target import Target
 from sim.infra import aws
+from sim.infra import description
 from sim.infra.deploy import Change, ResourceSteps
 from sim.infra.spec import Names, Settings, Wiring
 
 
 class Destroyer(ResourceSteps):
     def __init__(self, target: Target, names: Names | None = None,
-                 progress: Callable[[Change], None] | None = None):
+                 progress: Callable[[Change], None] | None = None, pipeline: description.Description | None = None):
         super().__init__(target, progress)
-        self.names = names or Names()
+        pipeline = pipeline or description.load()
+        self.names = names or Names.of(pipeline)
         account = target.client("sts").get_caller_identity()["Account"]
-        # Only ARNs are taken from the wiring; they do not depend on the target's settings.
-        self.wiring = Wiring(account, target.region, Settings(target=target.name), self.names)
+        # Only ARNs and table names are taken from the wiring; they do not depend on the target's settings.
+        self.wiring = Wiring(account, target.region, Settings(target=target.name), self.names, pipeline)
 
     def _record(self, kind: str, name: str, deleted: bool, detail: str = "") -> None:
         self._emit(Change(kind, name, "deleted" if deleted else "absent", detail))
@@ -127,14 +129,14 @@ class Destroyer(ResourceSteps):
 
     # -- data ------------------------------------------------------------------------------
     def _table(self) -> None:
-        ddb, name = self.client("dynamodb"), self.names.table
+        ddb = self.client("dynamodb")
+        for name in self.wiring.table_names():
+            def delete(name=name):
+                ddb.delete_table(TableName=name)
+                wait_until(lambda: aws.live(lambda: ddb.describe_table(TableName=name)) is None, timeout=300,
+                           what=f"table {name} to be deleted")
 
-        def delete():
-            ddb.delete_table(TableName=name)
-            wait_until(lambda: aws.live(lambda: ddb.describe_table(TableName=name)) is None, timeout=300,
-                       what=f"table {name} to be deleted")
-
-        self._try("dynamodb-table", name, delete)
+            self._try("dynamodb-table", name, delete)
 
     def _queue(self, name: str) -> None:
         sqs = self.client("sqs")

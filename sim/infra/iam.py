@@ -125,7 +125,11 @@ def state_machine_policy(w: Wiring) -> dict:
 
 
 def roles(w: Wiring) -> dict[str, tuple[str, dict]]:
-    """role name -> (trusted service, inline policy), for the components this target runs."""
+    """role name -> (trusted service, inline policy), for the components this target runs. `sim`'s
+    own pipeline gets exactly the calls its code makes; a described pipeline whose calls `sim` does
+    not know gets `described_roles`."""
+    if not w.pipeline.own:
+        return described_roles(w)
     n = w.names
     out = {n.builder_role: ("lambda.amazonaws.com", builder_policy(w))}
     if w.settings.converter_mode == profiles.GLUE:
@@ -133,6 +137,57 @@ def roles(w: Wiring) -> dict[str, tuple[str, dict]]:
     else:
         out[n.converter_role] = ("lambda.amazonaws.com", converter_policy(w))
     out[n.sfn_role] = ("states.amazonaws.com", state_machine_policy(w))
+    return out
+
+
+# What a described pipeline's components may do, on the resources `sim` created for it and nothing
+# else: `sim` cannot know which calls another team's code makes, so each component gets the data
+# calls of the services the wiring gives it (no IAM, no deletion of buckets or tables).
+_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                  "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                  "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"]
+_OBJECT_ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+
+
+def _described_data(w: Wiring) -> list[dict]:
+    n = w.names
+    tables = [w.table_arn(t.id) for t in w.pipeline.tables]
+    indexes = [f"{arn}/index/*" for arn in tables]
+    buckets = [w.bucket_arn(b) for b in (n.landing_bucket, n.output_bucket)]
+    return [
+        _allow("Tables", _TABLE_ACTIONS, tables + indexes),
+        _allow("Objects", _OBJECT_ACTIONS, [f"{b}/*" for b in buckets]),
+        _allow("ListBuckets", ["s3:ListBucket"], buckets),
+        _metrics(w),
+    ]
+
+
+def described_roles(w: Wiring) -> dict[str, tuple[str, dict]]:
+    n = w.names
+    builder = _doc([
+        _function_logs(w, n.builder_function),
+        _allow("ReceiveLandingEvents", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+                                        "sqs:ChangeMessageVisibility"], [w.queue_arn(n.queue)]),
+        *_described_data(w),
+        _allow("StartWorkflows", ["states:StartExecution", "states:ListExecutions"], [w.state_machine_arn()]),
+        _allow("ReadWorkflows", ["states:DescribeExecution", "states:StopExecution"], [w.execution_arn_pattern()]),
+    ])
+    out = {n.builder_role: ("lambda.amazonaws.com", builder)}
+    artifacts = w.bucket_arn(n.artifacts_bucket)
+    if w.settings.converter_mode == profiles.GLUE:
+        out[n.glue_role] = ("glue.amazonaws.com", _doc([
+            _allow("Logs", LOG_ACTIONS, [w.log_group_arn(GLUE_LOG_GROUPS)]),
+            _allow("ReadJobCode", ["s3:GetObject"], [f"{artifacts}/*"]),
+            *_described_data(w),
+        ]))
+        run = _allow("RunConverterJob", ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns",
+                                         "glue:BatchStopJobRun"], [w.glue_job_arn()])
+    else:
+        out[n.converter_role] = ("lambda.amazonaws.com", _doc([_function_logs(w, n.converter_function),
+                                                                *_described_data(w)]))
+        run = _allow("InvokeConverter", ["lambda:InvokeFunction"], [w.function_arn(n.converter_function)])
+    out[n.sfn_role] = ("states.amazonaws.com", _doc([
+        run, *_described_data(w), _allow("AlertOnFailure", ["sns:Publish"], [w.topic_arn()])]))
     return out
 
 

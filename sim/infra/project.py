@@ -1,7 +1,8 @@
-"""The objects every command needs: the workdir, the engine it talks to, names and settings.
+"""The objects every command needs: the workdir, the engine it talks to, the pipeline under test
+(its description), names and settings.
 
 `sim deploy` records the settings it deployed (batch size, flush wait, log level, target) in the
-workdir, so later commands (`demo`, `flush`, `status`) agree with what runs.
+workdir, per pipeline, so later commands (`demo`, `flush`, `status`) agree with what runs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sim.core import workdir as wd
 from sim.engine import ministack
 from sim.engine import profiles
 from sim.engine.target import Target, resolve
+from sim.infra import description
 from sim.infra.spec import Names, Settings
 
 DEPLOY_FILE = "deploy.json"
@@ -22,11 +24,13 @@ _SETTING_KEYS = ("batch_size", "flush_max_wait_s", "flush_schedule", "log_level"
 
 
 class Project:
-    def __init__(self, workdir: str | None = None, endpoint: str | None = None, target: str | None = None):
+    def __init__(self, workdir: str | None = None, endpoint: str | None = None, target: str | None = None,
+                 pipeline: str | Path | None = None):
         self.workdir: Path = wd.resolve(workdir)
         self._endpoint = endpoint
         self._target_name = target
-        self.names = Names()
+        self.pipeline = description.load(pipeline)  # None: sim's own
+        self.names = Names.of(self.pipeline)
 
     @cached_property
     def target(self) -> Target:
@@ -43,10 +47,11 @@ class Project:
                 and profile.default_endpoint is None)
 
     def settings(self, **overrides) -> Settings:
-        """Settings for this target: saved ones from the last deploy, then explicit overrides."""
+        """Settings for this target and pipeline: saved ones from its last deploy, then explicit
+        overrides. Fields the description sets are filled in by the Wiring (Settings.described)."""
         last = wd.read_json(self.workdir / DEPLOY_FILE) or {}
         saved = {}
-        if last.get("target") == self.target.name:
+        if last.get("target") == self.target.name and last.get("prefix", self.names.prefix) == self.names.prefix:
             saved = {k: v for k, v in last.get("settings", {}).items() if k in _SETTING_KEYS}
         saved.update({k: v for k, v in overrides.items() if v is not None})
         if overrides.get("environment") and not overrides.get("log_level"):
@@ -60,9 +65,21 @@ class Project:
         return self.workdir / "telemetry.jsonl"
 
     def remember(self, settings: Settings) -> None:
-        data = {k: v for k, v in asdict(settings).items() if k in _SETTING_KEYS}
+        data = {k: v for k, v in asdict(settings).items() if k in _SETTING_KEYS and v is not None}
         wd.write_json(self.workdir / DEPLOY_FILE, {"target": self.target.name, "endpoint": self.target.endpoint,
+                                                   "prefix": self.names.prefix, "pipeline": str(self.pipeline.path),
                                                    "settings": data})
+
+    def deployer(self, settings: Settings | None = None, progress=None):
+        """The Deployer of this project's pipeline with these settings (default: as saved)."""
+        from sim.infra.deploy import Deployer
+
+        return Deployer(self.target, settings or self.settings(), progress=progress, cache_dir=self.cache_dir(),
+                        pipeline=self.pipeline, names=self.names)
+
+    def wiring(self, settings: Settings | None = None):
+        """The wiring as this project deploys it (no change is made)."""
+        return self.deployer(settings).wiring
 
     def cache_dir(self) -> Path:
         return self.workdir / "cache"

@@ -1,11 +1,15 @@
 """The pipeline's wiring as data: names, settings and the desired configuration of each resource.
 
-Pure (no AWS calls), so tests can check the rules that matter: the DLQ sits on the queue's redrive
+What the pipeline brings (code, handler, tables, state machine, converter) comes from its
+description (sim/infra/description.py); what `sim` builds around it (buckets, queue and DLQ,
+notification, mapping, schedule, alarms, topic) and the placeholders' values come from here. Pure
+(no AWS calls), so tests can check the rules that matter: the DLQ sits on the queue's redrive
 policy, the visibility timeout is at least six times the builder's timeout, alarms have actions.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -13,11 +17,9 @@ from dataclasses import dataclass, field
 
 from sim.core.errors import SimError
 from sim.engine import profiles
-from sim.engine.profiles import LAMBDA_RUNTIME
+from sim.infra import description, placeholders
 
 DEFAULT_PREFIX = "sim-ingest"
-BUILDER_HANDLER = "sim.pipeline.builder.handler"
-CONVERTER_HANDLER = "sim.pipeline.convert_task.handler"
 DLQ_RETENTION_S = 14 * 24 * 3600
 QUEUE_RETENTION_S = 4 * 24 * 3600
 MAX_RECEIVE_COUNT = 5  # AWS advises at least 5 on a queue feeding Lambda: throttled batches are returned too
@@ -43,14 +45,19 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
-def default_prefix() -> str:
-    """`$SIM_PREFIX`, else `sim-ingest`: set it for every command that talks to that deployment."""
-    return check_prefix(os.environ.get("SIM_PREFIX") or DEFAULT_PREFIX)
+def default_prefix(pipeline: description.Description | None = None) -> str:
+    """`$SIM_PREFIX`, else `sim-<name>` of the pipeline (`sim-ingest` for `sim`'s own): set it for
+    every command that talks to that deployment."""
+    return check_prefix(os.environ.get("SIM_PREFIX") or (pipeline.default_prefix if pipeline else DEFAULT_PREFIX))
 
 
 @dataclass(frozen=True)
 class Names:
     prefix: str = field(default_factory=default_prefix)
+
+    @classmethod
+    def of(cls, pipeline: description.Description) -> "Names":
+        return cls(default_prefix(pipeline))
 
     def __post_init__(self):
         check_prefix(self.prefix)
@@ -66,7 +73,8 @@ class Names:
     @property
     def dlq(self): return f"{self.prefix}-landing-events-dlq"
     @property
-    def table(self): return f"{self.prefix}-state"
+    def table(self): return self.table_named("state")  # sim's own table (the first of its description)
+    def table_named(self, table_id: str) -> str: return f"{self.prefix}-{table_id}"
     @property
     def builder_function(self): return f"{self.prefix}-manifest-builder"
     @property
@@ -102,31 +110,32 @@ class Names:
     @property
     def converter_bundle_key(self): return "pipeline/converter-bundle.zip"
     @property
-    def glue_script_key(self): return "glue/glue_entry.py"
+    def glue_script_key(self): return "glue/glue_entry.py"  # sim's own; see Wiring.glue_script_key
     def alarm(self, what: str) -> str: return f"{self.prefix}-{what}"
 
 
 @dataclass
 class Settings:
-    """What a user tunes. Defaults are production-shaped; the target's profile changes only what
-    its engine needs (see sim/engine/profiles.py)."""
+    """What a run tunes. Defaults are production-shaped; the target's profile changes only what its
+    engine needs (see sim/engine/profiles.py). Fields left None take the pipeline description's
+    value (`described`); set, they override it (scenarios shorten timeouts, for instance)."""
 
     target: str = "ministack"
     environment: str = ""
     log_level: str = ""
-    batch_size: int = 200
+    batch_size: int = 200  # files per manifest: ${ManifestBatchSize}
     flush_max_wait_s: int = 3600
-    flush_schedule: str = "rate(1 minute)"
-    builder_timeout_s: int = 60
-    builder_memory_mb: int = 512
-    converter_timeout_s: int = 900
-    converter_memory_mb: int = 3008
-    batch_window_s: int = 0
-    glue_max_capacity: float = 0.0625
-    glue_timeout: int = 60
+    flush_schedule: str | None = None
+    builder_timeout_s: int | None = None
+    builder_memory_mb: int | None = None
+    converter_timeout_s: int | None = None
+    converter_memory_mb: int | None = None
+    batch_window_s: int | None = None
+    glue_max_capacity: float | None = None
+    glue_timeout: int | None = None  # in the target's unit: minutes on AWS, seconds on MiniStack
     # AWS: the capacity model (sim/report) reads this. The embedded engine runs one per core instead
     # (profiles.LOCAL_GLUE_CONCURRENT_RUNS, where the measurement is).
-    glue_max_concurrent_runs: int = 10
+    glue_max_concurrent_runs: int | None = None
     gzip_max_bytes: int = 4 * 1024**3  # a .gz landing file stops decompressing here (a gzip bomb)
     poll_seconds: int = 30
     # Retries: converter runs per workflow execution (a failed run is run again after a doubling
@@ -155,6 +164,28 @@ class Settings:
         if not profile.emulator and (self.telemetry_file or self.faults):
             raise SimError(f"telemetry and fault injection are simulator-only; they are never deployed to {self.target}")
 
+    def described(self, pipeline: description.Description) -> "Settings":
+        """A copy with every field left None taken from the pipeline's description."""
+        b, c = pipeline.builder, pipeline.converter
+        lam = c.lambda_
+        fill = {
+            "flush_schedule": b.flush_schedule,
+            "builder_timeout_s": b.timeout,
+            "builder_memory_mb": b.memory,
+            "converter_timeout_s": lam.timeout if lam else 900,
+            "converter_memory_mb": lam.memory if lam else 3008,
+            "batch_window_s": b.batch_window,
+            "glue_max_capacity": c.max_capacity,
+            "glue_timeout": c.timeout * 60 // self.profile.glue_timeout_unit_s,
+            "glue_max_concurrent_runs": c.max_concurrent_runs,
+        }
+        out = copy.copy(self)
+        out.extra_env = dict(self.extra_env)
+        for name, value in fill.items():
+            if getattr(out, name) is None:
+                setattr(out, name, value)
+        return out
+
     @property
     def profile(self) -> profiles.TargetProfile:
         return profiles.profile(self.target)
@@ -166,42 +197,108 @@ class Settings:
 
     @property
     def visibility_timeout_s(self) -> int:
-        return VISIBILITY_MULTIPLE * self.builder_timeout_s
+        return VISIBILITY_MULTIPLE * self._need("builder_timeout_s")
 
-    def retry_policy(self):
-        """The workflow's own retries; a run cannot outlive the converter's timeout."""
-        from sim.infra.statemachine import RetryPolicy
-
+    @property
+    def run_limit_s(self) -> int:
+        """How long a converter run can be going: its timeout, and a minute for the engine to say so."""
         if self.converter_mode == profiles.GLUE:
-            limit = self.glue_timeout * self.profile.glue_timeout_unit_s
+            limit = self._need("glue_timeout") * self.profile.glue_timeout_unit_s
         else:
-            limit = self.converter_timeout_s
-        return RetryPolicy(max_runs=self.conversion_max_runs, wait_s=self.conversion_retry_wait_s,
-                           run_limit_s=int(limit) + 60)
+            limit = self._need("converter_timeout_s")
+        return int(limit) + 60
+
+    def _need(self, name: str):
+        value = getattr(self, name)
+        if value is None:
+            raise ValueError(f"Settings.{name} is taken from the pipeline description: use Settings.described()")
+        return value
+
+    def placeholder_values(self) -> dict[str, str]:
+        """The settings' placeholders (docs/pipeline-description.md)."""
+        timeout = self._need("builder_timeout_s")
+        return {
+            "ManifestBatchSize": str(self.batch_size),
+            "FlushMaxWaitSeconds": str(self.flush_max_wait_s),
+            "LogLevel": self.log_level,
+            "Environment": self.environment,
+            "BuilderTimeout": str(timeout),
+            "LeaseSeconds": str(2 * timeout),
+            "PollSeconds": str(self.poll_seconds),
+            "ConversionMaxRuns": str(self.conversion_max_runs),
+            "ConversionRetries": str(self.conversion_max_runs - 1),
+            "ConversionRetryWaitSeconds": str(self.conversion_retry_wait_s),
+            "ConverterRunLimitSeconds": str(self.run_limit_s),
+            "MaxAttempts": str(self.max_attempts),
+            "GzipMaxBytes": str(self.gzip_max_bytes),
+        }
 
 
 class Wiring:
-    def __init__(self, account: str, region: str, settings: Settings, names: Names | None = None):
+    def __init__(self, account: str, region: str, settings: Settings, names: Names | None = None,
+                 pipeline: description.Description | None = None):
         self.account = account
         self.region = region
-        self.settings = settings
-        self.names = names or Names()
+        self.pipeline = pipeline or description.load()
+        self.settings = settings.described(self.pipeline)
+        self.names = names or Names.of(self.pipeline)
+        self.queue_urls: dict[str, str] = {}  # the engine's own URLs, once the deploy has read them
 
     # -- ARNs ------------------------------------------------------------------------------
     def arn(self, service: str, resource: str, region: bool = True) -> str:
         return f"arn:aws:{service}:{self.region if region else ''}:{self.account}:{resource}"
 
     def queue_arn(self, name: str) -> str: return self.arn("sqs", name)
+    def queue_url(self, name: str) -> str: return f"https://sqs.{self.region}.amazonaws.com/{self.account}/{name}"
     def role_arn(self, name: str) -> str: return f"arn:aws:iam::{self.account}:role/{name}"
     def function_arn(self, name: str) -> str: return self.arn("lambda", f"function:{name}")
     def state_machine_arn(self) -> str: return self.arn("states", f"stateMachine:{self.names.state_machine}")
     def execution_arn_pattern(self) -> str: return self.arn("states", f"execution:{self.names.state_machine}:*")
     def topic_arn(self) -> str: return self.arn("sns", self.names.topic)
-    def table_arn(self) -> str: return self.arn("dynamodb", f"table/{self.names.table}")
-    def index_arn(self, index: str) -> str: return f"{self.table_arn()}/index/{index}"
+    def table_arn(self, table_id: str | None = None) -> str:
+        return self.arn("dynamodb", f"table/{self.table_name(table_id)}")
+    def index_arn(self, index: str, table_id: str | None = None) -> str: return f"{self.table_arn(table_id)}/index/{index}"
     def glue_job_arn(self) -> str: return self.arn("glue", f"job/{self.names.glue_job}")
     def log_group_arn(self, group: str) -> str: return self.arn("logs", f"log-group:{group}")
     def bucket_arn(self, name: str) -> str: return f"arn:aws:s3:::{name}"
+
+    def table_name(self, table_id: str | None = None) -> str:
+        """A described table's name (the first table when no id is given)."""
+        return self.names.table_named(table_id or self.pipeline.tables[0].id)
+
+    def table_names(self) -> list[str]:
+        return [self.names.table_named(t.id) for t in self.pipeline.tables]
+
+    # -- placeholders ----------------------------------------------------------------------
+    def placeholder_values(self, queue_urls: dict[str, str] | None = None) -> dict[str, str]:
+        """Every placeholder's value. Queue URLs are the engine's own when given (an emulator's
+        differ from AWS's form); otherwise AWS's form."""
+        n = self.names
+        urls = queue_urls or self.queue_urls
+        values = {
+            "Prefix": n.prefix, "Region": self.region, "AccountId": self.account,
+            "LandingBucket": n.landing_bucket, "OutputBucket": n.output_bucket, "ManifestBucket": n.output_bucket,
+            "ArtifactsBucket": n.artifacts_bucket,
+            "QueueUrl": urls.get(n.queue) or self.queue_url(n.queue), "QueueArn": self.queue_arn(n.queue),
+            "DlqUrl": urls.get(n.dlq) or self.queue_url(n.dlq), "DlqArn": self.queue_arn(n.dlq),
+            "TableName": self.table_name(), "TableArn": self.table_arn(),
+            "StateMachineArn": self.state_machine_arn(), "StateMachineName": n.state_machine,
+            "GlueJobName": n.glue_job, "ConverterFunctionName": n.converter_function,
+            "ConverterFunctionArn": self.function_arn(n.converter_function),
+            "BuilderFunctionName": n.builder_function, "BuilderFunctionArn": self.function_arn(n.builder_function),
+            "AlertsTopicArn": self.topic_arn(), "MetricsNamespace": n.metrics_namespace,
+        }
+        for t in self.pipeline.tables:
+            values[f"TableName.{t.id}"] = self.table_name(t.id)
+            values[f"TableArn.{t.id}"] = self.table_arn(t.id)
+        values.update(self.settings.placeholder_values())
+        return values
+
+    def substitute(self, text: str, where: str) -> str:
+        return placeholders.substitute(text, self.placeholder_values(), where)
+
+    def _substituted(self, values: dict, where: str) -> dict:
+        return {k: self.substitute(v, f"{self.pipeline.path}: {where} {k}") for k, v in values.items()}
 
     # -- encryption at rest -----------------------------------------------------------------
     @staticmethod
@@ -261,60 +358,50 @@ class Wiring:
             **self.QUEUE_ENCRYPTION,
         }
 
-    # -- table -----------------------------------------------------------------------------
-    def table_definition(self) -> dict:
-        return {
-            "TableName": self.names.table,
+    # -- tables ----------------------------------------------------------------------------
+    def table_definitions(self) -> list[dict]:
+        return [self._table_definition(t) for t in self.pipeline.tables]
+
+    def table_definition(self, table_id: str | None = None) -> dict:
+        wanted = table_id or self.pipeline.tables[0].id
+        return next(self._table_definition(t) for t in self.pipeline.tables if t.id == wanted)
+
+    def _table_definition(self, table: description.Table) -> dict:
+        def keys(hash_key: str, range_key: str) -> list[dict]:
+            out = [{"AttributeName": hash_key, "KeyType": "HASH"}]
+            if range_key:
+                out.append({"AttributeName": range_key, "KeyType": "RANGE"})
+            return out
+
+        spec = {
+            "TableName": self.table_name(table.id),
             "BillingMode": "PAY_PER_REQUEST",
             # The AWS-managed key (aws/dynamodb): visible in DescribeTable, no key policy to keep.
             "SSESpecification": {"Enabled": True, "SSEType": "KMS"},
-            "AttributeDefinitions": [
-                {"AttributeName": "date_prefix", "AttributeType": "S"},
-                {"AttributeName": "file_key", "AttributeType": "S"},
-                {"AttributeName": "pending_date", "AttributeType": "S"},
-                {"AttributeName": "open_flag", "AttributeType": "S"},
-            ],
-            "KeySchema": [
-                {"AttributeName": "date_prefix", "KeyType": "HASH"},
-                {"AttributeName": "file_key", "KeyType": "RANGE"},
-            ],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": PENDING_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "pending_date", "KeyType": "HASH"},
-                        {"AttributeName": "file_key", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                {
-                    "IndexName": OPEN_MANIFEST_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "open_flag", "KeyType": "HASH"},
-                        {"AttributeName": "file_key", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-            ],
+            "AttributeDefinitions": [{"AttributeName": a, "AttributeType": table.attribute_type(a)}
+                                     for a in table.key_attributes],
+            "KeySchema": keys(table.hash_key, table.range_key),
         }
+        indexes = []
+        for index in table.indexes:
+            if index.projection in ("ALL", "KEYS_ONLY"):
+                projection = {"ProjectionType": index.projection}
+            else:
+                projection = {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(index.projection)}
+            indexes.append({"IndexName": index.name, "KeySchema": keys(index.hash_key, index.range_key),
+                            "Projection": projection})
+        if indexes:
+            spec["GlobalSecondaryIndexes"] = indexes
+        return spec
+
+    def table_ttl(self, table_id: str) -> str:
+        return next(t.ttl for t in self.pipeline.tables if t.id == table_id)
 
     # -- functions -------------------------------------------------------------------------
     def builder_environment(self) -> dict:
-        s = self.settings
-        env = {
-            "TABLE_NAME": self.names.table,
-            "MANIFEST_BUCKET": self.names.output_bucket,
-            "STATE_MACHINE_ARN": self.state_machine_arn(),
-            "MANIFEST_BATCH_SIZE": str(s.batch_size),
-            "FLUSH_MAX_WAIT_SECONDS": str(s.flush_max_wait_s),
-            "LOCK_LEASE_SECONDS": str(2 * s.builder_timeout_s),
-            "MANIFEST_MAX_ATTEMPTS": str(s.max_attempts),
-            "LOG_LEVEL": s.log_level,
-            "ENVIRONMENT": s.environment,
-            "METRICS_NAMESPACE": self.names.metrics_namespace,
-        }
+        env = self._substituted(self.pipeline.builder.environment, "[builder.environment]")
         env.update(self._telemetry_env())
-        env.update(s.extra_env)
+        env.update(self.settings.extra_env)
         return env
 
     def _telemetry_env(self) -> dict:
@@ -327,72 +414,92 @@ class Wiring:
         return env
 
     def builder_config(self) -> dict:
+        b = self.pipeline.builder
         return {
             "FunctionName": self.names.builder_function,
-            "Runtime": LAMBDA_RUNTIME,
-            "Handler": BUILDER_HANDLER,
+            "Runtime": b.runtime,
+            "Handler": b.handler,
             "Role": self.role_arn(self.names.builder_role),
             "Timeout": self.settings.builder_timeout_s,
             "MemorySize": self.settings.builder_memory_mb,
             "Environment": {"Variables": self.builder_environment()},
         }
 
+    def converter_code(self) -> description.Code:
+        lam = self.pipeline.converter.lambda_
+        if lam is None:
+            raise SimError(f"{self.pipeline.path}: the {self.settings.target} target has no Glue, and the description "
+                           "names no Lambda form of the converter ([converter.lambda] and [state_machine] "
+                           "definition_without_glue)")
+        return lam
+
     def converter_config(self) -> dict:
+        lam = self.converter_code()
+        env = self._substituted(lam.environment, "[converter.lambda.environment]")
+        env.update(self._telemetry_env())
         return {
             "FunctionName": self.names.converter_function,
-            "Runtime": LAMBDA_RUNTIME,
-            "Handler": CONVERTER_HANDLER,
+            "Runtime": lam.runtime,
+            "Handler": lam.handler,
             "Role": self.role_arn(self.names.converter_role),
             "Timeout": self.settings.converter_timeout_s,
             "MemorySize": self.settings.converter_memory_mb,
-            "Environment": {
-                "Variables": {
-                    "TABLE_NAME": self.names.table,
-                    "MANIFEST_BUCKET": self.names.output_bucket,
-                    "OUTPUT_BUCKET": self.names.output_bucket,
-                    "LOG_LEVEL": self.settings.log_level,
-                    "METRICS_NAMESPACE": self.names.metrics_namespace,
-                    "GZIP_MAX_BYTES": str(self.settings.gzip_max_bytes),
-                    **self._telemetry_env(),
-                }
-            },
+            "Environment": {"Variables": env},
         }
 
     def event_source_mapping(self) -> dict:
         return {
             "EventSourceArn": self.queue_arn(self.names.queue),
             "FunctionName": self.names.builder_function,
-            "BatchSize": 10,
+            "BatchSize": self.pipeline.builder.batch_size,
             "MaximumBatchingWindowInSeconds": self.settings.batch_window_s,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
             "Enabled": True,
         }
 
+    # -- the workflow ----------------------------------------------------------------------
+    def state_machine_definition(self) -> str:
+        """The described ASL for the converter the target runs, placeholders substituted."""
+        machine = self.pipeline.state_machine
+        path = machine.definition
+        if self.settings.converter_mode != profiles.GLUE:
+            self.converter_code()  # one clear error when there is no Lambda form
+            if machine.definition_without_glue is None:
+                raise SimError(f"{self.pipeline.path}: the {self.settings.target} target has no Glue, and "
+                               "[state_machine] names no definition_without_glue")
+            path = machine.definition_without_glue
+        text = self.substitute(path.read_text(encoding="utf-8"), str(path))
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise SimError(f"{path}: not JSON once its placeholders are substituted: {exc}") from None
+        if not isinstance(doc, dict) or "StartAt" not in doc or not isinstance(doc.get("States"), dict):
+            raise SimError(f"{path}: not a state machine definition (StartAt and States are needed)")
+        return json.dumps(doc, indent=2, sort_keys=True)
+
     # -- glue ------------------------------------------------------------------------------
+    @property
+    def glue_script_key(self) -> str:
+        return f"glue/{self.pipeline.converter.script.name}"
+
     def glue_job(self) -> dict:
-        n, s = self.names, self.settings
+        n, s, c = self.names, self.settings, self.pipeline.converter
+        arguments = self._substituted(c.arguments, "[converter.arguments]")
+        if c.modules:
+            arguments["--extra-py-files"] = f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}"
+        arguments.update({"--" + k: v for k, v in self._telemetry_env().items()})
         return {
             "Name": n.glue_job,
             "Role": self.role_arn(n.glue_role),
             "Command": {
                 "Name": "pythonshell",
-                "ScriptLocation": f"s3://{n.artifacts_bucket}/{n.glue_script_key}",
-                "PythonVersion": "3.9",
+                "ScriptLocation": f"s3://{n.artifacts_bucket}/{self.glue_script_key}",
+                "PythonVersion": c.python_version,
             },
-            "DefaultArguments": {
-                "--manifest_bucket": n.output_bucket,
-                "--output_bucket": n.output_bucket,
-                "--table_name": n.table,
-                "--extra-py-files": f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}",
-                "--LOG_LEVEL": s.log_level,
-                "--METRICS_NAMESPACE": n.metrics_namespace,
-                "--GZIP_MAX_BYTES": str(s.gzip_max_bytes),
-                "library-set": "analytics",
-                **{"--" + k: v for k, v in self._telemetry_env().items()},
-            },
+            "DefaultArguments": arguments,
             "MaxCapacity": s.glue_max_capacity,
             "Timeout": s.glue_timeout,
-            "MaxRetries": 0,
+            "MaxRetries": c.max_retries,
             "ExecutionProperty": {"MaxConcurrentRuns": s.glue_max_concurrent_runs},
             "SecurityConfiguration": n.glue_security_configuration,
         }
@@ -409,12 +516,15 @@ class Wiring:
             ]
         }
 
-    def flush_rule(self) -> dict:
+    def flush_rule(self) -> dict | None:
+        """The schedule that sends the builder its flush event; None when the pipeline has none."""
+        if not self.settings.flush_schedule or self.pipeline.builder.flush_event is None:
+            return None
         return {"Name": self.names.flush_rule, "ScheduleExpression": self.settings.flush_schedule, "State": "ENABLED"}
 
     def flush_target(self) -> dict:
         return {"Id": "manifest-builder-flush", "Arn": self.function_arn(self.names.builder_function),
-                "Input": json.dumps({"action": "flush"})}
+                "Input": json.dumps(self.pipeline.builder.flush_event)}
 
     def alarms(self) -> list[dict]:
         n, topic = self.names, self.topic_arn()
@@ -448,25 +558,16 @@ class Wiring:
             },
             *(
                 {
-                    "AlarmName": n.alarm(name),
-                    "AlarmDescription": description,
-                    "Namespace": n.metrics_namespace,
-                    "MetricName": metric,
+                    "AlarmName": n.alarm(a.name),
+                    "AlarmDescription": a.description,
+                    "Namespace": self.substitute(a.namespace, f"{self.pipeline.path}: [[alarms]] {a.name}"),
+                    "MetricName": a.metric,
                     "Dimensions": [],
-                    "Statistic": "Sum",
+                    "Statistic": a.statistic,
                     **common,
+                    "Threshold": float(a.threshold),
                 }
-                for name, metric, description in (
-                    ("quarantined-records", "QuarantinedRecords",
-                     "Landed lines were quarantined (not JSON objects, invalid UTF-8, a truncated gzip tail): "
-                     "see quarantine/ in the output bucket."),
-                    ("quarantined-files", "QuarantinedFiles",
-                     "Whole landed files were quarantined (deleted before conversion, not gzip data, a gzip "
-                     "stream cut short): see quarantine/ in the output bucket."),
-                    ("overwritten-files", "OverwrittenFiles",
-                     "A landed key was overwritten with new content after it was put in a manifest: the new "
-                     "content is not converted. Land corrections under a new key."),
-                )
+                for a in self.pipeline.alarms
             ),
             {
                 "AlarmName": n.alarm("failed-workflows"),

@@ -9,19 +9,17 @@ import typer
 
 from sim.core import console
 from sim.core.errors import SimError
-from sim.core.options import Endpoint, Json, TargetOpt, Workdir, command
+from sim.core.options import Endpoint, Json, PipelineOpt, TargetOpt, Workdir, command
 
 app = typer.Typer()
 
 
 def _deploy(project, wait_s: float = 0.0, **overrides):
     """Deploy the project's settings (with overrides) and remember them; the changes."""
-    from sim.infra.deploy import Deployer
-
     if wait_s > 0:
         project.target.wait_ready(wait_s)
     settings = project.settings(**overrides)
-    changes = Deployer(project.target, settings, cache_dir=project.cache_dir()).apply()
+    changes = project.deployer(settings).apply()
     project.remember(settings)
     return changes
 
@@ -54,6 +52,7 @@ def up(
     endpoint: Endpoint = None,
     target: TargetOpt = None,
     workdir: Workdir = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Start the embedded engine in the background and deploy the pipeline (idempotent).
@@ -63,7 +62,7 @@ def up(
     from sim.engine import ministack
     from sim.infra.project import Project
 
-    project = Project(workdir, endpoint, target)
+    project = Project(workdir, endpoint, target, pipeline)
     if project.embedded:
         state, started = ministack.start(project.workdir, port)
     elif port is not None:
@@ -112,12 +111,13 @@ def deploy(
     log_level: Annotated[Optional[str], typer.Option(help="LOG_LEVEL for the pipeline (default INFO in production, DEBUG elsewhere).")] = None,
     environment: Annotated[Optional[str], typer.Option(help="production or development (default: production on aws).")] = None,
     wait: Annotated[float, typer.Option(help="Wait up to this many seconds for the engine to answer first (an engine starting beside us).")] = 0.0,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Create or update every resource of the pipeline; a second run changes nothing."""
     from sim.infra.project import Project
 
-    project = Project(workdir, endpoint, target)
+    project = Project(workdir, endpoint, target, pipeline)
     changes = _deploy(project, wait_s=wait, batch_size=batch_size, flush_max_wait_s=flush_max_wait,
                       log_level=log_level, environment=environment)
     _show_changes(project, "deploy", changes, "changed", as_json, ("{} change(s)", "no change"))
@@ -130,31 +130,32 @@ def destroy(
     target: TargetOpt = None,
     workdir: Workdir = None,
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: on AWS this deletes the buckets and the data in them.")] = False,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Remove every resource `sim deploy` created (data included); running it again is harmless."""
     from sim.infra.destroy import Destroyer
     from sim.infra.project import Project
 
-    project = Project(workdir, endpoint, target)
+    project = Project(workdir, endpoint, target, pipeline)
     if not project.target.profile.emulator and not yes:
         raise SimError(f"destroy on {project.target.name} deletes the pipeline's buckets and their data; "
                        "run again with --yes")
-    changes = Destroyer(project.target, project.names).apply()
+    changes = Destroyer(project.target, project.names, pipeline=project.pipeline).apply()
     _show_changes(project, "destroy", changes, "deleted", as_json, ("{} resource(s) deleted", "nothing to delete"))
 
 
 @app.command()
 @command
-def status(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
+def status(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, pipeline: PipelineOpt = None,
+           as_json: Json = False):
     """Where the pipeline runs, its resources, and how many files are at each stage."""
-    from sim.infra.deploy import Deployer
     from sim.infra.project import Project
     from sim.ops.watch import Watcher
     from sim.validate import inventory
 
-    project = Project(workdir, endpoint, target)
-    deployer = Deployer(project.target, project.settings())
+    project = Project(workdir, endpoint, target, pipeline)
+    deployer = project.deployer()
     counts = inventory.read(project.target, project.names).counts()
     snap = Watcher(project.target, project.names).snapshot()
     counts.update({"queue_visible": snap.queue_visible, "queue_in_flight": snap.queue_in_flight,
@@ -176,6 +177,7 @@ def flush(
     workdir: Workdir = None,
     wait: Annotated[bool, typer.Option("--wait", help="Retry until no file is pending and the queue is empty.")] = False,
     timeout: Annotated[float, typer.Option(help="With --wait: give up after this many seconds.")] = 300.0,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Turn every pending file into manifests now, whatever the batch size, and say what happened.
@@ -189,7 +191,7 @@ def flush(
 
     if timeout <= 0:
         raise SimError("--timeout must be more than 0 seconds")
-    project = Project(workdir, endpoint, target)
+    project = Project(workdir, endpoint, target, pipeline)
     watcher = Watcher(project.target, project.names)
 
     def retrying(result, pause):
@@ -215,15 +217,15 @@ def redrive(
     manifest: Annotated[Optional[list[str]], typer.Option("--manifest", help="Only these manifest ids.")] = None,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Run the workflow again for failed manifests (the converter overwrites its one output)."""
-    from sim.infra.deploy import Deployer
     from sim.infra.project import Project
     from sim.ops.redrive import redrive as run_redrive
 
-    project = Project(workdir, endpoint)
-    wiring = Deployer(project.target, project.settings()).wiring
+    project = Project(workdir, endpoint, pipeline=pipeline)
+    wiring = project.wiring()
     runs = run_redrive(project.target, wiring, manifest)
     if as_json:
         console.emit_json({"redriven": runs})

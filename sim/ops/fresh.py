@@ -32,7 +32,8 @@ class FreshPipeline:
 
     def wipe(self) -> list[Change]:
         """Empty the pipeline's data and history, then deploy again what the wipe removed."""
-        reset.wipe(self.project.target, self.project.names, self.deployer.wiring.state_machine_arn())
+        reset.wipe(self.project.target, self.project.names, self.deployer.wiring.state_machine_arn(),
+                   self.deployer.wiring.table_names())
         self.changes = self.deployer.apply()
         return self.changes
 
@@ -48,8 +49,8 @@ def fresh_pipeline(project: Project, *, keep_data: bool = False, start_engine: b
         engine, _ = ministack.start(project.workdir)
     phase("deploying the pipeline")
     settings = project.settings(**overrides)  # after the start: the target is the engine just started
-    deployer = Deployer(project.target, settings, cache_dir=project.cache_dir())
-    fresh = FreshPipeline(project, settings, deployer, engine, deployer.apply())
+    deployer = project.deployer(settings)
+    fresh = FreshPipeline(project, deployer.settings, deployer, engine, deployer.apply())
     if not keep_data:
         phase("clearing data from earlier runs")
         fresh.wipe()

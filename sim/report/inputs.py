@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from sim.core.errors import SimError
+from sim.infra import description
 from sim.infra.spec import Settings, Wiring
 from sim.workload.sizes import parse_size
 
@@ -24,7 +25,8 @@ PYTHON_SHELL = "pythonshell"
 
 
 def _deployed() -> Settings:
-    return Settings(target="aws")
+    """The settings `sim deploy --target aws` deploys `sim`'s own pipeline with."""
+    return Settings(target="aws").described(description.load())
 
 
 def _deployed_wiring() -> Wiring:

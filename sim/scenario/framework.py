@@ -101,7 +101,7 @@ class Context:
 
     def redeploy(self, **overrides) -> Deployer:
         """Change settings without wiping data (for example to switch a fault off)."""
-        self.deployer = Deployer(self.target, self.settings(**overrides))
+        self.deployer = self.project.deployer(self.settings(**overrides))
         self.deployer.apply()
         return self.deployer
 
@@ -113,7 +113,7 @@ class Context:
                 pass
         self._inboxes.clear()
         self.wait_workflows(timeout=120, quiet=True)
-        Deployer(self.target, self.project.settings()).apply()
+        self.project.deployer().apply()
 
     @property
     def wiring(self):
@@ -169,8 +169,7 @@ class Context:
         return self.target.client("sqs").get_queue_url(QueueName=name or self.names.queue)["QueueUrl"]
 
     def wait_workflows(self, timeout: float = 120.0, quiet: bool = False) -> bool:
-        arn = (self.deployer.wiring if self.deployer else Deployer(self.target, self.project.settings()).wiring
-               ).state_machine_arn()
+        arn = (self.deployer.wiring if self.deployer else self.project.wiring()).state_machine_arn()
         try:
             return wait_until(lambda: workflows_settled(self.target, arn), timeout=timeout, what="the running workflows to end")
         except TimeoutError:

@@ -25,7 +25,8 @@ import pytest
 from sim.engine import lambda_python
 from sim.infra import bundle, iam
 from sim.infra.deploy import Deployer
-from sim.infra.spec import LAMBDA_RUNTIME, Settings
+from sim.engine.profiles import LAMBDA_RUNTIME
+from sim.infra.spec import Settings
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated
 

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from sim.check import rules
 from sim.check.live import classify
 from sim.check.rules import FAIL, NA, PASS, WARN, Gap, RoleState, Snapshot, statement_problems
-from sim.infra import iam, statemachine
+from sim.infra import iam
 from sim.infra.spec import Settings, Wiring
 
 ACCOUNT = "000000000000"
@@ -47,10 +47,10 @@ def good(target="ministack", **kw) -> Snapshot:
         snap.glue_job = {**w.glue_job(), "SecurityConfiguration": f"{n.prefix}-glue-security"}
         snap.glue_security = {"Name": f"{n.prefix}-glue-security",
                               "EncryptionConfiguration": {"S3Encryption": [{"S3EncryptionMode": "SSE-S3"}]}}
-        definition = statemachine.glue_definition(n.glue_job, n.table, w.topic_arn(), 30)
+        definition = w.state_machine_definition()
     else:
         snap.functions[n.converter_function] = {**w.converter_config(), "TracingConfig": {"Mode": "PassThrough"}}
-        definition = statemachine.lambda_definition(w.function_arn(n.converter_function), n.table, w.topic_arn())
+        definition = w.state_machine_definition()
     snap.state_machine = {"roleArn": w.role_arn(n.sfn_role), "definition": definition,
                           "tracingConfiguration": {"enabled": False}}
     snap.topic = {"TopicArn": w.topic_arn()}

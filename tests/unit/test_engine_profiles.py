@@ -48,7 +48,8 @@ def test_aws_has_no_emulator_parts():
     w = wiring("aws")
     s = w.settings
     assert not s.profile.emulator and s.profile.native_sqs_metrics
-    assert (s.glue_timeout, s.poll_seconds) == (Settings.glue_timeout, Settings.poll_seconds)  # no engine overrides
+    # no engine overrides: the description's 60 minutes, the default polling
+    assert (s.glue_timeout, s.poll_seconds) == (w.pipeline.converter.timeout, Settings.poll_seconds) == (60, 30)
     envs = [w.builder_environment(), w.converter_config()["Environment"]["Variables"], w.glue_job()["DefaultArguments"]]
     assert not any(k.lstrip("-").startswith("SIM_") for env in envs for k in env)
 

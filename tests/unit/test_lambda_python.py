@@ -10,7 +10,7 @@ import pytest
 from sim.core.errors import SimError
 from sim.engine import lambda_python
 from sim.infra import bundle
-from sim.infra.spec import LAMBDA_RUNTIME
+from sim.engine.profiles import LAMBDA_RUNTIME
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.infra.spec import LAMBDA_RUNTIME, Settings, Wiring
+from sim.engine.profiles import LAMBDA_RUNTIME
+from sim.infra.spec import Settings, Wiring
 
 PIPELINE = Path(__file__).resolve().parents[2] / "sim" / "pipeline"
 SOURCES = sorted(PIPELINE.glob("*.py"))

@@ -22,9 +22,12 @@ def test_the_tables_carry_the_documented_figures():
 
 
 def test_deployed_glue_concurrency_comes_from_the_wiring():
-    from sim.infra.spec import Settings
+    from sim.infra import description
+    from sim.infra.spec import Settings, Wiring
 
-    assert inputs.build().quota("glue.job_max_concurrent_runs") == Settings(target="aws").glue_max_concurrent_runs
+    deployed = Wiring("000000000000", "us-east-1", Settings(target="aws")).glue_job()["ExecutionProperty"]
+    assert inputs.build().quota("glue.job_max_concurrent_runs") == deployed["MaxConcurrentRuns"]
+    assert deployed["MaxConcurrentRuns"] == description.load().converter.max_concurrent_runs == 10
 
 
 def test_overrides_from_a_file_and_flags_flags_win(tmp_path):

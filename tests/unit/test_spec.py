@@ -2,7 +2,6 @@ import json
 
 import pytest
 
-from sim.infra import statemachine
 from sim.infra.spec import Settings, Wiring
 
 
@@ -85,8 +84,9 @@ def _reachable(definition: str) -> set:
 
 def test_state_machines_are_closed_graphs_with_a_failure_path_to_sns():
     w = wiring()
-    glue = statemachine.glue_definition("job", "table", w.topic_arn(), 2)
-    lam = statemachine.lambda_definition("arn:fn", "table", w.topic_arn())
+    glue = w.state_machine_definition()
+    lam = wiring(target="localstack").state_machine_definition()
+    assert "glue:startJobRun" in glue and "lambda:invoke" in lam
     for definition in (glue, lam):
         states = _reachable(definition)
         assert {"MarkFailed", "NotifyFailure", "Failed", "MarkSucceeded"} <= states
