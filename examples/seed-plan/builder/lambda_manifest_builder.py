@@ -278,7 +278,9 @@ class ManifestBuilder:
         return f"manifests/{date_prefix}/{manifest_id}.json"
 
     def _start_step_function(self, manifest_id, files, date_prefix):
-        """Write the manifest object, then start the workflow that converts it."""
+        """Write the manifest object, then start the workflow that converts it. The plan shows
+        neither; the plain thing: the object under manifests/<date>/, the execution named by the
+        manifest id (a fresh uuid each time, so the name deduplicates nothing)."""
         manifest_key = self._manifest_key(manifest_id, date_prefix)
         s3.put_object(Bucket=MANIFEST_BUCKET, Key=manifest_key, Body=manifest_document(files).encode(),
                       ContentType="application/json")
@@ -297,6 +299,8 @@ class ManifestBuilder:
         return response["executionArn"]
 
     def _create_manifest_record(self, manifest_id, execution_arn, file_count, date_prefix):
+        """The plan names the record, not its shape: it shares the files' table, keyed by its date
+        and `MANIFEST#<id>`; `processing` until the workflow marks it `complete`."""
         item = {
             "date_prefix": date_prefix,
             "file_key": MANIFEST_KEY_PREFIX + manifest_id,
@@ -373,7 +377,8 @@ class ManifestBuilder:
         return {"tracked": len(objects), "manifests": manifests}
 
     def flush(self):
-        """Every date's pending files into manifests now, the last one of each date smaller."""
+        """Every date's pending files into manifests now, the last one of each date smaller. The
+        plan is silent on partial batches; this is the event a team sends at the end of a day."""
         dates = sorted({f["date_prefix"] for f in self.get_pending_files()})
         manifests = []
         for date_prefix in dates:
