@@ -7,7 +7,8 @@ engine. Faults are raised at the AWS-call boundary with botocore's own event hoo
 injector does, so the code under test runs unchanged.
 
 The converter: its main, as Glue starts it, on a manifest of generated files in the engine's S3;
-every record must come back with its values."""
+every record must come back with its values. The state machine: its definition on the engine's
+Step Functions and Glue, with a job script that succeeds or fails."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from sim.engine import ministack
 from sim.workload.generator import CANARY_MARK, file_key, generate_file
 from tests.seed_plan_example import (CONVERTER, EXAMPLE, canonical, install_awsglue, load, load_builder,
                                      root_logger_kept, rows_as_records)
+
+from .conftest import wait_until
 
 DATE = "2026-11-25"
 BATCH = 5
@@ -353,3 +356,44 @@ def test_the_glue_job_keeps_every_value_of_generated_files(aws, monkeypatch, cap
     assert CANARY_MARK not in caplog.text
     assert f"skipped 2 lines that are not JSON objects in {entries[2]['key']}" in caplog.text
 
+
+
+# -- the state machine -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("run_ends, execution_ends, manifest_ends", [
+    (0, "SUCCEEDED", "complete"), (1, "FAILED", "processing")])
+def test_the_state_machine_runs_the_job_then_marks_the_manifest(pipeline, run_ends, execution_ends, manifest_ends):
+    """statemachine.asl.json with its placeholders filled, on the engine's Step Functions and Glue;
+    the job is a script that ends as the case says (the converter is tested above)."""
+    prefix = pipeline.table.rsplit("-", 1)[0]
+    script = f"{prefix}/job.py"
+    pipeline.s3.put_object(Bucket=pipeline.bucket, Key=script, Body=f"import sys\nsys.exit({run_ends})\n".encode())
+    glue = pipeline.aws.client("glue")
+    job = f"{prefix}-job"
+    glue.create_job(Name=job, Role="arn:aws:iam::000000000000:role/seedplan", MaxCapacity=0.0625,
+                    Command={"Name": "pythonshell", "PythonVersion": "3.9",
+                             "ScriptLocation": f"s3://{pipeline.bucket}/{script}"})
+    text = (EXAMPLE / "statemachine.asl.json").read_text()
+    definition = (text.replace("${GlueJobName}", job).replace("${TableName}", pipeline.table)
+                  .replace("${PollSeconds}", "1"))
+    arn = pipeline.sfn.create_state_machine(name=f"{prefix}-workflow", definition=definition,
+                                            roleArn="arn:aws:iam::000000000000:role/seedplan")["stateMachineArn"]
+    mid = str(uuid.uuid4())
+    pipeline.ddb.put_item(TableName=pipeline.table, Item={
+        "date_prefix": {"S": DATE}, "file_key": {"S": f"MANIFEST#{mid}"}, "record_type": {"S": "MANIFEST"},
+        "manifest_id": {"S": mid}, "status": {"S": "processing"}})
+    given = {"manifest_id": mid, "date_prefix": DATE, "manifest_bucket": pipeline.bucket,
+             "manifest_key": f"manifests/{DATE}/{mid}.json", "file_count": 5}
+    execution = pipeline.sfn.start_execution(stateMachineArn=arn, name=mid, input=json.dumps(given))["executionArn"]
+
+    status = wait_until(lambda: (s := pipeline.sfn.describe_execution(executionArn=execution)["status"]) != "RUNNING"
+                        and s, timeout=120)
+    assert status == execution_ends
+    _, manifests = pipeline.items()
+    assert manifests[mid]["status"] == manifest_ends
+    assert ("completed_at" in manifests[mid]) == (manifest_ends == "complete")
+    runs = glue.get_job_runs(JobName=job)["JobRuns"]
+    assert len(runs) == 1 and {k: runs[0]["Arguments"][k] for k in
+                               ("--manifest_bucket", "--manifest_key", "--manifest_id", "--date_prefix")} == {
+        "--manifest_bucket": pipeline.bucket, "--manifest_key": given["manifest_key"], "--manifest_id": mid,
+        "--date_prefix": DATE}
