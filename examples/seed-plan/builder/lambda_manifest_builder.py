@@ -163,6 +163,8 @@ def manifest_document(files):
 
 
 class ManifestBuilder:
+    """The plan's builder class (its snippets call `self.table`, `self._start_step_function`)."""
+
     def __init__(self):
         self.table = dynamodb.Table(TABLE_NAME)
 
@@ -196,7 +198,7 @@ class ManifestBuilder:
             raise
 
     def get_pending_files(self, date_prefix=None):
-        """Pending files (of one date, or of every date), oldest key first. The index is eventually
+        """Pending files (of one date, or of every date), in key order. The index is eventually
         consistent on AWS: a file tracked a moment ago may only be seen by the next invocation."""
         condition = Key("status").eq("pending")
         if date_prefix is not None:
