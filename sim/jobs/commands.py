@@ -8,7 +8,7 @@ import typer
 
 from sim.core import console
 from sim.core.errors import SimError
-from sim.core.options import Endpoint, Json, Workdir, command
+from sim.core.options import Endpoint, Json, PipelineOpt, Workdir, command
 
 app = typer.Typer()
 
@@ -37,6 +37,7 @@ def demo(
     keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """The main job: start the engine, deploy, land files, wait for the drain, validate, summarise."""
@@ -49,7 +50,7 @@ def demo(
         raise SimError("--files must be at least 1")
     opts = demo_mod.DemoOptions(files=files, file_size=parse_size(file_size), seed=seed, keep_data=keep_data,
                                 batch_size=batch_size)
-    project = Project(workdir, endpoint)
+    project = Project(workdir, endpoint, pipeline=pipeline)
     with ProgressBars(files, enabled=not as_json) as bars:
         result = demo_mod.run(project, opts, bars)
     v, t = result["validation"], result["timings"]
@@ -70,6 +71,7 @@ def land(
     keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Your own NDJSON through the pipeline: land files or folders, wait for the drain, validate every record."""
@@ -87,7 +89,7 @@ def land(
             console.err.print(f"[yellow]not landed:[/] {path}: {reason}", highlight=False)
         for path, reason in chosen.doubtful:
             console.err.print(f"[yellow]landed, but {reason}:[/] {path}", highlight=False)
-    project = Project(workdir, endpoint)
+    project = Project(workdir, endpoint, pipeline=pipeline)
     with ProgressBars(len(chosen.files), enabled=not as_json) as bars:
         result = land_mod.run(project, opts, chosen, bars)
     v, t = result["validation"], result["timings"]

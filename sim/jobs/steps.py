@@ -11,7 +11,8 @@ from sim.core.runs import new_run_dir, write_run
 from sim.infra.project import Project
 from sim.ops.fresh import FreshPipeline
 from sim.ops.progress import Progress
-from sim.ops.watch import StageCounts, Watcher
+from sim.ops.outside import watcher_for
+from sim.ops.watch import StageCounts
 from sim.validate.run import validate
 
 
@@ -28,7 +29,7 @@ def open_run(kind: str, fresh: FreshPipeline, files: int, file_size_bytes: int) 
 def drain(fresh: FreshPipeline, files: int, progress: Progress, stall_timeout_s: float | None = None) -> StageCounts:
     """Wait until `files` landed files are converted; the final counts."""
     progress.phase("waiting for the pipeline to drain")
-    watcher = Watcher(fresh.project.target, fresh.project.names)
+    watcher = watcher_for(fresh.project.target, fresh.wiring)
     # A batch whose builder timed out comes back only after the visibility timeout: wait past it.
     stall = stall_timeout_s or fresh.settings.visibility_timeout_s + 60
     return watcher.wait(files, on_progress=progress.pipeline, stall_timeout_s=stall)

@@ -9,7 +9,7 @@ import typer
 
 from sim.core import console
 from sim.core.errors import SimError
-from sim.core.options import Endpoint, Json, Workdir, command
+from sim.core.options import Endpoint, Json, PipelineOpt, Workdir, command
 
 app = typer.Typer()
 
@@ -32,6 +32,7 @@ def load(
     max_stall: Annotated[float, typer.Option(help="Longest stall allowed, seconds with work in hand and nothing tracked, manifested or converted.")] = 30.0,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Replay a load shape with Locust against the landing bucket, drain, validate, and judge the rate."""
@@ -50,7 +51,7 @@ def load(
                               keep_data=keep_data, batch_size=batch_size, ceiling_s=ceiling_seconds,
                               max_stall_s=max_stall)
     shape = opts.shape()  # bad options fail before the engine starts
-    project = Project(workdir, endpoint)
+    project = Project(workdir, endpoint, pipeline=pipeline)
     with ProgressBars(shape.total_files, enabled=not as_json) as bars:
         result = runner.run(project, opts, bars)
     if as_json:
@@ -80,6 +81,7 @@ def bench(
     workers: Annotated[int, typer.Option(help="Locust worker processes.")] = 1,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Measure: the engine's raw PUT ceiling, the converter alone, the sustained multiple of production,
@@ -91,7 +93,7 @@ def bench(
     opts = bench_mod.BenchOptions(file_size=parse_size(file_size), ceiling_s=ceiling_seconds,
                                   step_s=step_seconds, max_steps=max_steps, start_multiple=start_multiple,
                                   manifest_files=manifest_files, batch_size=batch_size, workers=workers)
-    project = Project(workdir, endpoint)
+    project = Project(workdir, endpoint, pipeline=pipeline)
     with console.err.status("bench", spinner="dots") if not as_json else contextlib.nullcontext() as status:
         def phase(text: str) -> None:
             if status is not None:

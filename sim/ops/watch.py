@@ -28,6 +28,10 @@ class StageCounts:
     queue_visible: int = 0
     queue_in_flight: int = 0
     dlq_visible: int = 0
+    # Seen from outside a pipeline sim did not write (sim/ops/outside.py): files are not tracked
+    # here, `manifests` counts workflow executions by status, `outputs` the Parquet objects.
+    outside: bool = False
+    outputs: int = 0
 
     @property
     def manifests_open(self) -> int:
@@ -35,7 +39,7 @@ class StageCounts:
 
     def key(self) -> tuple:
         return (self.tracked, self.pending, self.manifested, self.converted, tuple(sorted(self.manifests.items())),
-                self.queue_visible, self.queue_in_flight, self.dlq_visible)
+                self.queue_visible, self.queue_in_flight, self.dlq_visible, self.outputs)
 
 
 def workflows_settled(target, state_machine_arn: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from sim.core import console
-from sim.core.options import Endpoint, Json, Workdir, command
+from sim.core.options import Endpoint, Json, PipelineOpt, Workdir, command
 
 app = typer.Typer()
 scenario_app = typer.Typer(no_args_is_help=True, help="Fault scenarios that end in a verdict with evidence.")
@@ -34,6 +34,7 @@ def run(
     run_all: Annotated[bool, typer.Option("--all", help="Run every scenario.")] = False,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
     """Run scenarios; exit 0 only when every one passes."""
@@ -42,7 +43,7 @@ def run(
     from sim.scenario.registry import select
 
     modules = select(names or [], run_all)
-    project = Project(workdir, endpoint)
+    project = Project(workdir, endpoint, pipeline=pipeline)
     say = (lambda m: console.err.print(f"[cyan]>[/] {m}", highlight=False)) if not as_json else None
     result = runner.run(project, modules, progress=say)
     if as_json:

@@ -7,20 +7,21 @@ import contextlib
 import typer
 
 from sim.core import console
-from sim.core.options import Endpoint, Json, TargetOpt, Workdir, command
+from sim.core.options import Endpoint, Json, PipelineOpt, TargetOpt, Workdir, command
 
 app = typer.Typer()
 
 
 @app.command()
 @command
-def validate(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, as_json: Json = False):
+def validate(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir = None, pipeline: PipelineOpt = None,
+             as_json: Json = False):
     """Account for every landed record in the Parquet output, and check files, manifests, workflows."""
     from sim.infra.project import Project
     from sim.validate.run import validate as run_validate
     from sim.validate.tables import print_validation
 
-    project = Project(workdir, endpoint, target)
+    project = Project(workdir, endpoint, target, pipeline)
     with console.err.status("validating", spinner="dots") if not as_json else contextlib.nullcontext() as spinner:
         verdict = run_validate(project.target, project.names, project.cache_dir(),
                                on_step=(lambda m: spinner.update(m)) if spinner else None)
