@@ -62,6 +62,10 @@ class Injector:
         self.before = {}  # call name -> rules acting before it
         self.after = {}
         self.run_scopes = {}  # call name -> the scopes whose run-wide count it advances
+        # (scope, call) -> the highest nth a run-wide rule waits for. Once this process has seen that
+        # number, every later number in the run is higher, so it stops taking tokens for it.
+        self.run_threshold = {}
+        self.run_passed = set()
         for r in mine:
             if r.call is None:
                 continue
@@ -70,6 +74,8 @@ class Injector:
                 scopes = self.run_scopes.setdefault(r.call, [])
                 if _scope(r.process) not in scopes:
                     scopes.append(_scope(r.process))
+                key = (_scope(r.process), r.call)
+                self.run_threshold[key] = max(self.run_threshold.get(key, 1), r.nth)
         self.at = {"start": [r for r in mine if r.when == "start"], "exit": [r for r in mine if r.when == "exit"]}
         self.tokens = Tokens(config.state_dir) if config.state_dir and config.rules else None
         self.record_fd = None
@@ -109,7 +115,7 @@ class Injector:
             nth = self.per_invocation[name] = self.per_invocation.get(name, 0) + 1
             c = _Call(name, service, operation, self.seq, nth, None, "%d.%d" % (self.pid, self.invocation_number))
         if scopes:
-            c.numbers = {s: self.tokens.next_number("run.%s.%s" % (s, name)) for s in scopes}
+            c.numbers = {s: self._run_number(s, name) for s in scopes}
         try:
             for rule in self.before.get(name, ()):
                 if self._fires(rule, c):
@@ -130,6 +136,17 @@ class Injector:
         finally:
             if not c.recorded:
                 self._record(c)
+
+    def _run_number(self, scope: str, name: str) -> int:
+        """This call's number among the run's calls of `name` in `scope`, exact up to the highest
+        nth a rule waits for (and no smaller than it after)."""
+        key = (scope, name)
+        if key in self.run_passed:
+            return self.run_threshold[key]
+        number = self.tokens.next_number("run.%s.%s" % key)
+        if number >= self.run_threshold[key]:
+            self.run_passed.add(key)
+        return number
 
     def _fires(self, rule, c) -> bool:
         number = c.nth if rule.count == "invocation" else c.numbers[_scope(rule.process)]

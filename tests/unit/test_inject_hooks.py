@@ -108,6 +108,9 @@ def test_run_wide_numbers_are_shared_and_kept_per_process_role(tmp_path):
     # builder calls numbered 1 (a), 2 (b), 3 (a), 4 (b) across both builders; the converter's never count
     assert got == [("a", "ok"), ("c", "ok"), ("b", "ok"), ("c", "ok"), ("a", "InternalServerError"),
                    ("b", "InternalServerError")]
+    # past the nth a rule waits for, a process counts no further: every later number is higher anyway
+    assert [outcome(inj, service, ddb) for inj in (a, b, a)] == ["InternalServerError"] * 3
+    assert len(list((tmp_path / "state").glob("run.builder.dynamodb.PutItem.*"))) == 4
 
 
 def _botocores_own(c, operation, status, body, headers):
