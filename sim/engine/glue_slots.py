@@ -3,7 +3,7 @@
 MiniStack starts every StartJobRun at once as `python3 <script>` from its PATH
 (ministack/services/glue.py) and ignores the job's MaxConcurrentRuns, so a backlog of manifests
 became a dozen conversions sharing two cores, each many times slower, none finishing for minutes.
-The engine therefore finds this module's `python3` first on its PATH: for the Glue script it
+The engine therefore finds this module's `python3` first on its PATH: for a Glue script it
 waits for its turn (oldest run first), takes one of N slots (an exclusive flock on a slot file
 under the workdir) and execs the real interpreter, which keeps the lock until it exits, however it
 exits. Anything else it execs at once. A waiting run shows RUNNING in GetJobRun, as a run Glue
@@ -24,7 +24,11 @@ from pathlib import Path
 BIN_DIR = "glue-bin"
 SLOT_DIR = "glue-slots"
 ENV = "SIM_GLUE_SLOTS"
-GATED_SCRIPT = "glue_entry.py"  # the basename of the deployed job's ScriptLocation (Names.glue_script_key)
+# Basenames of the Glue scripts that wait for a slot: sim's own job's ScriptLocation
+# (Names.glue_script_key), and the fault bundle's launcher that starts a user's script
+# (sim.inject.bundle.LAUNCHER_NAME; the engine imports nothing of it, a unit test holds them equal).
+GATED_SCRIPTS = ("glue_entry.py", "sim_glue_launcher.py")
+GATED_SCRIPT = GATED_SCRIPTS[0]
 
 _SHIM = '''#!{python}
 # Written by sim (sim/engine/glue_slots.py): bounds concurrent Glue runs of the embedded engine.
@@ -72,7 +76,7 @@ def take_slot(slots):
 def main():
     args = sys.argv[1:]
     slots = int(os.environ.get({env!r}) or "0")
-    if slots > 0 and args and os.path.basename(args[0]) == GATED:
+    if slots > 0 and args and os.path.basename(args[0]) in GATED:
         os.makedirs(os.path.join(SLOT_DIR, "queue"), exist_ok=True)
         me = "%020d-%d" % (time.time_ns(), os.getpid())
         ticket = os.path.join(SLOT_DIR, "queue", me)
@@ -90,7 +94,7 @@ main()
 
 
 def shim_text(python: str, slot_dir: str) -> str:
-    return _SHIM.format(python=python, slot_dir=slot_dir, gated=GATED_SCRIPT, env=ENV)
+    return _SHIM.format(python=python, slot_dir=slot_dir, gated=GATED_SCRIPTS, env=ENV)
 
 
 def install(workdir: Path, python: str | None = None) -> Path:

@@ -6,7 +6,10 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from sim.engine import glue_slots
+from sim.inject import bundle
 
 SCRIPT = """import sys, time
 with open(sys.argv[1], "a") as fh:
@@ -58,8 +61,13 @@ def most_at_once(events):
     return most
 
 
-def test_at_most_n_glue_runs_at_once_in_arrival_order(tmp_path):
-    runs = Runs(tmp_path, glue_slots.GATED_SCRIPT, slots=2)
+def test_sims_job_script_and_the_fault_launcher_are_both_gated():
+    assert set(glue_slots.GATED_SCRIPTS) == {"glue_entry.py", bundle.LAUNCHER_NAME}
+
+
+@pytest.mark.parametrize("script", glue_slots.GATED_SCRIPTS)
+def test_at_most_n_glue_runs_at_once_in_arrival_order(tmp_path, script):
+    runs = Runs(tmp_path, script, slots=2)
     procs = [runs.start(i, 1.0) for i in range(5)]
     assert [p.wait(timeout=60) for p in procs] == [0] * 5
     events = runs.events()

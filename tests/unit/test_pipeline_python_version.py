@@ -1,4 +1,5 @@
-"""sim/pipeline/ runs on the oldest Python the AWS side runs, whatever Python the harness runs on.
+"""sim/pipeline/ runs on the oldest Python the AWS side runs, whatever Python the harness runs on;
+so does sim/inject/, the fault bundle zipped into the same deployment packages (as `sim_inject`).
 
 The converter is a Glue Python-shell job, and Glue's Python shell runs Python 3.9 (3.6 reached its
 end of support on 2026-03-01; 3.9 is the newest it offers); the builder is a python3.11 Lambda.
@@ -18,7 +19,8 @@ from sim.engine.profiles import LAMBDA_RUNTIME
 from sim.infra.spec import Settings, Wiring
 
 PIPELINE = Path(__file__).resolve().parents[2] / "sim" / "pipeline"
-SOURCES = sorted(PIPELINE.glob("*.py"))
+INJECT = PIPELINE.parent / "inject"
+SOURCES = sorted(PIPELINE.glob("*.py")) + sorted(INJECT.glob("*.py"))
 GLUE_PYTHON_SHELL_OLDEST = (3, 9)
 
 # Added after 3.9 and easy to reach for: module attributes and call keywords.
@@ -44,7 +46,7 @@ def test_the_wiring_deploys_the_converter_on_glues_oldest_python_shell():
     assert oldest_runtime() == GLUE_PYTHON_SHELL_OLDEST
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_parses_with_the_oldest_runtimes_grammar(path):
     ast.parse(path.read_text(), filename=str(path), feature_version=oldest_runtime())
 
@@ -98,7 +100,7 @@ def too_new(src: str, oldest: tuple[int, int]) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_uses_nothing_newer_than_the_oldest_runtime(path):
     assert too_new(path.read_text(), oldest_runtime()) == []
 
