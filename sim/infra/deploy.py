@@ -17,6 +17,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from sim import inject
 from sim.core.errors import SimError
 
 from sim.core.polling import wait_until
@@ -127,8 +128,11 @@ class Deployer(ResourceSteps):
         return Path(self.cache_dir)
 
     def _lambda_code(self, code: description.Code, role: str) -> Code:
-        """A function's package: its code, its requirements as wheels for the Lambda platform."""
+        """A function's package: its code, its requirements as wheels for the Lambda platform, and on
+        an emulator the fault bundle that wraps it (sim/inject)."""
         entries = package.code_entries(code)
+        if self.wiring.injects:
+            entries += inject.bundle_entries()
         if code.requirements is None:
             data = package.zip_bytes(entries)
             if len(data) <= INLINE_ZIP_LIMIT:
@@ -147,11 +151,14 @@ class Deployer(ResourceSteps):
     # -- the converter, as the target runs it ----------------------------------------------
     def _glue_converter(self) -> None:
         """The Glue job: its script and extra modules in the artifacts bucket, then the job."""
-        converter = self.pipeline.converter
-        self._ensure_object(self.names.artifacts_bucket, self.wiring.glue_script_key, converter.script.read_bytes())
+        converter, bucket = self.pipeline.converter, self.names.artifacts_bucket
+        self._ensure_object(bucket, self.wiring.glue_script_key, converter.script.read_bytes())
         if converter.modules:
-            self._ensure_object(self.names.artifacts_bucket, self.names.artifact_zip_key,
+            self._ensure_object(bucket, self.names.artifact_zip_key,
                                 package.zip_bytes(package.module_entries(converter.modules)))
+        if self.wiring.injects:  # the launcher starts the described script as Glue does, and breaks it on request
+            self._ensure_object(bucket, self.wiring.glue_launcher_key, inject.launcher_bytes())
+            self._ensure_object(bucket, self.wiring.INJECT_ZIP_KEY, package.zip_bytes(inject.bundle_entries()))
         self._ensure_glue_security_configuration()
         self._ensure_glue_job()
 

@@ -106,7 +106,8 @@ def glue_policy(w: Wiring) -> dict:
     artifacts = w.bucket_arn(n.artifacts_bucket)
     return _doc([
         _allow("Logs", LOG_ACTIONS, [w.log_group_arn(GLUE_LOG_GROUPS)]),
-        _allow("ReadJobCode", ["s3:GetObject"], [f"{artifacts}/{n.glue_script_key}", f"{artifacts}/{n.artifact_zip_key}"]),
+        _allow("ReadJobCode", ["s3:GetObject"], [f"{artifacts}/{w.glue_script_key}", f"{artifacts}/{n.artifact_zip_key}"]
+               + ([f"{artifacts}/{w.glue_launcher_key}", f"{artifacts}/{w.INJECT_ZIP_KEY}"] if w.injects else [])),
         *_converter_data(w),
     ])
 

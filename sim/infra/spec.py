@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from sim.core.errors import SimError
 from sim.engine import profiles
+from sim import inject
 from sim.infra import description, placeholders
 
 DEFAULT_PREFIX = "sim-ingest"
@@ -413,16 +414,29 @@ class Wiring:
             env["SIM_FAULTS"] = self.settings.faults
         return env
 
+    @property
+    def injects(self) -> bool:
+        """On an emulator the fault bundle wraps the pipeline's code (sim/inject): a Lambda's
+        handler is the bundle's wrapper and the Glue job's script its launcher, which run the
+        described code unchanged and break it where a scenario asks. Never on AWS."""
+        return self.settings.profile.emulator
+
+    def _handler_and_env(self, handler: str, process: str, env: dict) -> tuple[str, dict]:
+        if not self.injects:
+            return handler, env
+        return inject.WRAPPER_HANDLER, {**env, **inject.lambda_environment(handler, process)}
+
     def builder_config(self) -> dict:
         b = self.pipeline.builder
+        handler, env = self._handler_and_env(b.handler, "builder", self.builder_environment())
         return {
             "FunctionName": self.names.builder_function,
             "Runtime": b.runtime,
-            "Handler": b.handler,
+            "Handler": handler,
             "Role": self.role_arn(self.names.builder_role),
             "Timeout": self.settings.builder_timeout_s,
             "MemorySize": self.settings.builder_memory_mb,
-            "Environment": {"Variables": self.builder_environment()},
+            "Environment": {"Variables": env},
         }
 
     def converter_code(self) -> description.Code:
@@ -437,10 +451,11 @@ class Wiring:
         lam = self.converter_code()
         env = self._substituted(lam.environment, "[converter.lambda.environment]")
         env.update(self._telemetry_env())
+        handler, env = self._handler_and_env(lam.handler, "converter", env)
         return {
             "FunctionName": self.names.converter_function,
             "Runtime": lam.runtime,
-            "Handler": lam.handler,
+            "Handler": handler,
             "Role": self.role_arn(self.names.converter_role),
             "Timeout": self.settings.converter_timeout_s,
             "MemorySize": self.settings.converter_memory_mb,
@@ -480,20 +495,37 @@ class Wiring:
     # -- glue ------------------------------------------------------------------------------
     @property
     def glue_script_key(self) -> str:
+        """Where the described script is uploaded (on an emulator the job runs the launcher, which
+        starts this script)."""
         return f"glue/{self.pipeline.converter.script.name}"
+
+    @property
+    def glue_launcher_key(self) -> str:
+        return f"glue/{inject.LAUNCHER_NAME}"
+
+    INJECT_ZIP_KEY = "pipeline/sim-inject.zip"
 
     def glue_job(self) -> dict:
         n, s, c = self.names, self.settings, self.pipeline.converter
         arguments = self._substituted(c.arguments, "[converter.arguments]")
-        if c.modules:
-            arguments["--extra-py-files"] = f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}"
+        extra = [f"s3://{n.artifacts_bucket}/{n.artifact_zip_key}"] if c.modules else []
+        script = f"s3://{n.artifacts_bucket}/{self.glue_script_key}"
+        if self.injects:
+            names = inject.glue_argument_names(arguments, self.state_machine_definition())
+            names += [k.lstrip("-") for k in self._telemetry_env()]
+            launcher = inject.glue_default_arguments(script, names, n.glue_job)
+            extra.append(f"s3://{n.artifacts_bucket}/{self.INJECT_ZIP_KEY}")
+            arguments.update(launcher)
+            script = f"s3://{n.artifacts_bucket}/{self.glue_launcher_key}"
+        if extra:
+            arguments["--extra-py-files"] = ",".join(extra)
         arguments.update({"--" + k: v for k, v in self._telemetry_env().items()})
         return {
             "Name": n.glue_job,
             "Role": self.role_arn(n.glue_role),
             "Command": {
                 "Name": "pythonshell",
-                "ScriptLocation": f"s3://{n.artifacts_bucket}/{self.glue_script_key}",
+                "ScriptLocation": script,
                 "PythonVersion": c.python_version,
             },
             "DefaultArguments": arguments,

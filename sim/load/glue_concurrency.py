@@ -6,7 +6,7 @@ On a fresh embedded engine of its own (a temporary workdir, the slot bound lifte
 deployed, `files` objects are put into a scratch bucket (no notification, so the builder never sees
 them) and `manifests` manifest objects listing them are written, each with its MANIFEST item. Then,
 for each level c, the same manifests are converted by real Glue job runs (StartJobRun, the engine's
-`python3 glue_entry.py`), at most c at a time: a new run starts as soon as one ends. Reported per
+`python3 sim_glue_launcher.py`, which starts glue_entry.py), at most c at a time: a new run starts as soon as one ends. Reported per
 level: total MB/s, the runs' median seconds, the peak summed RSS of the Glue processes and of the
 engine, the lowest MemAvailable, and the CPU busy share. The level past which MB/s stops rising
 (and memory only grows) is what `LOCAL_GLUE_CONCURRENT_RUNS` (sim/engine/profiles.py) records.
@@ -89,7 +89,7 @@ class Sampler:
                     cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
                 except OSError:
                     continue
-                if glue_slots.GATED_SCRIPT.encode() in cmd and self.script in cmd:
+                if any(g.encode() in cmd for g in glue_slots.GATED_SCRIPTS) and self.script in cmd:
                     glue += _rss_mb(pid)
                     n += 1
                     self._tasks.update(_schedstats(pid))

@@ -3,14 +3,10 @@ from sim.pipeline.glue_entry import parse_args
 
 def test_arguments_from_argv_as_glue_passes_them():
     args = parse_args(["--manifest_key", "m.json", "--flag", "--output_bucket=out", "--job-bookmark-option",
-                       "job-bookmark-disable"], {})
+                       "job-bookmark-disable"])
     assert args["manifest_key"] == "m.json" and args["output_bucket"] == "out" and args["flag"] == "true"
+    assert args["job-bookmark-option"] == "job-bookmark-disable"
 
 
-def test_arguments_from_environment_without_dashes():
-    args = parse_args([], {"manifest_key": "k", "table_name": "t", "unrelated": "x"})
-    assert args == {"manifest_key": "k", "table_name": "t"}
-
-
-def test_argv_wins_over_environment():
-    assert parse_args(["--manifest_key", "argv"], {"manifest_key": "env"})["manifest_key"] == "argv"
+def test_a_later_value_of_a_name_wins():
+    assert parse_args(["--manifest_key", "first", "--manifest_key", "second"])["manifest_key"] == "second"
