@@ -1,46 +1,117 @@
-"""crash-matrix: crash the builder at every step boundary, for the seed's two orderings and ours,
-by an exception and by killing its worker process; then the cases that need a real death."""
+"""crash-matrix: the crash explorer on the pipeline under test; for sim's own, on the seed plan's two
+orderings (examples/seed-plan) and ours, plus the cases that need a real death."""
 
-from sim.faults.crash_matrix import (
-    MODES, ORDERINGS, POINTS, closed_execution_cell, run_cell, stalled_past_lease_case)
+import threading
+import time
+
+from sim.faults import explorer
+from sim.faults.boundaries import Boundary, Call
 
 NAME = "crash-matrix"
 ORDER = 7
-DESCRIPTION = ("crash the builder at every step boundary (seed-original, seed-plan, hardened), by exception and by "
-               "SIGKILL of its worker, on the production timeline scaled down; recovery after the execution closed "
-               "SUCCEEDED and FAILED; a builder stalled past its lease; every part of validation judged per cell")
+DESCRIPTION = ("record one builder invocation's AWS calls, then kill it (SIGKILL, and by an exception) at every "
+               "boundary between two calls, on a clean pipeline each time; redelivery, the flush and recovery on "
+               "the production timeline scaled down; every cell judged by validation. For sim's own pipeline also "
+               "the seed plan's orderings (examples/seed-plan, original and item 2's order), recovery after the "
+               "execution closed SUCCEEDED and FAILED, and a builder stalled past its lease")
 FILES = 5
 
 
+def _table(result: dict) -> list[dict]:
+    return result["rows"]
+
+
+def _closed_execution_cell(ctx, outcome: str) -> dict:
+    """Kill the builder right after StartExecution; recover only after that execution CLOSED."""
+    rules = [Boundary(1, Call("stepfunctions.StartExecution", 1), None).rule("builder", "kill")]
+    if outcome == "FAILED":  # every run of the first attempt fails; the redrive's runs succeed
+        rules.append({"process": "converter", "action": "kill", "when": "exit",
+                      "times": ctx.settings().conversion_max_runs})
+    batch = explorer._prepare(ctx, FILES, rules, True, FILES)
+    answer = explorer._invoke(ctx, batch.event)
+    ctx.wait_workflows(timeout=180)
+    sfn = ctx.target.client("stepfunctions")
+    closed = [e["status"] for e in sfn.list_executions(stateMachineArn=ctx.wiring.state_machine_arn())["executions"]]
+    timeline = explorer.recover(ctx, batch, redeliver=bool(answer["error"]), started=time.monotonic())
+    row = explorer.judge(ctx, {"ordering": "hardened", "boundary": "after stepfunctions.StartExecution #1",
+                               "crash_point": "after_start_workflow", "mode": "kill", "crashed": bool(answer["error"]),
+                               "recovered_after": f"execution closed {outcome}", "executions_closed": closed,
+                               **timeline}, batch)
+    if closed != [outcome]:
+        row["violations"].append(f"the execution closed {closed}, not {outcome}: the case was not set up")
+    return row
+
+
+def _stalled_past_lease(ctx) -> dict:
+    """The builder stalls mid-claims (before its second claim transaction) past its lease and the
+    grace; the flush takes its manifest over; the builder resumes and claims nothing more."""
+    stall = 2 * explorer.LEASE_S + 6 * explorer.FLUSH_EVERY_S + 2
+    rules = [{"process": "builder", "call": "dynamodb.TransactWriteItems", "nth": 2, "action": "delay",
+              "seconds": stall, "times": 1}]
+    batch = explorer._prepare(ctx, FILES, rules, True, FILES)
+    result: dict = {}
+    worker = threading.Thread(target=lambda: result.update(explorer._invoke(ctx, batch.event)))
+    started = time.monotonic()
+    worker.start()
+    taken_over = []
+    watcher = ctx.watcher()
+    while worker.is_alive():  # the scheduled flush meanwhile
+        taken_over += watcher.flush(3600).get("recovered", [])
+        time.sleep(explorer.FLUSH_EVERY_S)
+    worker.join()
+    timeline = explorer.recover(ctx, batch, redeliver=False, started=started)
+    row = explorer.judge(ctx, {"ordering": "hardened", "boundary": "before dynamodb.TransactWriteItems #2, stalled",
+                               "crash_point": "mid_claims", "mode": "stall", "stalled_s": stall,
+                               "taken_over_by_flush": taken_over, **timeline}, batch)
+    if result.get("error"):
+        row["violations"].append(f"the stalled builder failed: {result['payload'][:200]}")
+    if not taken_over:
+        row["violations"].append("the flush never took the stalled builder's manifest over: the case was not set up")
+    return row
+
+
 def run(ctx):
-    ctx.fresh()
-    matrix = []
-    for mode in MODES:
-        for ordering in ORDERINGS:
-            for point in POINTS[ordering]:
-                ctx.say(f"  {mode}: {ordering} crash {point}")
-                matrix.append(run_cell(ctx, ordering, point, FILES, mode))
-    for outcome in ("SUCCEEDED", "FAILED"):
-        ctx.say(f"  kill after StartExecution, recovery after the execution closed {outcome}")
-        matrix.append(closed_execution_cell(ctx, FILES, outcome))
+    if not ctx.own:
+        result = explorer.explore(ctx, ctx.pipeline.name, FILES, progress=ctx.say)
+        rows = _table(result)
+        broken = [r for r in rows if r["violations"]]
+        findings = [f"{r['mode']} {r['boundary']}: {'; '.join(r['violations'])}" for r in broken]
+        passed = not result["clean"]["violations"] and all(r["crashed"] for r in rows) and not broken
+        return ctx.verdict(passed, {"matrix": rows, "explorer": rows, "calls": result["calls"],
+                                    "clean_run": result["clean"], "cells": len(rows), "broken_cells": len(broken)},
+                           findings)
+    runs = {
+        "hardened": explorer.explore(ctx, "hardened", FILES, progress=ctx.say),
+        "seed-original": explorer.explore(ctx.other(ctx.example("pipeline.toml")), "seed-original", FILES,
+                                          progress=ctx.say),
+        "seed-plan": explorer.explore(ctx.other(ctx.example("pipeline.toml"), {"MANIFEST_ORDER": "plan"}),
+                                      "seed-plan", FILES, progress=ctx.say),
+    }
+    matrix = [row for r in runs.values() for row in r["rows"]]
+    ctx.say("  kill after StartExecution, recovery after the execution closed SUCCEEDED / FAILED")
+    extra = [_closed_execution_cell(ctx, "SUCCEEDED"), _closed_execution_cell(ctx, "FAILED")]
     ctx.say("  a builder stalled mid-claims past its lease, then resuming")
-    stalled = stalled_past_lease_case(ctx, FILES)
-    hardened = [c for c in matrix if c["ordering"] == "hardened"]
-    findings = [f"{c['ordering']} ({c['mode']}) crashing {c['crash_point']}: {'; '.join(c['violations'])}"
+    stalled = _stalled_past_lease(ctx)
+    hardened = [c for c in matrix + extra if c["ordering"] == "hardened"]
+    findings = [f"{c['ordering']} ({c['mode']}) {c['boundary']}: {'; '.join(c['violations'])}"
                 for c in matrix if c["violations"] and c["ordering"] != "hardened"]
-    findings += [f"hardened ({c['mode']}) crashing {c['crash_point']}: {'; '.join(c['violations'])}"
+    findings += [f"hardened ({c['mode']}) {c['boundary']}: {'; '.join(c['violations'])}"
                  for c in hardened + [stalled] if c["violations"]]
-    every_point_crashed = all(c["crashed"] for c in matrix)
-    seeds_show_theirs = all(any(c["violations"] for c in matrix if c["ordering"] == o and c["mode"] == m)
-                            for o in ORDERINGS if o != "hardened" for m in MODES)
-    passed = (every_point_crashed and seeds_show_theirs and all(not c["violations"] for c in hardened)
-              and not stalled["violations"])
+    every_point_crashed = all(c["crashed"] for c in matrix + extra)
+    seeds_show_theirs = all(any(c["violations"] for c in runs[o]["rows"] if c["mode"] == m)
+                            for o in ("seed-original", "seed-plan") for m in explorer.MODES)
+    clean_runs_pass = all(not r["clean"]["violations"] for r in runs.values())
+    passed = (every_point_crashed and seeds_show_theirs and clean_runs_pass
+              and all(not c["violations"] for c in hardened) and not stalled["violations"])
     evidence = {
-        "matrix": matrix,
+        "matrix": matrix + extra,
+        "explorer": matrix,
+        "calls": {o: r["calls"] for o, r in runs.items()},
+        "clean_runs": {o: r["clean"] for o, r in runs.items()},
         "stalled_past_lease": stalled,
-        "cells": len(matrix),
-        "broken_cells": {f"{o}/{m}": sum(1 for c in matrix if c["ordering"] == o and c["mode"] == m and c["violations"])
-                         for o in ORDERINGS for m in MODES},
+        "cells": len(matrix) + len(extra),
+        "broken_cells": {f"{o}/{m}": sum(1 for c in runs[o]["rows"] if c["mode"] == m and c["violations"])
+                         for o in runs for m in explorer.MODES},
         "every_point_crashed": every_point_crashed,
         "seed_orderings_show_violations": seeds_show_theirs,
     }

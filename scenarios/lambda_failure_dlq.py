@@ -70,7 +70,7 @@ def run(ctx):
         "receives_before_redrive": receives,
         "max_receive_count": MAX_RECEIVE_COUNT,
         "seconds_to_dlq": round(to_dlq_s, 2),
-        "good_files_tracked": v["files_tracked"],
+        "good_records_generated": up.records,
         "good_records_converted": v["records_out"],
         "validation_pass": v["pass"],
         "dlq_alarm": {"name": alarm_msg.get("AlarmName"), "state": alarm_msg.get("NewStateValue")},
@@ -79,11 +79,15 @@ def run(ctx):
         "wiring_redrive_policy": deployer.wiring.queue_attributes()["RedrivePolicy"],
     }
     findings = []
+    if len(bodies) > 1:
+        findings.append(f"{len(bodies) - 1} good notifications went to the DLQ beside the poison message: the builder "
+                        "fails its whole batch for one bad message (no ReportBatchItemFailures answer)")
     if sqs_failures_in_plan_dlq == 0:
         findings.append("the plan's item 5 (dead_letter_config on the Lambda) received 0 messages for a failed "
                         "SQS-triggered invocation" + (" while it did receive a failed asynchronous invocation"
                                                        if async_seen else "")
                         + ": the DLQ belongs on the source queue's redrive policy, as deployed here")
-    passed = (bodies == [POISON] and receives == [MAX_RECEIVE_COUNT] and v["pass"] and v["files_tracked"] == GOOD
-              and alarm_msg.get("NewStateValue") == "ALARM" and sqs_failures_in_plan_dlq == 0)
+    passed = (bodies == [POISON] and receives == [MAX_RECEIVE_COUNT] and v["records_out"] == up.records
+              and alarm_msg.get("NewStateValue") == "ALARM" and sqs_failures_in_plan_dlq == 0
+              and not [p for p in v["problems"] if "DLQ" not in p])
     return ctx.verdict(passed, evidence, findings)

@@ -136,7 +136,7 @@ Check = TypedDict("Check", {"pass": bool, "target": str, "endpoint": Optional[st
 
 class ScenarioVerdict(TypedDict):
     name: str
-    verdict: Literal["PASS", "FAIL"]
+    verdict: Literal["PASS", "FAIL", "SKIP"]  # SKIP: the scenario judges only sim's own pipeline
     evidence: dict
 
 

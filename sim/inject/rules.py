@@ -24,10 +24,6 @@ _COMMON = {"process", "call", "nth", "count", "times", "action", "when"}
 _BY_ACTION = {"fail": {"code", "message", "status"}, "throttle": {"message"}, "delay": {"seconds"},
               "kill": set(), "raise": {"message"}, "lose_reply": set()}
 _TOP = {"state_dir", "record", "rules"}
-# Keys of the step-boundary faults sim's own pipeline reads from the same variable
-# (sim/pipeline/faultpoints.py): left to that reader, not an error here.
-LEGACY_KEYS = {"crash_at", "crash_times", "crash_mode", "pause_at", "pause_s", "pause_times", "fail_calls",
-               "slow_s", "slow_times"}
 _CALL = re.compile(r"^[a-z][a-z0-9-]*\.[A-Z][A-Za-z0-9]*$")
 
 
@@ -155,7 +151,7 @@ def parse(raw) -> Optional[Config]:
             raise FaultRulesError("SIM_FAULTS is not JSON: %s" % exc) from None
     if not isinstance(raw, dict):
         raise FaultRulesError("SIM_FAULTS must be a JSON object (got %s)" % type(raw).__name__)
-    unknown = sorted(set(raw) - _TOP - LEGACY_KEYS)
+    unknown = sorted(set(raw) - _TOP)
     if unknown:
         raise FaultRulesError("SIM_FAULTS: unknown key %r (keys: state_dir, record, rules)" % unknown[0])
     rules_raw = raw.get("rules", [])

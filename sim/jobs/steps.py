@@ -39,7 +39,8 @@ def validate_all(project: Project, progress: Progress) -> tuple[dict, float]:
     """Validate every record; the verdict and the seconds it took."""
     progress.phase("validating every record")
     t0 = time.monotonic()
-    verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase)
+    verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase,
+                       pipeline=project.pipeline)
     return verdict, time.monotonic() - t0
 
 

@@ -222,11 +222,16 @@ def redrive(
 ):
     """Run the workflow again for failed manifests (the converter overwrites its one output)."""
     from sim.infra.project import Project
-    from sim.ops.redrive import redrive as run_redrive
+    from sim.ops.redrive import redrive as run_redrive, rerun_failed_executions
 
     project = Project(workdir, endpoint, pipeline=pipeline)
     wiring = project.wiring()
-    runs = run_redrive(project.target, wiring, manifest)
+    if project.pipeline.own:
+        runs = run_redrive(project.target, wiring, manifest)
+    elif manifest:
+        raise SimError("--manifest names sim's own manifests; another pipeline's failed executions are rerun whole")
+    else:
+        runs = rerun_failed_executions(project.target, wiring)
     if as_json:
         console.emit_json({"redriven": runs})
     else:

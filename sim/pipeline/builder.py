@@ -35,7 +35,7 @@ from decimal import Decimal
 import boto3
 from botocore.exceptions import ClientError
 
-from . import cloudwatch, faultpoints, manifests, telemetry
+from . import cloudwatch, manifests, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
 from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, REDRIVE, RETRY, SUBMIT, State
@@ -97,8 +97,6 @@ class Builder:
         self.recovered: list[str] = []  # open manifests this builder finished for a dead one
         # dates whose lease another builder held when this one wanted it (reported by the flush)
         self.lease_busy: set[str] = set()
-        if faultpoints.active():
-            faultpoints.install(self.s3, self.sfn, self.state.table.meta.client)
 
     def _out_of_time(self) -> bool:
         return self.deadline is not None and time.monotonic() > self.deadline
@@ -153,7 +151,6 @@ class Builder:
         )
         if seen["overwritten"]:
             cloudwatch.emit({"OverwrittenFiles": seen["overwritten"]})
-        faultpoints.reach("after_track")
         for date_prefix in sorted(touched):
             self.build_ready(date_prefix, flush=False)
         return {"batchItemFailures": failures}
@@ -207,7 +204,6 @@ class Builder:
         mid = manifests.new_manifest_id(date_prefix)
         mkey = manifests.manifest_key(date_prefix, mid)
         self.state.open_manifest(date_prefix, mid, mkey, owner=self.owner)
-        faultpoints.reach("after_manifest_record")
         claimed: list[dict] = []
         still_open, out_of_time = True, False
         groups = manifests.claim_groups(len(candidates), min(self.settings.claim_group, MAX_CLAIMS_PER_TRANSACTION))
@@ -215,14 +211,11 @@ class Builder:
             if i and self._out_of_time():
                 out_of_time = True  # between groups, never inside one: submit what is claimed
                 break
-            if i == (len(groups) + 1) // 2:
-                faultpoints.reach("mid_claims")  # some of the batch claimed, some not
             chunk = {p["file_key"]: p for p in candidates[start:end]}
             got, still_open = self.state.claim_files(date_prefix, list(chunk), mid)
             claimed += [chunk[k] for k in got]
             if not still_open:
                 break
-        faultpoints.reach("after_claims")
         if not still_open:
             # A recoverer sealed it (this builder outlived its lease): it finishes the manifest.
             log.warning(kv("manifest_sealed_by_another", manifest_id=mid, date=date_prefix, claimed=len(claimed)))
@@ -254,15 +247,12 @@ class Builder:
         """Write the manifest object, start its workflow, and mark the MANIFEST item started."""
         body = manifests.manifest_document(mid, date_prefix, files)
         self.s3.put_object(Bucket=self.settings.manifest_bucket, Key=mkey, Body=body, ContentType="application/json")
-        faultpoints.reach("after_manifest_object")
         try:
             arn = self._start_workflow(date_prefix, mid, mkey, len(files), attempt)
         except ExecutionClosedFailed as closed:
             self._closed_failed(date_prefix, mid, attempt, closed.status)
             return
-        faultpoints.reach("after_start_workflow")
         if self.state.mark_started(date_prefix, mid, arn, len(files)):
-            faultpoints.reach("after_mark_started")
             log.info(kv("manifest_started", manifest_id=mid, date=date_prefix, files=len(files), execution_arn=arn))
             return
         item = self.state.manifest(date_prefix, mid) or {}
@@ -413,7 +403,6 @@ def handler(event, context=None):
     if not isinstance(event, dict):
         raise ValueError("unsupported event: expected SQS records or {'action': 'flush'}")
     deadline = _deadline(context)
-    faultpoints.on_invocation()
     if "Records" in event:
         with telemetry.invocation("builder", kind="sqs", records=len(event["Records"])):
             return Builder(BuilderSettings.from_env(), deadline=deadline).handle_sqs(event["Records"])

@@ -18,7 +18,7 @@ import traceback
 import boto3
 from botocore.exceptions import ClientError
 
-from . import cloudwatch, faultpoints, manifests
+from . import cloudwatch, manifests
 from .converter import Source, SourceGone, convert
 from .gz import MAX_DECOMPRESSED_BYTES
 from .logs import get_logger, kv
@@ -58,7 +58,6 @@ def run(
 ) -> dict:
     s3 = s3 or boto3.client("s3")
     dynamodb = dynamodb or boto3.resource("dynamodb")
-    faultpoints.on_invocation()
     started = time.monotonic()
     doc = manifests.parse_manifest(s3.get_object(Bucket=manifest_bucket, Key=manifest_key)["Body"].read())
     mid, date_prefix = doc["manifest_id"], doc["date_prefix"]
@@ -98,7 +97,6 @@ def run(
             log.warning(kv("quarantined", manifest_id=mid, key=q.key, line=q.line, reason=q.reason.replace(" ", "_")))
     else:
         s3.delete_object(Bucket=output_bucket, Key=q_key)  # a rerun that converts everything leaves none
-    faultpoints.reach("converter_after_upload")
     whole_files = sum(1 for q in result.quarantined if q.line is None)
     State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key,
                                                         quarantined=len(result.quarantined) - whole_files,

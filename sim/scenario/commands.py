@@ -35,9 +35,11 @@ def run(
     endpoint: Endpoint = None,
     workdir: Workdir = None,
     pipeline: PipelineOpt = None,
+    junit: Annotated[Optional[str], typer.Option("--junit", help="Also write the verdicts as JUnit XML to this path (a case per scenario and per crash-explorer boundary).")] = None,
     as_json: Json = False,
 ):
-    """Run scenarios; exit 0 only when every one passes."""
+    """Run scenarios; exit 0 only when every one that can judge the pipeline passes (a scenario
+    that can only judge sim's own pipeline says SKIP, with the reason, for another)."""
     from sim.infra.project import Project
     from sim.scenario import runner
     from sim.scenario.registry import select
@@ -46,12 +48,18 @@ def run(
     project = Project(workdir, endpoint, pipeline=pipeline)
     say = (lambda m: console.err.print(f"[cyan]>[/] {m}", highlight=False)) if not as_json else None
     result = runner.run(project, modules, progress=say)
+    if junit:
+        from sim.scenario import junit as junit_xml
+
+        result["junit"] = str(junit_xml.write(result, junit, project.pipeline.name))
     if as_json:
         console.emit_json(result)
     else:
         for s in result["scenarios"]:
-            colour = "green" if s["verdict"] == "PASS" else "red"
+            colour = {"PASS": "green", "SKIP": "yellow"}.get(s["verdict"], "red")
             console.out.print(f"[bold {colour}]{s['verdict']}[/] {s['name']} ({s['seconds']} s)")
+            if s.get("skipped"):
+                console.out.print(f"   skipped: {s['skipped']}", highlight=False)
             for f in s.get("findings", []):
                 console.out.print(f"   finding: {f}", highlight=False)
             if s["verdict"] != "PASS":

@@ -1,19 +1,29 @@
 """What a scenario gets to work with, and what it returns.
 
 A scenario is a file `scenarios/<name>.py` with NAME, DESCRIPTION and `run(ctx) -> Verdict`.
-It starts from a clean pipeline (`ctx.fresh()`), injects its fault, observes, and returns a
-verdict with evidence (counts, ids, timings). The runner restores the default deployment after
-every scenario, whatever happened, so faults never leak into the next one.
+It starts from a clean pipeline (`ctx.fresh(rules=[...])`), injects its fault, observes, and
+returns a verdict with evidence (counts, ids, timings). The runner restores the default deployment
+after every scenario, whatever happened, so faults never leak into the next one.
+
+The parts are independent, as in Jepsen: the pipeline under test (`ctx.pipeline`, any described
+pipeline), the load (`land_generated`), the faults (fault rules at the AWS-call boundary, applied
+inside the pipeline's own processes by sim/inject; queue-level faults sent here), and the verdict
+(`validate`: the lineage-free multiset for any pipeline, more for `sim`'s own). A scenario that can
+only judge `sim`'s own schema returns `ctx.skip(reason)` for another pipeline: never a pass.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
+from sim import inject
+from sim.core.errors import SimError
 from sim.core.polling import wait_until
 from sim.engine import ministack
 from sim.infra.deploy import Deployer
@@ -21,7 +31,8 @@ from sim.infra.project import Project
 from sim.infra.spec import Settings
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.publisher import MetricsPublisher
-from sim.ops.watch import Watcher, workflows_settled
+from sim.ops.outside import watcher_for
+from sim.ops.watch import workflows_settled
 from sim.validate.inventory import plain
 from sim.validate.run import validate
 from sim.workload.upload import upload_generated
@@ -29,17 +40,26 @@ from sim.workload.upload import upload_generated
 SCENARIO_BATCH = 5  # small manifests: every scenario sees several, in seconds
 
 
+def examples_dir() -> Path:
+    """The repository's examples/ (`$SIM_EXAMPLES_DIR` when set: the Docker image sets it)."""
+    return Path(os.environ.get("SIM_EXAMPLES_DIR", Path(__file__).resolve().parents[2] / "examples"))
+
+
 @dataclass
 class Verdict:
     name: str
-    verdict: str
+    verdict: str  # PASS, FAIL, or SKIP (the scenario cannot judge this pipeline; `skipped` says why)
     evidence: dict
     findings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    skipped: str = ""
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "verdict": self.verdict, "evidence": self.evidence,
-                "findings": self.findings, "seconds": round(self.seconds, 2)}
+        out = {"name": self.name, "verdict": self.verdict, "evidence": self.evidence,
+               "findings": self.findings, "seconds": round(self.seconds, 2)}
+        if self.skipped:
+            out["skipped"] = self.skipped
+        return out
 
 
 class Inbox:
@@ -86,26 +106,86 @@ class Context:
         self.say = progress or (lambda _m: None)
         self.deployer: Deployer | None = None
         self._inboxes: list[Inbox] = []
+        self._others: list["Context"] = []
+        self.extra_env: dict = {}
 
     # -- set-up ----------------------------------------------------------------------------
     def settings(self, **overrides) -> Settings:
         base = {"batch_size": SCENARIO_BATCH}
         base.update(overrides)
+        base["extra_env"] = {**self.extra_env, **(base.get("extra_env") or {})}
         return self.project.settings(**base)
 
-    def fresh(self, **overrides) -> Deployer:
-        """Wipe the pipeline's data and deploy it with these settings (faults, knobs)."""
+    def other(self, pipeline: str | Path, extra_env: dict | None = None) -> "Context":
+        """A context for another described pipeline on the same engine (its own prefix), with
+        environment variables set on its builder (a switch of an example, say); restored with this one."""
+        project = Project(str(self.project.workdir), self.project._endpoint, self.project._target_name, pipeline)
+        child = Context(project, self.name, self.say)
+        child.extra_env = dict(extra_env or {})
+        self._others.append(child)
+        return child
+
+    @staticmethod
+    def example(*parts: str) -> Path:
+        """A file of the seed plan's pipeline, written as the plan writes it (examples/seed-plan/)."""
+        path = examples_dir().joinpath("seed-plan", *parts)
+        if not path.exists():
+            raise SimError(f"{path} is missing: run from a clone of the project, or set SIM_EXAMPLES_DIR")
+        return path
+
+    @property
+    def pipeline(self):
+        """The pipeline under test (its description)."""
+        return self.project.pipeline
+
+    @property
+    def own(self) -> bool:
+        """`sim`'s own pipeline: its schema and lineage allow checks another pipeline cannot have."""
+        return self.project.pipeline.own
+
+    def faults(self, rules: list[dict] | None = None, record: bool = False) -> str:
+        """SIM_FAULTS for these rules (checked now: a mistake is one error), with a fresh state
+        folder so `times` and run-wide counts start at zero; `record` writes every call made."""
+        try:
+            doc = inject.faults_json(self.project.workdir / "faults", list(rules or []), record=record)
+        except inject.InjectError as exc:
+            raise SimError(f"scenario {self.name}: {exc}") from None
+        self.last_faults = json.loads(doc)
+        return doc
+
+    def fresh(self, rules: list[dict] | None = None, record: bool = False, **overrides) -> Deployer:
+        """Wipe the pipeline's data and deploy it with these fault rules and settings (knobs)."""
+        if rules is not None or record:
+            overrides["faults"] = self.faults(rules, record)
         base = {"batch_size": SCENARIO_BATCH, **overrides}
+        base["extra_env"] = {**self.extra_env, **(base.get("extra_env") or {})}
         self.deployer = fresh_pipeline(self.project, start_engine=False, remember=False, **base).deployer
         return self.deployer
 
-    def redeploy(self, **overrides) -> Deployer:
-        """Change settings without wiping data (for example to switch a fault off)."""
+    def redeploy(self, rules: list[dict] | None = None, **overrides) -> Deployer:
+        """Change settings or rules without wiping data (`rules=[]` lifts every fault)."""
+        if rules is not None:
+            overrides["faults"] = self.faults(rules)
         self.deployer = self.project.deployer(self.settings(**overrides))
         self.deployer.apply()
         return self.deployer
 
+    def calls(self) -> list[dict]:
+        """The calls recorded since the last `fresh(record=True)`, in the order they were made."""
+        path = (getattr(self, "last_faults", None) or {}).get("record")
+        if not path or not os.path.exists(path):
+            return []
+        with open(path, encoding="utf-8") as fh:
+            return [json.loads(line) for line in fh if line.strip()]
+
+    def skip(self, reason: str, evidence: dict | None = None) -> Verdict:
+        """This scenario cannot judge the pipeline under test: say why (never a silent pass)."""
+        return Verdict(self.name, "SKIP", evidence or {"pipeline": str(self.pipeline.path)}, skipped=reason)
+
     def restore(self) -> None:
+        for other in self._others:
+            other.restore()
+        self._others.clear()
         for inbox in self._inboxes:
             try:
                 inbox.close()
@@ -130,14 +210,19 @@ class Context:
         for key, body in files.items():
             s3.put_object(Bucket=self.names.landing_bucket, Key=key, Body=body)
 
-    def watcher(self) -> Watcher:
-        return Watcher(self.target, self.names)
+    def watcher(self):
+        """The pipeline watched: `sim`'s own by its state table, another from outside."""
+        return watcher_for(self.target, self.wiring if self.deployer else self.project.wiring())
 
     def wait(self, expected_files: int, stall_timeout_s: float = 90.0):
         return self.watcher().wait(expected_files, stall_timeout_s=stall_timeout_s)
 
+    def flush(self) -> dict:
+        """What the pipeline's flush schedule does, now (its flush event; nothing when it has none)."""
+        return self.watcher().flush(3600)
+
     def validate(self) -> dict:
-        return validate(self.target, self.names, self.project.cache_dir())
+        return validate(self.target, self.names, self.project.cache_dir(), pipeline=self.pipeline)
 
     def inbox(self) -> Inbox:
         box = Inbox(self.target, self.wiring.topic_arn(), self.names.prefix)

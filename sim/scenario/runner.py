@@ -38,4 +38,6 @@ def run(project: Project, modules, progress: Callable[[str], None] | None = None
         verdict.seconds = time.monotonic() - started
         say(f"scenario {module.NAME}: {verdict.verdict} in {verdict.seconds:.1f} s")
         results.append(verdict.as_dict())
-    return {"pass": bool(results) and all(r["verdict"] == "PASS" for r in results), "scenarios": results}
+    ran = [r for r in results if r["verdict"] != "SKIP"]
+    return {"pass": bool(ran) and all(r["verdict"] == "PASS" for r in ran), "pipeline": str(project.pipeline.path),
+            "scenarios": results}

@@ -24,7 +24,7 @@ def validate(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workd
     project = Project(workdir, endpoint, target, pipeline)
     with console.err.status("validating", spinner="dots") if not as_json else contextlib.nullcontext() as spinner:
         verdict = run_validate(project.target, project.names, project.cache_dir(),
-                               on_step=(lambda m: spinner.update(m)) if spinner else None)
+                               on_step=(lambda m: spinner.update(m)) if spinner else None, pipeline=project.pipeline)
     if as_json:
         console.emit_json(verdict)
     else:

@@ -37,7 +37,16 @@ def default_workers() -> int:
 
 
 def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], None] | None = None,
-             workers: int | None = None) -> contract.Validation:
+             workers: int | None = None, pipeline=None) -> contract.Validation:
+    """Every record accounted for. `pipeline` (a Description): another pipeline than `sim`'s own is
+    judged without lineage (sim/validate/described.py)."""
+    if pipeline is not None and not pipeline.own:
+        from sim.infra.spec import Settings, Wiring
+        from sim.validate.described import validate_described
+
+        account_id = target.client("sts").get_caller_identity()["Account"]
+        wiring = Wiring(account_id, target.region, Settings(target=target.name), names, pipeline)
+        return validate_described(target, wiring, on_step=on_step, workers=workers or default_workers())
     started = time.monotonic()
     step = on_step or (lambda _msg: None)
     for old in _OLD_MIRRORS:

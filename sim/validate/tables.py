@@ -30,17 +30,28 @@ _ROWS = [
 ]
 
 
+_WITHOUT_LINEAGE = [("landed lines that are no JSON object", "not_records"), ("messages in the DLQ", "dlq_messages")]
+
+
 def validation_table(v: dict) -> Table:
-    table = Table(title="validation: " + console.verdict(v["pass"]))
+    """The counts that apply: a pipeline judged without lineage has no file-level counts (None)."""
+    lineage = v.get("lineage", True)
+    table = Table(title="validation: " + console.verdict(v["pass"])
+                  + ("" if lineage else " (without lineage: records as multisets)"))
     table.add_column("check")
     table.add_column("value", justify="right")
-    for label, key in _ROWS:
-        table.add_row(label, str(v.get(key, "")))
+    for label, key in _ROWS + ([] if lineage else _WITHOUT_LINEAGE):
+        value = v.get(key, "")
+        if value is None:
+            continue
+        table.add_row(label, str(value))
     return table
 
 
 def print_validation(v: dict) -> None:
     """The table, then each problem on its own line."""
     console.out.print(validation_table(v))
+    if v.get("state_checks", "").startswith("not applicable"):
+        console.out.print(f"[yellow]state checks {v['state_checks']}[/]", highlight=False)
     for p in v.get("problems", []):
         console.out.print(f"[red]- {p}[/]")

@@ -2,7 +2,7 @@
 
 import json
 
-from sim.faults.inject import faults_json
+from sim import inject
 from sim.infra.deploy import Deployer
 from sim.validate.run import validate
 
@@ -43,10 +43,12 @@ def test_bad_lines_are_quarantined_with_reasons_and_the_rest_converted(project, 
 
 def test_a_failed_conversion_marks_the_manifest_failed_and_alerts(project, pipeline, watcher):
     t = project.target
-    # Both runs of the one attempt fail (the workflow retries a failed run once; no automatic redrive).
-    Deployer(t, project.settings(batch_size=BATCH, faults=faults_json(
-        project.workdir, crash_at="converter_after_upload", crash_times=2), conversion_max_runs=2,
-        conversion_retry_wait_s=1, max_attempts=1)).apply()
+    # Both runs of the one attempt fail (the workflow retries a failed run once; no automatic redrive):
+    # the converter process is killed after its script ends.
+    faults = inject.faults_json(project.workdir / "faults", [
+        {"process": "converter", "action": "kill", "when": "exit", "times": 2}])
+    Deployer(t, project.settings(batch_size=BATCH, faults=faults, conversion_max_runs=2,
+                                 conversion_retry_wait_s=1, max_attempts=1)).apply()
     sqs, sns = t.client("sqs"), t.client("sns")
     inbox = sqs.create_queue(QueueName="test-alerts-inbox")["QueueUrl"]
     inbox_arn = sqs.get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -33,14 +33,30 @@ def test_scenario_passes(project, name):
 
 
 def check_crash_matrix(scenario):
-    """The matrix covers every ordering, hardened is clean, and the seed's known failures show."""
+    """The matrix covers every ordering and both ways of dying, hardened is clean at every boundary,
+    and the seed plan's known failures show where its orders put them."""
     matrix = scenario["evidence"]["matrix"]
     assert {c["ordering"] for c in matrix} == {"seed-original", "seed-plan", "hardened"}
+    assert {c["mode"] for c in matrix} >= {"exception", "kill"}
     assert all(not c["violations"] for c in matrix if c["ordering"] == "hardened")
-    broken = {(c["ordering"], c["crash_point"]) for c in matrix if c["violations"]}
-    # The plan's item 2 (start the workflow first): a crash before the statuses are written converts twice.
-    assert ("seed-plan", "after_manifest_record") in broken
-    assert any("duplicated records" in v for c in matrix if c["ordering"] == "seed-plan" for v in c["violations"])
-    # The original order: a crash after the MANIFEST record leaves it without a workflow.
-    assert ("seed-original", "after_manifest_record") in broken
+    calls = scenario["evidence"]["calls"]
+    assert len(calls["hardened"]) > 5 and "stepfunctions.StartExecution #1" in calls["seed-plan"]
+    # Every boundary of every ordering has a row in each mode.
+    for ordering in ("seed-original", "seed-plan", "hardened"):
+        rows = [c for c in scenario["evidence"]["explorer"] if c["ordering"] == ordering]
+        assert len(rows) == 2 * (len(calls[ordering]) + 1)
+
+    def broken(ordering, starts):
+        return [v for c in matrix if c["ordering"] == ordering and c["boundary"].startswith(starts)
+                for v in c["violations"]]
+
+    # The plan's item 2 (start the workflow first): killed after the start, before the MANIFEST record
+    # and the statuses are written, the files stay pending and are converted a second time.
+    assert any("duplicated records" in v for v in broken("seed-plan", "after stepfunctions.StartExecution #1"))
+    # The original order: killed after the MANIFEST record and the statuses, before the start, the
+    # files are claimed by a manifest that never runs: never converted.
+    before_start = [c["boundary"] for c in matrix if c["ordering"] == "seed-original"
+                    and c["boundary"].endswith("before stepfunctions.StartExecution #1")]
+    assert before_start and any("records never converted" in v for b in before_start
+                                for v in broken("seed-original", b))
     assert scenario["findings"]

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from sim.inject import bundle
-from sim.inject.rules import FaultRulesError, LEGACY_KEYS, parse
+from sim.inject.rules import FaultRulesError, parse
 
 STATE = "/tmp/faults-x"
 
@@ -37,9 +37,9 @@ def test_the_documented_example_reads_with_its_defaults():
 def test_unset_empty_or_without_rules_and_record_is_nothing():
     assert parse(None) is None and parse("") is None and parse("  ") is None
     assert parse({"state_dir": STATE, "rules": []}) is None
-    # sim's own pipeline reads step-boundary faults from the same variable: not an error here
-    assert parse({"crash_at": "after_claims", "crash_times": 1, "state_dir": STATE}) is None
-    assert {"crash_at", "fail_calls", "slow_s"} <= LEGACY_KEYS
+    # the step-boundary faults of earlier versions are gone: their keys are mistakes now
+    with pytest.raises(FaultRulesError, match="unknown key 'crash_at'"):
+        parse({"crash_at": "after_claims", "crash_times": 1, "state_dir": STATE})
 
 
 def test_a_record_alone_is_active_for_every_process():

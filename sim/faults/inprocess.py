@@ -1,17 +1,9 @@
-"""Build SIM_FAULTS settings for a deployed pipeline, and in-process builders for scenarios."""
+"""In-process builders of `sim`'s own pipeline, for the scenarios and tests that drive its code
+directly (a race of several builders on one pending pool)."""
 
 from __future__ import annotations
 
-import json
-import tempfile
-
 from sim.pipeline.builder import Builder, BuilderSettings
-
-
-def faults_json(workdir, **faults) -> str:
-    """SIM_FAULTS JSON with a fresh state folder, so "the first N times" starts at zero."""
-    state_dir = tempfile.mkdtemp(prefix="faults-", dir=str(workdir))
-    return json.dumps({"state_dir": state_dir, **faults}, sort_keys=True)
 
 
 def builder_settings(wiring, **overrides) -> BuilderSettings:
