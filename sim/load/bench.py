@@ -80,8 +80,11 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
     phase(f"(a) raw S3 PUT ceiling for {opts.file_size / MB:.2f} MB files, {opts.ceiling_s:.0f} s")
     ceiling = put_ceiling(project, opts, run_dir / "ceiling")
     files = opts.manifest_files or settings.batch_size
-    phase(f"(b) the converter alone on a manifest of {files} files, and a plain pyarrow read-and-write of them")
-    conv = converter(project, opts, files, run_dir)
+    if project.pipeline.own:
+        phase(f"(b) the converter alone on a manifest of {files} files, and a plain pyarrow read-and-write of them")
+        conv = converter(project, opts, files, run_dir)
+    else:
+        conv = converter_not_measured(project)
     phase("(c) stepping the multiple of production up until the pipeline falls behind")
     steps = search(fresh, opts, ceiling, conv, run_dir, phase, engine.log if engine else None)
     kept = [s for s in steps if s["sustained"]]
@@ -140,6 +143,15 @@ def put_ceiling(project: Project, opts: BenchOptions, out_dir: Path) -> dict:
 
 
 # -- (b) ----------------------------------------------------------------------------------
+def converter_not_measured(project: Project) -> dict:
+    """Another pipeline's converter is a Glue script sim starts only through the pipeline: its speed
+    shows in the sustained multiple, not alone."""
+    reason = (f"the converter of {project.pipeline.name} is measured through the pipeline only (the steps below); "
+              "sim runs its own converter alone")
+    empty = {"mb_per_s": None, "peak_rss_mb": None}
+    return {**empty, "skipped": reason, "baseline": dict(empty), "ratio_to_baseline": None}
+
+
 def converter(project: Project, opts: BenchOptions, files: int, run_dir: Path) -> dict:
     work = project.workdir / "bench"
     shutil.rmtree(work, ignore_errors=True)
@@ -236,7 +248,9 @@ def run_step(project: Project, settings, opts: BenchOptions, multiple: float, al
     timeline = read_timeline(step_dir / "timeline.csv")
     upload_end = phase.upload_end
     hold_start = min((p["started_at"] for p in up.processes), default=phase.started_at) + shape.ramp_s
-    backlog = backlog_growth(timeline, hold_start, hold)
+    # Unfinished work by stage needs sim's own state table; another pipeline's steps are judged by
+    # their rate, their drain and validation.
+    backlog = backlog_growth(timeline, hold_start, hold) if project.pipeline.own else None
     growth_limit = 0.5 * settings.batch_size + 0.1 * (backlog["arrived_between"] if backlog else 0)
     drained_at = phase.drained_at
     tail = drained_at - upload_end
@@ -271,14 +285,15 @@ def run_step(project: Project, settings, opts: BenchOptions, multiple: float, al
     if tail > allowance:
         why.append(f"drained {tail:.0f} s after the last upload, over the {allowance:.0f} s allowance")
     if not why:
-        verdict = validate(project.target, project.names, project.cache_dir())
+        verdict = validate(project.target, project.names, project.cache_dir(), pipeline=project.pipeline)
         step["validation"] = {k: verdict[k] for k in ("pass", "files_landed", "records_in", "records_out",
                                                       "duplicates", "missing", "orphans")}
         if not verdict["pass"] or verdict["records_in"] != up.records:
             why.append("validation: " + ("; ".join(verdict.get("problems", [])[:2]) or "records differ"))
-        conversions = latency.read_conversions(project.target, project.names)
-        e2e, _ = latency.end_to_end(up.landed_at, conversions)
-        step["end_to_end_s"] = percentiles(e2e, digits=2)
+        if project.pipeline.own:
+            conversions = latency.read_conversions(project.target, project.names)
+            e2e, _ = latency.end_to_end(up.landed_at, conversions)
+            step["end_to_end_s"] = percentiles(e2e, digits=2)
     step["sustained"] = not why
     step["why"] = "; ".join(why)
     # Counted now: the next step's wipe deletes the state machine, and its executions' histories.

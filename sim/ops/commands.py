@@ -151,13 +151,16 @@ def status(endpoint: Endpoint = None, target: TargetOpt = None, workdir: Workdir
            as_json: Json = False):
     """Where the pipeline runs, its resources, and how many files are at each stage."""
     from sim.infra.project import Project
-    from sim.ops.watch import Watcher
+    from sim.ops.outside import watcher_for
     from sim.validate import inventory
 
     project = Project(workdir, endpoint, target, pipeline)
     deployer = project.deployer()
-    counts = inventory.read(project.target, project.names).counts()
-    snap = Watcher(project.target, project.names).snapshot()
+    snap = watcher_for(project.target, deployer.wiring).snapshot()
+    if project.pipeline.own:
+        counts = inventory.read(project.target, project.names).counts()
+    else:  # another pipeline's state is not readable by sim: what shows from outside
+        counts = {"workflows_by_status": snap.manifests, "parquet_files": snap.outputs}
     counts.update({"queue_visible": snap.queue_visible, "queue_in_flight": snap.queue_in_flight,
                    "dlq_visible": snap.dlq_visible})
     result = {"endpoint": project.target.endpoint, "target": project.target.name,
@@ -192,6 +195,19 @@ def flush(
     if timeout <= 0:
         raise SimError("--timeout must be more than 0 seconds")
     project = Project(workdir, endpoint, target, pipeline)
+    if not project.pipeline.own:  # another pipeline: its own flush event, and what it answered
+        from sim.ops.outside import watcher_for
+
+        answer = watcher_for(project.target, project.wiring()).flush()
+        result = {"pass": answer["sent"], "outcome": "sent" if answer["sent"] else "no_flush_event", **answer}
+        if as_json:
+            console.emit_json(result)
+        else:
+            console.out.print(f"sent the flush event; the builder answered {answer['answer']!r}" if answer["sent"]
+                              else f"not sent: {answer['reason']}", highlight=False, soft_wrap=True)
+        if not result["pass"]:
+            raise typer.Exit(1)
+        return
     watcher = Watcher(project.target, project.names)
 
     def retrying(result, pause):
