@@ -120,7 +120,7 @@ def normal(value):
         return [normal(v) for v in value]
     if kind is str:
         return string(value)
-    if kind is bool or value is None:
+    if kind is bool or value is None or kind is Fragment:
         return value
     if kind is int:
         return integer(value)
@@ -159,19 +159,63 @@ def text(value) -> bytes:
     return orjson.dumps(normal(value), option=_SORTED)
 
 
+def _members(pairs):
+    """An object as JSON reads it (the last of repeated names wins), null members dropped."""
+    out = dict(pairs)
+    if None in out.values():
+        return {k: v for k, v in out.items() if v is not None}
+    return out
+
+
+def _integer_token(token: str):
+    return integer(int(token)) if len(token) < 4000 else Fragment(_integral_text(*_decimal_parts(Decimal(token))))
+
+
+def _decimal_token(token: str):
+    return decimal(Decimal(token))
+
+
+def _no_constants(name: str):
+    raise content.NotJson(name)
+
+
+def exact_text(line) -> bytes | None:
+    """The canonical text of a line read exactly: every number token written by the rules above
+    as the standard library's scanner meets it (no second walk over the value)."""
+    try:
+        value = json.loads(line, parse_float=_decimal_token, parse_int=_integer_token,
+                           parse_constant=_no_constants, object_pairs_hook=_members)
+    except (ValueError, RecursionError):  # NotJson is a ValueError
+        return None
+    if type(value) is not dict:
+        return None
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except (orjson.JSONEncodeError, TypeError):  # a lone surrogate in a string or a name
+        return text(value)
+
+
 def line_text(line: bytes, careful: bool) -> bytes | None:
     """The canonical text of one landed line, or None when it is not a JSON object. `careful`:
     the line holds a number token orjson's reading would not write canonically (from the
     vectorised scan of `careful_lines`; a superset is fine)."""
+    if careful:
+        return exact_text(line)
     try:
-        if careful:
-            value = content.parse(line, exact=True)
-            return text(value) if type(value) is dict else None
-        value = content.parse(line, exact=False)
-    except content.NotJson:
-        return None
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:  # what orjson refuses (a lone surrogate, say): the standard library decides
+        try:
+            value = content.parse(line, exact=False)
+        except content.NotJson:
+            return None
     if type(value) is not dict:
         return None
+    if b"null" in line:  # null members go; most are at the top, and counting says when all were
+        top = sum(1 for v in value.values() if v is None)
+        if top:
+            value = {k: v for k, v in value.items() if v is not None}
+        if top != line.count(b"null"):
+            value = content.strip_nulls(value)
     try:
         return orjson.dumps(value, option=_SORTED)
     except (orjson.JSONEncodeError, TypeError):  # a lone surrogate the standard library read

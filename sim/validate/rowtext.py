@@ -48,19 +48,16 @@ class RowTexts:
 
     def texts(self, table: pa.Table | pa.RecordBatch) -> pa.Array:
         """One canonical text per row (binary)."""
-        n = table.num_rows
-        parts = []
+        members = []
         for name in self.columns:
             column = table.column(name)
             if isinstance(column, pa.ChunkedArray):
                 column = column.combine_chunks()
             if name in self.text_columns and _is_text(column.type):
-                values = json_text_values(column)
+                members.append((self.names[name], column, json_text_values(column)))
             else:
-                values = value_texts(column)
-            parts.append(pc.binary_join_element_wise(pa.scalar(self.prefixes[name]), values, b""))
-        return _object(parts, n, None)
-
+                members.append((self.names[name], column, None))
+        return _object(members, table.num_rows, None)
 
     def values(self, table: pa.Table) -> list[dict]:
         """The rows as the records they stand for (to pair them and name a difference; slow)."""
@@ -96,18 +93,86 @@ def _is_text(kind: pa.DataType) -> bool:
         or pa.types.is_large_binary(kind)
 
 
-def _object(parts: list[pa.Array], n: int, valid: pa.Array | None) -> pa.Array:
-    """`{member,member}` from member texts (null: absent). A leading element that is never null
-    keeps pyarrow's join from dropping rows whose members are all null (pyarrow 26 returns fewer
-    rows than it was given then)."""
-    opening = pa.array([b"{"] * n, pa.binary()) if n else pa.array([], pa.binary())
-    joined = pc.binary_join_element_wise(opening, *parts, b",", null_handling="skip") if parts else opening
-    if parts:
-        joined = pc.replace_substring(joined, b"{,", b"{", max_replacements=1)
-    out = pc.binary_join_element_wise(joined, _CLOSE, b"")
+def _object(members: list[tuple[str, pa.Array, pa.Array | None]], n: int, valid: pa.Array | None) -> pa.Array:
+    """`{"name":value,...}` from (name, array, its texts when already made) in name order, null
+    members left out, written by one join of pieces (see _pieces)."""
+    pieces, first_always = _object_pieces(members)
+    if first_always or not members:
+        out = _join(pieces, n)
+    else:  # the first member present loses its comma: cut the first byte of what is inside
+        body = _join(pieces[1:-1], n)
+        out = pc.binary_join_element_wise(_OPEN, pc.binary_slice(body, 1), _CLOSE, b"")
     if valid is not None:
         out = pc.if_else(valid, out, pa.scalar(None, pa.binary()))
     return out
+
+
+def _join(pieces: list, n: int) -> pa.Array:
+    """Concatenate pieces (bytes, or arrays whose nulls count as nothing) row by row."""
+    merged: list = []
+    for piece in pieces:  # adjacent constant pieces become one
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    if not any(isinstance(p, pa.Array) for p in merged):
+        return pa.array([b"".join(merged)] * n, pa.binary())
+    args = [pa.scalar(p, pa.binary()) if isinstance(p, bytes) else p for p in merged]
+    return pc.binary_join_element_wise(*args, b"", null_handling="replace", null_replacement=b"")
+
+
+def _object_pieces(members) -> tuple[list, bool]:
+    """The pieces of an object, and whether its first member is always there. Each member's
+    pieces carry its separator (`,"name":value`), null where the value is null, so a join that
+    writes nulls as nothing writes the object; only the first member present must lose its comma.
+    When the first member is never null it is written without one (else see _object)."""
+    first = members[0] if members else None
+    first_always = first is not None and first[1].null_count == 0 and (first[2] is None or first[2].null_count == 0)
+    pieces: list = [b"{"]
+    for i, (name, array, texts) in enumerate(members):
+        pieces += _member_pieces((b"" if i == 0 and first_always else b",") + orjson_name(name), array, texts)
+    pieces.append(b"}")
+    return pieces, first_always
+
+
+def _when(valid: pa.Array, constant: bytes) -> pa.Array:
+    return pc.if_else(valid, pa.scalar(constant, pa.binary()), pa.scalar(None, pa.binary()))
+
+
+def _member_pieces(prefix: bytes, array: pa.Array, texts: pa.Array | None) -> list:
+    """`prefix` and the value's text as join pieces; nothing where the value is null (absent).
+    A struct that is never null is written inline (its members' pieces in this same join), and a
+    string that needs no escape as the array itself between quotes: no intermediate copies."""
+    kind = array.type
+    if texts is None and pa.types.is_struct(kind) and array.null_count == 0 and kind.num_fields:
+        children = array.flatten()
+        order = sorted(range(kind.num_fields), key=lambda i: kind.field(i).name)
+        inner, first_always = _object_pieces([(kind.field(i).name, children[i], None) for i in order])
+        if first_always:
+            return [prefix] + inner
+    if texts is None and pa.types.is_string(kind) and not _may_need_escapes(array):
+        data = array.cast(pa.binary())
+        if array.null_count == 0:
+            return [prefix + b'"', data, b'"']
+        valid = array.is_valid()
+        return [_when(valid, prefix + b'"'), data, _when(valid, b'"')]
+    if texts is None:
+        texts = value_texts(array)
+    if texts.null_count == 0:
+        return [prefix, texts]
+    return [_when(texts.is_valid(), prefix), texts]
+
+
+def _may_need_escapes(array: pa.Array) -> bool:
+    """Does a string array hold `"`, `\\` or a control character anywhere in its data (a superset:
+    the whole buffer is looked at, a slice's neighbours included)?"""
+    data = array.buffers()[2]
+    if data is None or data.size == 0:
+        return False
+    if pc.min(pa.Array.from_buffers(pa.uint8(), data.size, [None, data])).as_py() < 0x20:
+        return True
+    raw = data.to_pybytes()
+    return b'"' in raw or b"\\" in raw
 
 
 def value_texts(array: pa.Array) -> pa.Array:
@@ -129,9 +194,8 @@ def value_texts(array: pa.Array) -> pa.Array:
     if pa.types.is_struct(kind):
         children = array.flatten()
         order = sorted(range(kind.num_fields), key=lambda i: kind.field(i).name)
-        parts = [pc.binary_join_element_wise(pa.scalar(orjson_name(kind.field(i).name)), value_texts(children[i]), b"")
-                 for i in order]
-        return _object(parts, n, array.is_valid() if array.null_count else None)
+        return _object([(kind.field(i).name, children[i], None) for i in order], n,
+                       array.is_valid() if array.null_count else None)
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         elements = pc.fill_null(value_texts(array.values), pa.scalar(b"null"))
         cls = pa.LargeListArray if pa.types.is_large_list(kind) else pa.ListArray
@@ -144,6 +208,8 @@ def value_texts(array: pa.Array) -> pa.Array:
 
 def _strings(array: pa.Array) -> pa.Array:
     quoted = pc.cast(pc.binary_join_element_wise(pa.scalar('"'), array, pa.scalar('"'), ""), pa.binary())
+    if not _may_need_escapes(array):
+        return quoted
     needs = pc.match_substring_regex(array, _ESCAPE)
     if not pc.any(needs).as_py():
         return quoted
