@@ -165,7 +165,8 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
             problems.append(f"{label} records: {n}")
     if unaccounted:
         problems.append(f"landed lines that are no record and are not quarantined: {len(unaccounted)}")
-    quarantined_lines = len([n for n in quarantined.column("line").to_pylist() if n is not None])
+    quarantined_lines = sum(1 for k, n in zip(quarantined.column("key").to_pylist(), quarantined.column("line").to_pylist())
+                            if n is not None and k not in options.set_aside_keys)
     return {
         "pass": not problems,
         "records_in": lines,

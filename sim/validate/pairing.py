@@ -57,12 +57,12 @@ def pair(landed: list[tuple[bytes, dict]], rows: list[tuple[bytes, dict]]) -> li
              ur AS (SELECT leaf FROM fr GROUP BY leaf HAVING count(*) = 1),
              links AS (SELECT DISTINCT fl.g AS gl, fr.g AS gr FROM fl JOIN fr USING (leaf)
                        WHERE leaf IN (SELECT leaf FROM ul) AND leaf IN (SELECT leaf FROM ur)),
-             only AS (SELECT gl, gr FROM links
+             sole AS (SELECT gl, gr FROM links
                       WHERE gl IN (SELECT gl FROM links GROUP BY gl HAVING count(*) = 1)
                         AND gr IN (SELECT gr FROM links GROUP BY gr HAVING count(*) = 1)),
              nl AS (SELECT g, count(*) AS n FROM fl GROUP BY g),
              nr AS (SELECT g, count(*) AS n FROM fr GROUP BY g),
-             shared AS (SELECT o.gl, o.gr, count(*) AS n FROM only o
+             shared AS (SELECT o.gl, o.gr, count(*) AS n FROM sole o
                         JOIN fl ON fl.g = o.gl JOIN fr ON fr.g = o.gr AND fr.leaf = fl.leaf GROUP BY o.gl, o.gr)
         SELECT s.gl, s.gr FROM shared s JOIN nl ON nl.g = s.gl JOIN nr ON nr.g = s.gr
         WHERE 2 * s.n >= greatest(nl.n, nr.n) ORDER BY s.gl""").fetchall()

@@ -99,9 +99,12 @@ def _object(members: list[tuple[str, pa.Array, pa.Array | None]], n: int, valid:
     pieces, first_always = _object_pieces(members)
     if first_always or not members:
         out = _join(pieces, n)
-    else:  # the first member present loses its comma: cut the first byte of what is inside
+    else:  # the first member present loses its comma: drop the first comma of what is inside
         body = _join(pieces[1:-1], n)
-        out = pc.binary_join_element_wise(_OPEN, pc.binary_slice(body, 1), _CLOSE, b"")
+        # (the first comma is at the start, when there is one; pyarrow 26's binary_slice fails on
+        # an empty string)
+        out = pc.binary_join_element_wise(_OPEN, pc.replace_substring(body, b",", b"", max_replacements=1), _CLOSE,
+                                          b"")
     if valid is not None:
         out = pc.if_else(valid, out, pa.scalar(None, pa.binary()))
     return out

@@ -36,6 +36,12 @@ def validation_table(v: dict) -> Table:
     table.add_column("value", justify="right")
     for label, key in _ROWS:
         table.add_row(label, str(v.get(key, "")))
+    ms = v.get("multiset")
+    if ms:
+        found = ", ".join(f"{k} {ms[k]}" for k in ("missing", "duplicated", "altered", "unexpected") if ms[k])
+        table.add_row("without lineage (multiset)",
+                      f"{console.verdict(ms['pass'])}{' ' + found if found else ''} in {ms['seconds']['total']:.1f} s")
+        table.add_row("both checks agree", "yes" if v.get("checks_agree") else "[red]no[/]")
     return table
 
 
