@@ -91,7 +91,7 @@ def decimal(value: Decimal):
     if not value.is_finite():
         return Fragment(b'"!decimal ' + str(value).encode() + b'"!')
     as_double = float(value)
-    if math.isfinite(as_double) and (Decimal(as_double) == value or Decimal(repr(as_double)) == value):
+    if math.isfinite(as_double) and (Decimal(repr(as_double)) == value or Decimal(as_double) == value):
         return double(as_double)
     sign, digits, exponent = _decimal_parts(value)
     if exponent >= 0:
@@ -168,10 +168,16 @@ def _members(pairs):
 
 
 def _integer_token(token: str):
+    if len(token) < 19:  # within 64 bits: orjson writes it as it is
+        return int(token)
     return integer(int(token)) if len(token) < 4000 else Fragment(_integral_text(*_decimal_parts(Decimal(token))))
 
 
 def _decimal_token(token: str):
+    """A decimal token's text. Up to 16 characters and no exponent, it has at most 15 digits, so
+    the nearest double prints back as it: no Decimal is needed."""
+    if len(token) <= 16 and "e" not in token and "E" not in token:
+        return double(float(token))
     return decimal(Decimal(token))
 
 
