@@ -89,6 +89,7 @@ class _Result:
     bytes: int = 0
     set_aside_rows: int = 0
     gone: list[str] = field(default_factory=list)
+    seconds: float = 0.0  # the worker's time on the unit
 
 
 def check(target, options: Options, on_step: Callable[[str], None] | None = None) -> dict:
@@ -111,8 +112,8 @@ def check(target, options: Options, on_step: Callable[[str], None] | None = None
         pa.table({"key": pa.array([], pa.string()), "line": pa.array([], pa.int64())})
     step("counting records with DuckDB")
     t0 = time.monotonic()
-    landed_t = _concat([r.table for r in results if r.table.schema.names == LANDED.names], LANDED)
-    rows_t = _concat([r.table for r in results if r.table.schema.names == ROWS.names], ROWS)
+    landed_t = _concat([r.table for r in results if _is_landed(r)], LANDED)
+    rows_t = _concat([r.table for r in results if not _is_landed(r)], ROWS)
     counted = tally(landed_t, rows_t, quarantined, limit=PAIR_LIMIT)
     count_s = time.monotonic() - t0
     t0 = time.monotonic()
@@ -124,7 +125,10 @@ def check(target, options: Options, on_step: Callable[[str], None] | None = None
     doc = _report(options, results, counted, quarantined, pairs, altered_examples, len(landed), len(outputs),
                   len(q_keys))
     doc["seconds"] = {"total": round(time.monotonic() - started, 3), "hashing": round(hashing_s, 3),
-                      "counting": round(count_s, 3), "pairing": round(pairing_s, 3)}
+                      "counting": round(count_s, 3), "pairing": round(pairing_s, 3),
+                      # summed over the workers: where the hashing time goes
+                      "landed_units": round(sum(r.seconds for r in results if _is_landed(r)), 3),
+                      "output_units": round(sum(r.seconds for r in results if not _is_landed(r)), 3)}
     return doc
 
 
@@ -192,13 +196,17 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
         "set_aside_files": len(options.set_aside_keys),
         "set_aside_rows": sum(r.set_aside_rows for r in results),
         "landed_gone": sum(len(r.gone) for r in results),
-        "bytes_landed_read": sum(r.bytes for r in results if r.table.schema.names == LANDED.names),
+        "bytes_landed_read": sum(r.bytes for r in results if _is_landed(r)),
         "workers": options.workers,
         "parameters": {"landing_bucket": options.landing_bucket, "output_bucket": options.output_bucket,
                        "output_prefix": options.output_prefix, "ignore_columns": list(options.ignore_columns),
                        "json_text_columns": list(options.json_text_columns),
                        "quarantine_prefix": options.quarantine_prefix},
     }
+
+
+def _is_landed(result: _Result) -> bool:
+    return result.table.schema.names == LANDED.names
 
 
 def _list(s3, bucket: str, prefix: str) -> list[dict]:
@@ -277,9 +285,10 @@ class _Worker:
         self.options = options
 
     def run(self, unit) -> _Result:
-        if isinstance(unit, _LandedUnit):
-            return self._landed(unit)
-        return self._rows(unit)
+        t0 = time.monotonic()
+        result = self._landed(unit) if isinstance(unit, _LandedUnit) else self._rows(unit)
+        result.seconds = time.monotonic() - t0
+        return result
 
     def _landed(self, unit: _LandedUnit) -> _Result:
         result = _Result(LANDED.empty_table())

@@ -154,7 +154,7 @@ def _member_pieces(prefix: bytes, array: pa.Array, texts: pa.Array | None) -> li
         if first_always:
             return [prefix] + inner
     if texts is None and pa.types.is_string(kind) and not _may_need_escapes(array):
-        data = array.cast(pa.binary())
+        data = array.view(pa.binary())
         if array.null_count == 0:
             return [prefix + b'"', data, b'"']
         valid = array.is_valid()
@@ -189,7 +189,7 @@ def value_texts(array: pa.Array) -> pa.Array:
     if pa.types.is_boolean(kind):
         return pc.if_else(array, pa.scalar(b"true"), pa.scalar(b"false"))
     if pa.types.is_integer(kind):
-        return pc.cast(pc.cast(array, pa.string()), pa.binary())
+        return pc.cast(array, pa.string()).view(pa.binary())
     if pa.types.is_floating(kind):
         return _doubles(array if kind == pa.float64() else pc.cast(array, pa.float64()))
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
@@ -210,7 +210,7 @@ def value_texts(array: pa.Array) -> pa.Array:
 
 
 def _strings(array: pa.Array) -> pa.Array:
-    quoted = pc.cast(pc.binary_join_element_wise(pa.scalar('"'), array, pa.scalar('"'), ""), pa.binary())
+    quoted = pc.binary_join_element_wise(pa.scalar(b'"'), array.view(pa.binary()), pa.scalar(b'"'), b"")
     if not _may_need_escapes(array):
         return quoted
     needs = pc.match_substring_regex(array, _ESCAPE)
@@ -233,7 +233,7 @@ def _doubles(array: pa.Array) -> pa.Array:
     small = pc.less(pc.abs(array), 2.0**53)
     as_int = pc.and_(integral, small)
     if pc.any(as_int).as_py():
-        ints = pc.cast(pc.cast(pc.cast(array, pa.int64(), safe=False), pa.string()), pa.binary())
+        ints = pc.cast(pc.cast(array, pa.int64(), safe=False), pa.string()).view(pa.binary())
         texts = pc.if_else(as_int, ints, texts)
     written = pc.or_(pc.and_(finite, pc.invert(integral)), as_int)  # by orjson or as an integer
     odd = pc.fill_null(pc.invert(written), False)  # large integral values, NaN, infinities
