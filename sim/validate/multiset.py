@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.core.errors import SimError
 from sim.pipeline.events import is_landing_key
 from sim.pipeline.gz import GunzipReader
 from sim.pipeline.lines import LongLine, read_chunks, split_lines
@@ -40,6 +41,7 @@ PAIR_LIMIT = 20_000  # unmatched records of each side read again for pairing
 UNIT_BYTES = 48 * 1024 * 1024  # landed objects grouped up to this size per unit
 BATCH_ROWS = 32 * 1024
 PREFETCH = 3
+IN_PROCESS_BYTES = 24 * 1024 * 1024  # landed and Parquet bytes below which no worker process is started
 
 
 @dataclass
@@ -62,8 +64,13 @@ class Options:
     def __post_init__(self):
         self.ignore_columns = tuple(self.ignore_columns)
         self.json_text_columns = tuple(self.json_text_columns)
-        if self.workers < 1:
-            raise ValueError("workers must be at least 1")
+        if not isinstance(self.workers, int) or self.workers < 1:
+            raise SimError(f"multiset check: workers must be a whole number of at least 1, not {self.workers!r}")
+        for name in ("landing_bucket", "output_bucket"):
+            if not getattr(self, name):
+                raise SimError(f"multiset check: {name} is required")
+        if self.quarantine_prefix == "":
+            self.quarantine_prefix = None
 
 
 @dataclass
@@ -250,7 +257,10 @@ def _weight(unit) -> float:
 
 
 def _run(units: list, target_spec: tuple, options: Options) -> list[_Result]:
-    if options.workers <= 1 or len(units) <= 1:
+    """In worker processes; in this one when there is little to read (starting a worker costs
+    about a second, and scenarios validate small data many times)."""
+    small = sum(_weight(u) for u in units) < IN_PROCESS_BYTES
+    if options.workers <= 1 or len(units) <= 1 or small:
         worker = _Worker(target_spec, options)
         return [worker.run(u) for u in units]
     results = []

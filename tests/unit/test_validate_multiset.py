@@ -292,3 +292,33 @@ def test_through_a_parquet_file_on_disk(tmp_path):
     pq.write_table(table, sink)
     back = pq.read_table(io.BytesIO(sink.getvalue()))
     assert rows(back) == rows(table) == [landed(json.dumps(r)) for r in RECORDS_IN]
+
+
+# --- reading a landed object ------------------------------------------------------------------------
+
+def test_a_landed_object_is_read_as_the_pipeline_frames_it():
+    import gzip
+
+    from sim.validate import multiset
+
+    body = b'{"a": 1}\r\n\n  \n[1]\n{"b": 2.0}\nnot json\n{"a": 1}'
+    for key, data in (("in/x.ndjson", body), ("in/x.ndjson.gz", gzip.compress(body))):
+        result = multiset._Result(LANDED.empty_table())
+        table = multiset._landed_records(key, io.BytesIO(data), result)
+        assert table.column("line").to_pylist() == [1, 5, 7]  # line numbers count blank lines
+        assert table.column("h").to_pylist()[0] == table.column("h").to_pylist()[2]
+        assert result.not_records == [(key, 4), (key, 6)] and result.lines == 5 and result.unread == []
+    cut = gzip.compress(body)[:-12]  # a gzip stream cut short: its partial last line is unread
+    result = multiset._Result(LANDED.empty_table())
+    multiset._landed_records("in/c.ndjson.gz", io.BytesIO(cut), result)
+    assert result.unread and result.unread[0][0] == "in/c.ndjson.gz"
+
+
+def test_bad_options_are_one_clear_error():
+    from sim.core.errors import SimError
+    from sim.validate import multiset
+
+    with pytest.raises(SimError, match="workers"):
+        multiset.Options("landing", "output", workers=0)
+    with pytest.raises(SimError, match="landing_bucket"):
+        multiset.Options("", "output")
