@@ -34,7 +34,7 @@ from sim.pipeline.lines import LongLine, read_chunks, split_lines
 from sim.validate import canonical, content, digest, pairing, quarantine
 from sim.validate.rowtext import RowTexts
 from sim.validate.s3file import S3File
-from sim.validate.tally import LANDED, ROWS, tally
+from sim.validate.tally import LANDED, ROWS, repeated, tally
 
 EXAMPLES = 5
 PAIR_LIMIT = 20_000  # unmatched records of each side read again for pairing
@@ -333,7 +333,7 @@ class _Worker:
                     result.set_aside_rows += batch.num_rows - pc.sum(keep.cast(pa.int64())).as_py()
                     batch, rows = batch.filter(keep), rows.filter(keep)
                 h = digest.digests(texts.texts(batch))
-                tables.append(pa.table({"h": h, "file": pa.repeat(pa.scalar(unit.key), len(rows)).cast(pa.string()),
+                tables.append(pa.table({"h": h, "file": repeated(unit.key, len(rows)),
                                         "row": rows}, schema=ROWS))
         result.table = _concat(tables, ROWS)
         result.bytes = source.bytes_read
@@ -387,7 +387,7 @@ def _landed_records(key: str, body, result: _Result) -> pa.Table:
         if raw.strip():
             result.unread.append((key, number))
             result.lines += 1
-    return pa.table({"h": digest.digests(texts), "key": pa.repeat(pa.scalar(key), len(texts)).cast(pa.string()),
+    return pa.table({"h": digest.digests(texts), "key": repeated(key, len(texts)),
                      "line": pa.array(numbers, pa.int64())}, schema=LANDED)
 
 

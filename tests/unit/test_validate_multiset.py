@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.validate import canonical, content, digest, pairing, rowtext
-from sim.validate.tally import LANDED, LINES, ROWS, tally
+from sim.validate.tally import LANDED, LINES, ROWS, repeated, tally
 
 
 def landed(line: str | bytes) -> bytes | None:
@@ -207,14 +207,14 @@ RECORDS_IN = [{"id": f"e{i}", "n": i, "o": {"x": i * 1.5, "s": "é" * (i % 3)}, 
 def _landed_table(records: list[dict], key: str = "in/a.ndjson") -> tuple[pa.Table, list[bytes]]:
     lines = [json.dumps(r).encode() for r in records]
     texts = [landed(x) for x in lines]
-    return pa.table({"h": digest.digests(texts), "key": [key] * len(texts),
+    return pa.table({"h": digest.digests(texts), "key": repeated(key, len(texts)),
                      "line": pa.array(range(1, len(texts) + 1), pa.int64())}, schema=LANDED), lines
 
 
 def _rows_table(records: list[dict], name: str = "out/a.parquet") -> tuple[pa.Table, pa.Table]:
     table = pa.Table.from_pylist(records)
     texts = rowtext.RowTexts(table.schema).texts(table)
-    return pa.table({"h": digest.digests(texts), "file": [name] * table.num_rows,
+    return pa.table({"h": digest.digests(texts), "file": repeated(name, table.num_rows),
                      "row": pa.array(range(table.num_rows), pa.int64())}, schema=ROWS), table
 
 
