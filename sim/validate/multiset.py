@@ -105,7 +105,7 @@ def check(target, options: Options, on_step: Callable[[str], None] | None = None
     step = on_step or (lambda _m: None)
     s3 = target.client("s3", max_pool=8)
     landed = {o["Key"]: o["Size"] for o in _list(s3, options.landing_bucket, "")
-              if is_landing_key(o["Key"]) and o["Key"] not in options.set_aside_keys}
+              if is_landing_key(o["Key"]) and o["Key"] not in options.set_aside_keys and not _pipelines_own(options, o["Key"])}
     outputs = {o["Key"]: o["Size"] for o in _list(s3, options.output_bucket, options.output_prefix)
                if o["Key"].endswith(".parquet")}
     q_keys = quarantine.list_objects(s3, options.output_bucket, options.quarantine_prefix) \
@@ -210,6 +210,14 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
                        "json_text_columns": list(options.json_text_columns),
                        "quarantine_prefix": options.quarantine_prefix},
     }
+
+
+def _pipelines_own(options: Options, key: str) -> bool:
+    """A key the pipeline wrote itself, when it writes into the landing bucket (a quarantine
+    object ends in `.jsonl` like a landed file)."""
+    if options.landing_bucket != options.output_bucket:
+        return False
+    return any(p and key.startswith(p) for p in (options.output_prefix, options.quarantine_prefix))
 
 
 def _is_landed(result: _Result) -> bool:
