@@ -8,6 +8,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.core import contract
 from sim.validate import multiset
 from sim.validate.run import validate
 
@@ -35,6 +36,7 @@ def test_altered_deleted_and_duplicated_rows_are_found_without_lineage(project, 
     assert clean["pass"] and clean["checks_agree"] and ms["pass"], show(clean)
     assert (ms["records_in"], ms["records_out"], ms["quarantined"], ms["not_records"]) == (41, 40, 1, 1)
     assert ms["seconds"]["total"] > 0 and clean["seconds"]["multiset"] == ms["seconds"]["total"]
+    assert contract.problems(clean, contract.Validation) == [] and contract.problems(ms, contract.Multiset) == []
 
     out = project.names.output_bucket
     (key,) = [o["Key"] for o in s3.list_objects_v2(Bucket=out, Prefix="parquet/")["Contents"]]
