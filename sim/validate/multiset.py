@@ -82,7 +82,7 @@ class _LandedUnit:
 class _RowsUnit:
     key: str
     size: int
-    row_groups: list[int]
+    row_groups: list[int] | None  # None: all of them
     first_row: int
     groups_in_file: int = 1
 
@@ -245,11 +245,14 @@ def _plan(s3, options: Options, landed: dict[str, int], outputs: dict[str, int])
             group, size = [], 0
     if group:
         units.append(_LandedUnit(group))
+    few = len(outputs) < 2 * options.workers
     for key, n in sorted(outputs.items()):
+        if not few:  # one unit per output: its row groups are read when it runs
+            units.append(_RowsUnit(key, n, None, 0))
+            continue
         meta = pq.ParquetFile(S3File(s3, options.output_bucket, key, n, block=256 * 1024)).metadata
         sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
-        parts = max(1, min(len(sizes), 2 * options.workers)) if len(outputs) < 2 * options.workers else 1
-        per = -(-len(sizes) // parts) if sizes else 1
+        per = -(-len(sizes) // min(len(sizes), 2 * options.workers)) if sizes else 1
         first = 0
         for i in range(0, max(1, len(sizes)), per):
             groups = list(range(i, min(len(sizes), i + per)))
@@ -261,6 +264,8 @@ def _plan(s3, options: Options, landed: dict[str, int], outputs: dict[str, int])
 def _weight(unit) -> float:
     if isinstance(unit, _LandedUnit):
         return sum(n for _, n in unit.keys)
+    if unit.row_groups is None:
+        return unit.size
     return unit.size * len(unit.row_groups) / max(1, unit.groups_in_file)
 
 
@@ -332,8 +337,9 @@ class _Worker:
         aside_keys = pa.array(sorted(o.set_aside_keys), pa.string())
         result = _Result(ROWS.empty_table())
         tables, at = [], unit.first_row
-        if unit.row_groups:
-            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=unit.row_groups, columns=columns):
+        row_groups = list(range(pf.num_row_groups)) if unit.row_groups is None else unit.row_groups
+        if row_groups:
+            for batch in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=row_groups, columns=columns):
                 rows = pa.array(range(at, at + batch.num_rows), pa.int64())
                 at += batch.num_rows
                 if aside:
