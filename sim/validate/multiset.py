@@ -443,7 +443,11 @@ def _pair(s3, options: Options, counted) -> tuple[list[tuple[int, int]], list[di
             if inside:
                 table = pf.read_row_group(g, columns=texts.columns)
                 picked = table.take(pa.array([r - start for r in sorted(inside)], pa.int64()))
-                for r, value in zip(sorted(inside), texts.values(picked)):
+                try:
+                    values = texts.values(picked)
+                except (ValueError, TypeError):  # a value Python cannot read (a string column of invalid UTF-8)
+                    values = None  # those rows stay unexpected
+                for r, value in zip(sorted(inside), values or []):
                     values_out[rows[r]] = value
             start += n
     hin = ui.column("h").to_pylist()
