@@ -17,6 +17,7 @@ nothing on disk).
 
 from __future__ import annotations
 
+import io
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ PAIR_LIMIT = 20_000  # unmatched records of each side read again for pairing
 UNIT_BYTES = 48 * 1024 * 1024  # landed objects grouped up to this size per unit
 BATCH_ROWS = 32 * 1024
 PREFETCH = 3
+HOLD_BYTES = 32 * 1024 * 1024  # landed objects up to this size are fetched whole, ahead of their turn
 IN_PROCESS_BYTES = 24 * 1024 * 1024  # landed and Parquet bytes below which no worker process is started
 
 
@@ -316,10 +318,14 @@ class _Worker:
     def _landed(self, unit: _LandedUnit) -> _Result:
         result = _Result(LANDED.empty_table())
         tables = []
+        bucket = self.options.landing_bucket
         with ThreadPoolExecutor(max_workers=PREFETCH) as pool:
-            fetches = [pool.submit(_fetch, self.s3, self.options.landing_bucket, key) for key, _ in unit.keys]
+            # Objects small enough to hold are fetched ahead (a unit holds at most UNIT_BYTES of
+            # them); a larger one is opened when its turn comes and streamed.
+            fetches = [pool.submit(_fetch, self.s3, bucket, key) if size <= HOLD_BYTES else None
+                       for key, size in unit.keys]
             for (key, _), fetched in zip(unit.keys, fetches):
-                body = fetched.result()
+                body = fetched.result() if fetched is not None else _fetch(self.s3, bucket, key)
                 if body is None:
                     result.gone.append(key)
                     continue
@@ -355,14 +361,16 @@ class _Worker:
 
 
 def _fetch(s3, bucket: str, key: str):
-    """The object's bytes as a stream (None when it is gone)."""
-    import io
-
+    """The object as a stream (None when it is gone): read whole up to HOLD_BYTES, so fetching
+    ahead overlaps the engine's answer with the parsing; a larger one is its open stream, read a
+    chunk at a time when its turn comes."""
     try:
         obj = s3.get_object(Bucket=bucket, Key=key)
     except s3.exceptions.NoSuchKey:
         return None
     body = obj["Body"]
+    if (obj.get("ContentLength") or 0) > HOLD_BYTES:
+        return body
     try:
         return io.BytesIO(body.read())
     finally:
