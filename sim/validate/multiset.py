@@ -35,7 +35,7 @@ from sim.pipeline.lines import LongLine, read_chunks, split_lines
 from sim.validate import canonical, content, digest, pairing, quarantine
 from sim.validate.rowtext import RowTexts
 from sim.validate.s3file import S3File
-from sim.validate.tally import LANDED, ROWS, repeated, tally
+from sim.validate.tally import LANDED, NAMED_LINES, ROWS, first_lines, repeated, tally
 
 EXAMPLES = 5
 PAIR_LIMIT = 20_000  # unmatched records of each side read again for pairing
@@ -92,8 +92,8 @@ class _RowsUnit:
 @dataclass
 class _Result:
     table: pa.Table
-    not_records: list[tuple[str, int]] = field(default_factory=list)
-    unread: list[tuple[str, int]] = field(default_factory=list)  # lines too long, or cut by a broken gzip
+    not_records: list[pa.Table] = field(default_factory=list)  # (key, line) of lines that are no JSON object
+    unread: list[pa.Table] = field(default_factory=list)  # lines too long to hold, or cut by a broken gzip
     lines: int = 0
     bytes: int = 0
     set_aside_rows: int = 0
@@ -142,10 +142,8 @@ def check(target, options: Options, on_step: Callable[[str], None] | None = None
 
 
 def _report(options, results, counted, quarantined, pairs, altered_examples, n_landed, n_outputs, n_q) -> dict:
-    q_lines = {(k, n) for k, n in zip(quarantined.column("key").to_pylist(), quarantined.column("line").to_pylist())
-               if n is not None}
-    not_records = sorted(x for r in results for x in r.not_records)
-    unread = sorted(x for r in results for x in r.unread)
+    not_records = _concat([t for r in results for t in r.not_records], NAMED_LINES)
+    unread = _concat([t for r in results for t in r.unread], NAMED_LINES)
     lines = sum(r.lines for r in results)
     altered = len(pairs)
     paired_in = {i for i, _ in pairs}
@@ -166,20 +164,24 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
                                   if j not in paired_out][:EXAMPLES]
     if altered:
         examples["altered"] = altered_examples[:EXAMPLES]
-    if not_records:
-        examples["not_records"] = [{"key": k, "line": n} for k, n in not_records[:EXAMPLES]]
-    unaccounted = [x for x in not_records + unread if x not in q_lines] if options.quarantine_prefix else []
-    if unaccounted:
-        examples["not_quarantined"] = [{"key": k, "line": n} for k, n in sorted(unaccounted)[:EXAMPLES]]
+    if not_records.num_rows:
+        examples["not_records"] = first_lines(not_records)[1]
+    unaccounted = 0
+    if options.quarantine_prefix and (not_records.num_rows or unread.num_rows):
+        unaccounted, first = first_lines(_concat([not_records, unread], NAMED_LINES), quarantined)
+        if unaccounted:
+            examples["not_quarantined"] = first
     problems = []
     for label, n in (("missing", missing), ("duplicated", counted.duplicated), ("altered", altered),
                      ("unexpected", unexpected)):
         if n:
             problems.append(f"{label} records: {n}")
     if unaccounted:
-        problems.append(f"landed lines that are no record and are not quarantined: {len(unaccounted)}")
-    quarantined_lines = sum(1 for k, n in zip(quarantined.column("key").to_pylist(), quarantined.column("line").to_pylist())
-                            if n is not None and k not in options.set_aside_keys)
+        problems.append(f"landed lines that are no record and are not quarantined: {unaccounted}")
+    counted_q = pc.and_(pc.is_valid(quarantined.column("line")),
+                        pc.invert(pc.is_in(quarantined.column("key"),
+                                           value_set=pa.array(sorted(options.set_aside_keys), pa.string()))))
+    quarantined_lines = pc.sum(counted_q.cast(pa.int64())).as_py() or 0
     return {
         "pass": not problems,
         "records_in": lines,
@@ -189,8 +191,8 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
         "duplicated": counted.duplicated,
         "altered": altered,
         "unexpected": unexpected,
-        "not_records": len(not_records),
-        "lines_unread": len(unread),
+        "not_records": not_records.num_rows,
+        "lines_unread": unread.num_rows,
         "records_compared": counted.records_in,
         "records_quarantined": counted.quarantined_records,
         "problems": problems,
@@ -383,11 +385,13 @@ def _landed_records(key: str, body, result: _Result) -> pa.Table:
     stream = GunzipReader(body) if key.lower().endswith(".gz") else body
     texts: list[bytes] = []
     numbers: list[int] = []
+    bad: list[int] = []  # line numbers of lines that are no JSON object
+    unread: list[int] = []
     cut: list[tuple[int, bytes]] = []
     try:
         for piece in read_chunks(stream, cut_tail=cut):
             if isinstance(piece, LongLine):
-                result.unread.append((key, piece.number))
+                unread.append(piece.number)
                 result.lines += 1
                 continue
             result.bytes += len(piece.data)
@@ -398,7 +402,7 @@ def _landed_records(key: str, body, result: _Result) -> pa.Table:
             for number, line, slow in zip(chunk_numbers, lines, careful):
                 text = line_text(line, slow)
                 if text is None:
-                    result.not_records.append((key, number))
+                    bad.append(number)
                 else:
                     texts.append(text)
                     numbers.append(number)
@@ -407,8 +411,12 @@ def _landed_records(key: str, body, result: _Result) -> pa.Table:
             stream.close()
     for number, raw in cut:
         if raw.strip():
-            result.unread.append((key, number))
+            unread.append(number)
             result.lines += 1
+    for numbers_of, found in ((bad, result.not_records), (unread, result.unread)):
+        if numbers_of:
+            found.append(pa.table({"key": repeated(key, len(numbers_of)), "line": pa.array(numbers_of, pa.int64())},
+                                  schema=NAMED_LINES))
     return pa.table({"h": digest.digests(texts), "key": repeated(key, len(texts)),
                      "line": pa.array(numbers, pa.int64())}, schema=LANDED)
 

@@ -24,6 +24,9 @@ LANDED = pa.schema([("h", pa.binary(16)), ("key", NAME), ("line", pa.int64())])
 ROWS = pa.schema([("h", pa.binary(16)), ("file", NAME), ("row", pa.int64())])
 
 
+NAMED_LINES = pa.schema([("key", NAME), ("line", pa.int64())])  # landed lines that are no record
+
+
 def repeated(name: str, n: int) -> pa.DictionaryArray:
     """`name` n times, as one dictionary entry."""
     return pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), n), pa.array([name], pa.string()))
@@ -89,3 +92,20 @@ def tally(landed: pa.Table, rows: pa.Table, quarantined: pa.Table, limit: int | 
     t.unmatched_out_total = con.execute("SELECT coalesce(sum(n_out), 0) FROM counts WHERE n_in = 0").fetchone()[0]
     con.close()
     return t
+
+
+def first_lines(lines: pa.Table, quarantined: pa.Table | None = None, n: int = EXAMPLES) -> tuple[int, list[dict]]:
+    """How many (key, line) of `lines` there are -- those not among the quarantined lines, when
+    `quarantined` is given -- and the first `n` by key and line."""
+    con = duckdb.connect()
+    con.register("lines", lines)
+    source = "lines"
+    if quarantined is not None:
+        con.register("quarantined", quarantined)
+        source = """(SELECT l.* FROM lines l ANTI JOIN (SELECT DISTINCT key, line FROM quarantined
+                     WHERE line IS NOT NULL) q USING (key, line))"""
+    count = con.execute(f"SELECT count(*) FROM {source}").fetchone()[0]
+    first = [{"key": k, "line": line} for k, line in
+             con.execute(f"SELECT key, line FROM {source} ORDER BY key, line LIMIT {int(n)}").fetchall()]
+    con.close()
+    return count, first

@@ -307,11 +307,12 @@ def test_a_landed_object_is_read_as_the_pipeline_frames_it():
         table = multiset._landed_records(key, io.BytesIO(data), result)
         assert table.column("line").to_pylist() == [1, 5, 7]  # line numbers count blank lines
         assert table.column("h").to_pylist()[0] == table.column("h").to_pylist()[2]
-        assert result.not_records == [(key, 4), (key, 6)] and result.lines == 5 and result.unread == []
+        assert [t.to_pylist() for t in result.not_records] == [[{"key": key, "line": 4}, {"key": key, "line": 6}]]
+        assert result.lines == 5 and result.unread == []
     cut = gzip.compress(body)[:-12]  # a gzip stream cut short: its partial last line is unread
     result = multiset._Result(LANDED.empty_table())
     multiset._landed_records("in/c.ndjson.gz", io.BytesIO(cut), result)
-    assert result.unread and result.unread[0][0] == "in/c.ndjson.gz"
+    assert result.unread and result.unread[0].column("key").to_pylist() == ["in/c.ndjson.gz"]
 
 
 def test_bad_options_are_one_clear_error():
@@ -322,3 +323,18 @@ def test_bad_options_are_one_clear_error():
         multiset.Options("landing", "output", workers=0)
     with pytest.raises(SimError, match="landing_bucket"):
         multiset.Options("", "output")
+
+
+def test_digests_are_128_bits_equal_for_equal_texts_only():
+    d = digest.digests([b'{"a":1}', b'{"a":1}', b'{"a":2}', b"{}"]).to_pylist()
+    assert all(len(x) == 16 for x in d) and d[0] == d[1] and len(set(d)) == 3
+    assert digest.digests(pa.array([b'{"a":1}'], pa.binary())).to_pylist() == d[:1]
+
+
+def test_lines_that_are_no_record_are_counted_against_the_quarantine():
+    from sim.validate.tally import NAMED_LINES, first_lines
+
+    lines = pa.table({"key": repeated("k", 3), "line": pa.array([4, 2, 9], pa.int64())}, schema=NAMED_LINES)
+    q = pa.table({"key": ["k", "k"], "line": pa.array([2, None], pa.int64())}, schema=LINES)
+    assert first_lines(lines) == (3, [{"key": "k", "line": 2}, {"key": "k", "line": 4}, {"key": "k", "line": 9}])
+    assert first_lines(lines, q) == (2, [{"key": "k", "line": 4}, {"key": "k", "line": 9}])
