@@ -299,19 +299,19 @@ def test_through_a_parquet_file_on_disk(tmp_path):
 def test_a_landed_object_is_read_as_the_pipeline_frames_it():
     import gzip
 
-    from sim.validate import multiset
+    from sim.validate import hashing
 
     body = b'{"a": 1}\r\n\n  \n[1]\n{"b": 2.0}\nnot json\n{"a": 1}'
     for key, data in (("in/x.ndjson", body), ("in/x.ndjson.gz", gzip.compress(body))):
-        result = multiset._Result(LANDED.empty_table())
-        table = multiset._landed_records(key, io.BytesIO(data), result)
+        result = hashing.Result(LANDED.empty_table())
+        table = hashing.landed_records(key, io.BytesIO(data), result)
         assert table.column("line").to_pylist() == [1, 5, 7]  # line numbers count blank lines
         assert table.column("h").to_pylist()[0] == table.column("h").to_pylist()[2]
         assert [t.to_pylist() for t in result.not_records] == [[{"key": key, "line": 4}, {"key": key, "line": 6}]]
         assert result.lines == 5 and result.unread == []
     cut = gzip.compress(body)[:-12]  # a gzip stream cut short: its partial last line is unread
-    result = multiset._Result(LANDED.empty_table())
-    multiset._landed_records("in/c.ndjson.gz", io.BytesIO(cut), result)
+    result = hashing.Result(LANDED.empty_table())
+    hashing.landed_records("in/c.ndjson.gz", io.BytesIO(cut), result)
     assert result.unread and result.unread[0].column("key").to_pylist() == ["in/c.ndjson.gz"]
 
 
