@@ -185,13 +185,22 @@ def _no_constants(name: str):
     raise content.NotJson(name)
 
 
-def exact_text(line) -> bytes | None:
+_DECODERS = {  # made once: json.loads with options makes a decoder per call
+    (nulls, long): json.JSONDecoder(parse_float=_decimal_token, parse_int=_integer_token if long else None,
+                                    parse_constant=_no_constants, object_pairs_hook=_members if nulls else None)
+    for nulls in (False, True) for long in (False, True)}
+LONG_DIGITS = r"[0-9]{19}"  # integers with fewer digits are below 2^63: orjson writes them as they are
+
+
+def exact_text(line, long_digits: bool = True) -> bytes | None:
     """The canonical text of a line read exactly: every number token written by the rules above
-    as the standard library's scanner meets it (no second walk over the value)."""
+    as the standard library's scanner meets it (no second walk over the value). `long_digits`:
+    the line may hold an integer of 19 digits or more (a superset is fine)."""
+    # null members to drop, integers orjson may not write: else the scanner builds plain dicts and ints
+    decoder = _DECODERS[b"null" in line, long_digits]
     try:
-        value = json.loads(line, parse_float=_decimal_token, parse_int=_integer_token,
-                           parse_constant=_no_constants, object_pairs_hook=_members)
-    except (ValueError, RecursionError):  # NotJson is a ValueError
+        value = decoder.decode(line.decode("utf-8") if isinstance(line, bytes) else line)
+    except (ValueError, RecursionError):  # NotJson and invalid UTF-8 are ValueErrors
         return None
     if type(value) is not dict:
         return None
@@ -226,6 +235,28 @@ def line_text(line: bytes, careful: bool) -> bytes | None:
         return orjson.dumps(value, option=_SORTED)
     except (orjson.JSONEncodeError, TypeError):  # a lone surrogate the standard library read
         return text(value)
+
+
+def lines_texts(lines: list[bytes], careful: list[bool]) -> list[bytes | None]:
+    """line_text of each line. The common line (no careful number, no null, a JSON object) is read
+    and written in one expression, without a call per line; any other goes through line_text, and
+    a line orjson refuses makes the whole list go through it."""
+    loads, dumps = orjson.loads, orjson.dumps
+    try:
+        out = [dumps(value, option=_SORTED) if not slow and b"null" not in line and type(value := loads(line)) is dict
+               else None if slow else line_text(line, False) for line, slow in zip(lines, careful)]
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError):
+        out = [None if slow else line_text(line, False) for line, slow in zip(lines, careful)]
+    exact = [i for i, slow in enumerate(careful) if slow]
+    if exact:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        chosen = [lines[i] for i in exact]
+        long = pc.match_substring_regex(pa.array(chosen, pa.binary()), LONG_DIGITS).to_pylist()
+        for i, line, has_long in zip(exact, chosen, long):
+            out[i] = exact_text(line, has_long)
+    return out
 
 
 def careful_lines(lines: list[bytes]) -> list[bool]:

@@ -227,15 +227,14 @@ def landed_records(key: str, body, result: Result) -> pa.Table:
             result.bytes += len(piece.data)
             chunk_numbers, lines = split_lines(piece)
             result.lines += len(lines)
-            careful = canonical.careful_lines(lines)
-            line_text = canonical.line_text
-            for number, line, slow in zip(chunk_numbers, lines, careful):
-                text = line_text(line, slow)
-                if text is None:
-                    bad.append(number)
-                else:
-                    texts.append(text)
-                    numbers.append(number)
+            found = canonical.lines_texts(lines, canonical.careful_lines(lines))
+            if None in found:
+                bad += [n for n, t in zip(chunk_numbers, found) if t is None]
+                numbers += [n for n, t in zip(chunk_numbers, found) if t is not None]
+                texts += [t for t in found if t is not None]
+            else:
+                numbers += chunk_numbers
+                texts += found
     finally:
         if hasattr(stream, "close"):
             stream.close()
