@@ -84,6 +84,20 @@ def test_the_careful_scan_flags_numbers_orjson_would_write_otherwise():
     assert flags == [False, True, True, True, False, False]
 
 
+@pytest.mark.parametrize("careful, plain", [
+    ('{"n": 1.0, "x": null, "o": {"y": null, "z": [null, 2.0]}}', '{"n": 1, "o": {"z": [null, 2]}}'),
+    ('{"big": 123456789012345678901, "x": null}', '{"big": 123456789012345678901}'),
+    ('{"a": 1.0, "a": 2.0}', '{"a": 2}'),  # the last of a repeated name, read exactly too
+    ('{"a": 1.0, "a": null}', '{}'),
+    ('{"s": "x\\ud800", "n": 1e2}', '{"n": 100, "s": "x\\ud800"}'),
+])
+def test_the_careful_path_agrees_with_the_plain_one(careful, plain):
+    assert canonical.careful_lines([careful.encode()]) == [True]
+    assert landed(careful) == landed(plain) is not None
+    both = [careful.encode(), plain.encode()]
+    assert canonical.lines_texts(both, canonical.careful_lines(both)) == [landed(plain)] * 2
+
+
 def test_the_text_is_json_that_denotes_the_record():
     text = landed('{"b": [1, 2.5, null, {"z": null, "y": 1e20}], "a": 12345678901234567890123}')
     assert json.loads(text) == {"a": 12345678901234567890123, "b": [1, 2.5, None, {"y": 10**20}]}
