@@ -36,15 +36,13 @@ class RowTexts:
 
     def __init__(self, schema: pa.Schema, ignore: Iterable[str] = (), json_text: Iterable[str] = (),
                  renamed_by_metadata: bool = True):
-        meta = schema.metadata or {}
-        renamed = json.loads(meta.get(b"sim.renamed_fields", b"{}") or b"{}") if renamed_by_metadata else {}
+        renamed = _renamed(schema) if renamed_by_metadata else {}
         ignored = set(ignore)
         self.text_columns = {f.name for f in schema if f.metadata and f.metadata.get(b"sim.json_text")}
         self.text_columns |= set(json_text)
         own = [f.name for f in schema if f.name not in ignored]
         self.names = {n: renamed.get(n, n) for n in own}
         self.columns = sorted(own, key=lambda n: self.names[n])  # orjson's order: by code point
-        self.prefixes = {n: orjson_name(self.names[n]) for n in own}
 
     def texts(self, table: pa.Table | pa.RecordBatch) -> pa.Array:
         """One canonical text per row (binary)."""
@@ -74,6 +72,19 @@ class RowTexts:
             return [{} for _ in range(table.num_rows)]
         names = [self.names[n] for n in self.columns]
         return [{k: v for k, v in zip(names, row) if v is not None} for row in zip(*columns)]
+
+
+def _renamed(schema: pa.Schema) -> dict[str, str]:
+    """Column name -> record field name from the file metadata `sim.renamed_fields` (sim's
+    converter); metadata that is not such a map renames nothing."""
+    raw = (schema.metadata or {}).get(b"sim.renamed_fields")
+    try:
+        names = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(names, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in names.items()):
+        return {}
+    return names
 
 
 def _parsed(text):
