@@ -58,6 +58,7 @@ class Result:
     bytes: int = 0
     set_aside_rows: int = 0
     gone: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # outputs that cannot be read as Parquet, and why
     seconds: float = 0.0  # the worker's time on the unit
 
 
@@ -84,7 +85,11 @@ def plan(s3, options: Options, landed: dict[str, int], outputs: dict[str, int]) 
         if not few:  # one unit per output: its row groups are read when it runs
             units.append(RowsUnit(key, n, None, 0))
             continue
-        meta = pq.ParquetFile(S3File(s3, options.output_bucket, key, n, block=256 * 1024)).metadata
+        try:
+            meta = pq.ParquetFile(S3File(s3, options.output_bucket, key, n, block=256 * 1024)).metadata
+        except pa.ArrowException:  # its worker says why
+            units.append(RowsUnit(key, n, None, 0))
+            continue
         sizes = [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
         per = -(-len(sizes) // min(len(sizes), 2 * options.workers)) if sizes else 1
         first = 0
@@ -143,7 +148,13 @@ class _Worker:
 
     def run(self, unit) -> Result:
         t0 = time.monotonic()
-        result = self._landed(unit) if isinstance(unit, LandedUnit) else self._rows(unit)
+        if isinstance(unit, LandedUnit):
+            result = self._landed(unit)
+        else:
+            try:
+                result = self._rows(unit)
+            except pa.ArrowException as exc:  # not Parquet, or a file cut short: said, not a traceback
+                result = Result(ROWS.empty_table(), unreadable=[f"{unit.key}: {str(exc)[:200]}"])
         result.seconds = time.monotonic() - t0
         return result
 

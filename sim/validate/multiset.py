@@ -108,6 +108,9 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
             problems.append(f"{label} records: {n}")
     if unaccounted:
         problems.append(f"landed lines that are no record and are not quarantined: {unaccounted}")
+    unreadable = sorted(set(x for r in results for x in r.unreadable))
+    if unreadable:
+        problems.append(f"outputs that cannot be read as Parquet: {len(unreadable)} (e.g. {unreadable[0]})")
     counted_q = pc.and_(pc.is_valid(quarantined.column("line")),
                         pc.invert(pc.is_in(quarantined.column("key"),
                                            value_set=pa.array(sorted(options.set_aside_keys), pa.string()))))
@@ -137,6 +140,7 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
         "set_aside_files": len(options.set_aside_keys),
         "set_aside_rows": sum(r.set_aside_rows for r in results),
         "landed_gone": sum(len(r.gone) for r in results),
+        "outputs_unreadable": len(set(x.split(": ", 1)[0] for r in results for x in r.unreadable)),
         "bytes_landed_read": sum(r.bytes for r in results if hashing.is_landed(r)),
         "workers": options.workers,
         "parameters": {"landing_bucket": options.landing_bucket, "output_bucket": options.output_bucket,

@@ -45,7 +45,10 @@ def pair_unmatched(s3, options: Options, counted) -> tuple[list[tuple[int, int]]
         wanted_out.setdefault(key, {})[row] = j
     values_out: dict[int, dict] = {}
     for key, rows in wanted_out.items():
-        pf = pq.ParquetFile(S3File(s3, options.output_bucket, key), pre_buffer=True)
+        try:
+            pf = pq.ParquetFile(S3File(s3, options.output_bucket, key), pre_buffer=True)
+        except pa.ArrowException:
+            continue
         texts = RowTexts(pf.schema_arrow, options.ignore_columns, options.json_text_columns,
                          options.renamed_by_metadata)
         start = 0

@@ -63,7 +63,15 @@ def test_altered_deleted_and_duplicated_rows_are_found_without_lineage(project, 
     assert examples["missing"] == [{"key": KEY, "line": line_of[12]}]
     assert examples["duplicated"] == [{"key": KEY, "line": line_of[20], "copies_in": 1, "copies_out": 2}]
     assert "x" * 5 not in json.dumps(found)  # names and places, never values
-    s3.delete_object(Bucket=out, Key="bare/output.parquet")
+
+    s3.put_object(Bucket=out, Key="bare/broken.parquet", Body=b"not parquet at all")
+    broken = multiset.check(project.target, multiset.Options(
+        landing_bucket=project.names.landing_bucket, output_bucket=out, output_prefix="bare/",
+        quarantine_prefix="quarantine/", workers=2))
+    assert broken["outputs_unreadable"] == 1 and (broken["altered"], broken["missing"]) == (1, 1), show(broken)
+    assert any("bare/broken.parquet" in p for p in broken["problems"])
+    for name in ("bare/output.parquet", "bare/broken.parquet"):
+        s3.delete_object(Bucket=out, Key=name)
 
     # Through sim validate, both checks see the same three faults and agree.
     _rewrite(s3, out, key, table)
