@@ -10,16 +10,24 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Any, Literal, Optional, TypedDict, Union
+from typing import Any, Literal, NotRequired, Optional, TypedDict, Union
 
 Number = Union[int, float]
 
 Percentiles = TypedDict("Percentiles", {"p50": Optional[Number], "p95": Optional[Number], "p99": Optional[Number]})
 
+# Validation without lineage (sim/validate/multiset.py): landed records and output rows as multisets.
+Multiset = TypedDict("Multiset", {
+    "pass": bool, "records_in": int, "records_out": int, "quarantined": int, "missing": int, "duplicated": int,
+    "altered": int, "unexpected": int, "not_records": int, "problems": list[str], "examples": dict, "seconds": dict,
+})
+
 Validation = TypedDict("Validation", {
     "pass": bool, "files_landed": int, "files_in_manifests": int, "manifests": int, "records_in": int,
     "records_out": int, "duplicates": int, "missing": int, "quarantined": int, "orphans": int, "altered": int,
     "records_compared": int, "peak_extra_disk_bytes": int, "problems": list[str], "seconds": dict,
+    # sim's own pipeline: the multiset check beside the lineage check, and whether they agree
+    "multiset": NotRequired[Multiset], "checks_agree": NotRequired[bool],
 })
 
 Timings = TypedDict("Timings", {"setup_s": Number, "upload_s": Number, "drain_s": Number, "validate_s": Number,

@@ -10,19 +10,16 @@ from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
-import pyarrow.json as pajson
 
 from sim.core import contract
 from sim.infra.spec import Names
-from sim.pipeline.lines import Chunk, read_chunks
-from sim.validate import inventory
+from sim.validate import agreement, content, inventory, multiset, quarantine
 from sim.validate.accounting import account
 from sim.validate.checks import check_state, problems
 from sim.validate.records import ROUT_SCHEMA, RIN_SCHEMA, peak_disk, plan_units, run_units
 
 # Mirrors older versions kept under the cache; validation no longer copies landed data to disk.
 _OLD_MIRRORS = ("landing", "parquet", "quarantine")
-_QUARANTINE_COLUMNS = pa.schema([("source_key", pa.string()), ("line", pa.int64())])
 
 
 def overwritten_keys(inv: inventory.Inventory) -> set[str]:
@@ -63,12 +60,12 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
     results = run_units(units, (target.name, target.endpoint, target.region), names.landing_bucket,
                         names.output_bucket, workers,
                         on_done=lambda i, n: step(f"compared {i}/{n} parts of the output"))
-    quarantine = _quarantine(target.client("s3", max_pool=8), names.output_bucket, inv.quarantined)
+    quarantined_lines = _quarantine(target.client("s3", max_pool=8), names.output_bucket, inv.quarantined)
     records_s = time.monotonic() - t0
     step("accounting records with DuckDB")
     t0 = time.monotonic()
     records = account(_concat([r.rin for r in results], RIN_SCHEMA), _concat([r.rout for r in results], ROUT_SCHEMA),
-                      quarantine, set_aside=overwritten)
+                      quarantined_lines, set_aside=overwritten)
     account_s = time.monotonic() - t0
     altered = sum(r.altered for r in results)
     examples = dict(records.examples)
@@ -85,7 +82,7 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
         + len(state["claims_without_manifest"])
     )
     landed_bytes = sum(r.landed_bytes for r in results)
-    return {
+    doc = {
         "pass": not reasons,
         "files_landed": state["files_landed"],
         "files_tracked": state["files_tracked"],
@@ -122,9 +119,30 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
         "bytes_landed_read": landed_bytes,
         "peak_extra_disk_bytes": peak_disk(results),
         "workers": workers,
-        "seconds": {"total": round(time.monotonic() - started, 3), "records": round(records_s, 3),
-                    "duckdb": round(account_s, 3)},
+        "seconds": {"total": 0.0, "records": round(records_s, 3), "duckdb": round(account_s, 3)},
     }
+    step("comparing landed records and rows as multisets (without lineage)")
+    without_lineage = multiset.check(target, own_pipeline_options(names, workers, overwritten), on_step=step)
+    doc["multiset"] = without_lineage
+    disagree = agreement.disagreements(doc, without_lineage)
+    doc["checks_agree"] = not disagree
+    doc["problems"] += disagree
+    doc["pass"] = not doc["problems"]
+    doc["seconds"]["multiset"] = without_lineage["seconds"]["total"]
+    doc["seconds"]["total"] = round(time.monotonic() - started, 3)
+    return doc
+
+
+def own_pipeline_options(names: Names, workers: int, overwritten: set[str]) -> multiset.Options:
+    """The multiset check's parameters for sim's own pipeline: the three lineage columns ignored,
+    renamed fields and JSON text columns known from each file's metadata, quarantine under
+    `quarantine/`. Keys overwritten after their manifest are set aside on both sides, their rows
+    found by `_source_key` (the one use of lineage here: the content they were converted from is
+    no longer in the landing bucket)."""
+    return multiset.Options(landing_bucket=names.landing_bucket, output_bucket=names.output_bucket,
+                            output_prefix="parquet/", ignore_columns=content.LINEAGE,
+                            quarantine_prefix=inventory.QUARANTINE_PREFIX, workers=workers,
+                            set_aside_keys=frozenset(overwritten), set_aside_column="_source_key")
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
@@ -134,15 +152,4 @@ def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
 
 def _quarantine(s3, bucket: str, objects: dict) -> pa.Table:
     """(key, line) of every quarantined line and file, streamed from the quarantine objects."""
-    keys: list = []
-    lines: list = []
-    options = pajson.ParseOptions(explicit_schema=_QUARANTINE_COLUMNS, unexpected_field_behavior="ignore")
-    for key in sorted(objects):
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-        for piece in read_chunks(body):
-            if isinstance(piece, Chunk) and piece.data.strip():
-                table = pajson.read_json(pa.py_buffer(piece.data), parse_options=options,
-                                         read_options=pajson.ReadOptions(block_size=max(1 << 20, len(piece.data) + 1)))
-                keys.extend(table.column("source_key").to_pylist())
-                lines.extend(table.column("line").to_pylist())
-    return pa.table({"key": pa.array(keys, pa.string()), "line": pa.array(lines, pa.int64())})
+    return quarantine.read_lines(s3, bucket, objects)

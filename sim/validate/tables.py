@@ -45,6 +45,13 @@ def validation_table(v: dict) -> Table:
         if value is None:
             continue
         table.add_row(label, str(value))
+    ms = v.get("multiset")
+    if ms:
+        found = ", ".join(f"{k} {ms[k]}" for k in ("missing", "duplicated", "altered", "unexpected") if ms[k])
+        table.add_row("without lineage (multiset)",
+                      f"{console.verdict(ms['pass'])}{' ' + found if found else ''} in {ms['seconds']['total']:.1f} s")
+        if lineage:
+            table.add_row("both checks agree", "yes" if v.get("checks_agree") else "[red]no[/]")
     return table
 
 
