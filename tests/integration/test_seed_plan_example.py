@@ -281,8 +281,9 @@ def test_plan_order_crash_between_start_and_statuses_converts_the_files_twice(pi
     ("plan", "true", 2),  # item 13 after item 2's start: the condition comes too late
 ])
 def test_two_builders_reading_the_same_pending_files(pipeline, order, claims, conversions):
-    first = pipeline.builder(MANIFEST_ORDER=order, CONDITIONAL_CLAIMS=claims)
-    second = pipeline.builder(MANIFEST_ORDER=order, CONDITIONAL_CLAIMS=claims)
+    # Both past the date's lock (its race, or no lock): what the claims alone do.
+    first = pipeline.builder(MANIFEST_ORDER=order, CONDITIONAL_CLAIMS=claims, DISTRIBUTED_LOCK="false")
+    second = pipeline.builder(MANIFEST_ORDER=order, CONDITIONAL_CLAIMS=claims, DISTRIBUTED_LOCK="false")
     flushed = []
 
     def other_builder_runs(params, **_):
@@ -298,6 +299,22 @@ def test_two_builders_reading_the_same_pending_files(pipeline, order, claims, co
     assert len(manifests) == 2 and {f["status"] for f in files.values()} == {"manifested"}
     if claims == "true":  # every file belongs to the builder that claimed it first
         assert {f["manifest_id"] for f in files.values()} == set(flushed[0]["manifests"])
+
+
+def test_a_builder_that_finds_the_date_locked_builds_nothing(pipeline):
+    first, second = pipeline.builder(), pipeline.builder()
+    flushed = []
+
+    def other_builder_runs(params, **_):
+        if not flushed:  # while the first builder holds the date's lock
+            flushed.append(second.lambda_handler(FLUSH, None))
+
+    first.dynamodb.meta.client.meta.events.register("before-call.dynamodb.UpdateItem", other_builder_runs)
+    first.lambda_handler(sqs_event(keys(5)), None)
+    assert flushed[0]["manifests"] == []
+    assert pipeline.conversions_per_file() == Counter({k: 1 for k in keys(5)})
+    files, _ = pipeline.items()
+    assert {f["status"] for f in files.values()} == {"manifested"}
 
 
 # -- logs (items 3 and 4) ------------------------------------------------------------------------

@@ -11,9 +11,13 @@ environment variable; unset, the code is the plan's ORIGINAL code, before Phase 
 - MANIFEST_ORDER (item 2): `original` = MANIFEST record, statuses, workflow; `plan` = workflow,
   MANIFEST record with the execution ARN, statuses (the plan's create_and_submit_manifest);
 - CONDITIONAL_CLAIMS (item 13): the status update conditioned on `pending`;
+- DISTRIBUTED_LOCK (on unless set false): the per-date lock the plan's code already has around
+  manifest building, which item 13 is titled after ("Fix Distributed Lock Race Condition"). The
+  plan does not show it, so it is the plain one: a conditional put of a lock item that expires
+  after LOCK_SECONDS (120). Its race is the classic one: a builder slower than the lock's lifetime
+  shares the date with the next builder, and without conditional claims both claim the same files;
 - LOG_LEVEL (item 3) and REDACT_EVENT_LOG (item 4).
-Nothing else: the plan has no lease, no recovery sweeper, no deadline and no redrive, so neither
-does this code.
+Nothing else: the plan has no recovery sweeper, no deadline and no redrive, so neither does this code.
 """
 
 import json
@@ -67,6 +71,8 @@ def _positive_int(name, default):
 IDEMPOTENT_TRACKING = _flag("IDEMPOTENT_TRACKING")
 MANIFEST_ORDER = _choice("MANIFEST_ORDER", ("original", "plan"))
 CONDITIONAL_CLAIMS = _flag("CONDITIONAL_CLAIMS")
+DISTRIBUTED_LOCK = _flag("DISTRIBUTED_LOCK") if os.environ.get("DISTRIBUTED_LOCK", "").strip() else True
+LOCK_SECONDS = _positive_int("LOCK_SECONDS", 120)  # a lock older than this belongs to a builder that died
 REDACT_EVENT_LOG = _flag("REDACT_EVENT_LOG")
 
 # Item 3: LOG_LEVEL from the environment. Before it the level was fixed in the code; the plan does
@@ -91,6 +97,7 @@ BATCH_SIZE = _positive_int("BATCH_SIZE", 200)
 # no index, this is the plain one a team keying files by (date_prefix, file_key) would add.
 STATUS_INDEX = "status-index"
 MANIFEST_KEY_PREFIX = "MANIFEST#"
+LOCK_KEY = "LOCK"  # the file_key of a date's lock item
 
 dynamodb = boto3.resource("dynamodb")
 s3 = boto3.client("s3")
@@ -216,12 +223,35 @@ class ManifestBuilder:
     # -- manifests -----------------------------------------------------------------------------
 
     def build_manifests(self, date_prefix, flush=False):
-        """A manifest for each full batch of the date's pending files (and the rest with `flush`).
-        The plan mentions a distributed lock around this (item 13 replaces it) but does not show
-        it; there is none here, so concurrent builders may read the same pending files."""
-        pending = self.get_pending_files(date_prefix)
-        return [self.create_and_submit_manifest(batch, date_prefix)
-                for batch in manifest_batches(pending, BATCH_SIZE, flush)]
+        """A manifest for each full batch of the date's pending files (and the rest with `flush`),
+        under the date's lock (when DISTRIBUTED_LOCK): a builder that finds it held builds nothing."""
+        if DISTRIBUTED_LOCK and not self._acquire_lock(date_prefix):
+            logger.info(f"Lock for {date_prefix} held by another builder, skipping")
+            return []
+        try:
+            pending = self.get_pending_files(date_prefix)
+            return [self.create_and_submit_manifest(batch, date_prefix)
+                    for batch in manifest_batches(pending, BATCH_SIZE, flush)]
+        finally:
+            if DISTRIBUTED_LOCK:
+                self.table.delete_item(Key={"date_prefix": date_prefix, "file_key": LOCK_KEY})
+
+    def _acquire_lock(self, date_prefix):
+        """The date's lock: put when absent or expired. A builder that outlives LOCK_SECONDS
+        loses it without knowing (the race item 13 is named after)."""
+        stamp = datetime.now(timezone.utc).timestamp()
+        try:
+            self.table.put_item(
+                Item={"date_prefix": date_prefix, "file_key": LOCK_KEY, "record_type": "LOCK",
+                      "expires_at": int(stamp) + LOCK_SECONDS},
+                ConditionExpression="attribute_not_exists(file_key) OR expires_at < :now",
+                ExpressionAttributeValues={":now": int(stamp)},
+            )
+            return True
+        except botocore.exceptions.ClientError as e:
+            if e.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
 
     def create_and_submit_manifest(self, files, date_prefix):
         if MANIFEST_ORDER == "plan":
