@@ -4,7 +4,8 @@ Off unless SIM_TELEMETRY_FILE names a file (the simulator sets it on local engin
 changes in production). When on, every boto3 call of the default session is counted by
 `service.Operation`, DynamoDB calls ask for ReturnConsumedCapacity so units can be summed, and at
 the end of the invocation one JSON line is appended to the file: component, calls, capacity units,
-duration, peak memory. Lines are small single writes with O_APPEND, so concurrent Lambda workers
+duration, peak memory, the process id, and the time spent waiting on each operation's calls (the
+discrete-event model in sim/report/predict reads StartExecution's latency from it). Lines are small single writes with O_APPEND, so concurrent Lambda workers
 and Glue runs on one machine can share the file. Counts only: no keys, no content.
 """
 
@@ -25,6 +26,8 @@ _CAPACITY_OPS = {"PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Sca
 _lock = threading.Lock()
 _calls: Counter = Counter()
 _units = {"write": 0.0, "read": 0.0}
+_call_s: Counter = Counter()  # seconds spent in each operation's calls, summed
+_started = threading.local()  # when the current thread's call began (the converter uploads in threads)
 _installed = False
 
 
@@ -49,10 +52,17 @@ def _before_params(params, model, **_):
         params.setdefault("ReturnConsumedCapacity", "TOTAL")
 
 
+def _before_call(model, **_):
+    _started.at = time.monotonic()
+
+
 def _after_call(http_response, parsed, model, **_):
     service = model.service_model.service_name
+    began = getattr(_started, "at", None)
+    took = time.monotonic() - began if began is not None else 0.0
     with _lock:
         _calls[f"{service}.{model.name}"] += 1
+        _call_s[f"{service}.{model.name}"] += took
         if service == "dynamodb" and isinstance(parsed, dict):
             consumed = parsed.get("ConsumedCapacity")
             for c in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
@@ -74,6 +84,7 @@ def install() -> None:
 
     events = boto3._get_default_session().events
     events.register("provide-client-params.dynamodb.*", _before_params)
+    events.register("before-call.*.*", _before_call)
     events.register("after-call.*.*", _after_call)
     _installed = True
 
@@ -87,6 +98,7 @@ def invocation(component: str, **fields):
     install()
     with _lock:
         _calls.clear()
+        _call_s.clear()
         _units.update(write=0.0, read=0.0)
     started = time.monotonic()
     ok = False
@@ -103,6 +115,8 @@ def invocation(component: str, **fields):
             "calls": dict(sorted(_calls.items())),
             "write_units": round(_units["write"], 2),
             "read_units": round(_units["read"], 2),
+            "call_ms": {k: round(v * 1000, 1) for k, v in sorted(_call_s.items())},
+            "pid": os.getpid(),
             **fields,
         }
         data = (json.dumps(line, separators=(",", ":")) + "\n").encode()
