@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 _TERMINAL_FAILURES = ["FAILED", "TIMEOUT", "STOPPED", "ERROR", "EXPIRED"]
 # Glue's concurrency limit: retried "forever" (the largest MaxAttempts ASL accepts), capped delay.
-_WAIT_FOR_CAPACITY = {
+WAIT_FOR_CAPACITY = {
     "ErrorEquals": ["Glue.ConcurrentRunsExceededException"],
     "IntervalSeconds": 30,
     "MaxAttempts": 99999999,
@@ -138,7 +138,7 @@ def glue_definition(job_name: str, table: str, topic_arn: str, poll_seconds: int
             "ResultSelector": {"JobRunId.$": "$.JobRunId"},
             "ResultPath": "$.glue",
             "Retry": [
-                _WAIT_FOR_CAPACITY,
+                WAIT_FOR_CAPACITY,
                 {"ErrorEquals": ["Glue.ThrottlingException", "Glue.InternalServiceException"],
                  "IntervalSeconds": 5, "MaxAttempts": 8, "BackoffRate": 2.0, "MaxDelaySeconds": 120},
             ],

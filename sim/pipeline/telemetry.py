@@ -4,9 +4,11 @@ Off unless SIM_TELEMETRY_FILE names a file (the simulator sets it on local engin
 changes in production). When on, every boto3 call of the default session is counted by
 `service.Operation`, DynamoDB calls ask for ReturnConsumedCapacity so units can be summed, and at
 the end of the invocation one JSON line is appended to the file: component, calls, capacity units,
-duration, peak memory, the process id, and the time spent waiting on each operation's calls (the
-discrete-event model in sim/report/predict reads StartExecution's latency from it). Lines are small single writes with O_APPEND, so concurrent Lambda workers
-and Glue runs on one machine can share the file. Counts only: no keys, no content.
+duration, the CPU time the process spent (every thread), peak memory, the process id, and the time
+spent waiting on each operation's calls (the discrete-event model in sim/report/predict reads
+StartExecution's latency and the converter's work per CPU-second from them). Lines are small single
+writes with O_APPEND, so concurrent Lambda workers and Glue runs on one machine can share the file.
+Counts only: no keys, no content.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def _peak_rss_mb() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def enabled() -> bool:
@@ -101,6 +108,7 @@ def invocation(component: str, **fields):
         _call_s.clear()
         _units.update(write=0.0, read=0.0)
     started = time.monotonic()
+    cpu_started = _cpu_s()
     ok = False
     try:
         yield
@@ -111,6 +119,7 @@ def invocation(component: str, **fields):
             "ok": ok,
             "at": round(time.time(), 3),
             "duration_ms": round((time.monotonic() - started) * 1000, 1),
+            "cpu_ms": round((_cpu_s() - cpu_started) * 1000, 1),
             "max_rss_mb": round(_peak_rss_mb(), 1),
             "calls": dict(sorted(_calls.items())),
             "write_units": round(_units["write"], 2),

@@ -389,6 +389,8 @@ class Pipeline:
         empty, it asks the builder to flush what is pending, and again every 10 s until done."""
         f = self.p.flush
         n = len(self.landed)
+        if f.drain_from_s > self.env.now:
+            yield self.env.timeout(f.drain_from_s - self.env.now)
         while True:
             yield self.env.timeout(f.drain_check_s)
             if (self.n_tracked >= n and self.in_queue == 0 and self.n_pending > 0

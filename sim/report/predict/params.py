@@ -62,7 +62,8 @@ class Flush:
     max_wait_s: float = 3600.0  # FLUSH_MAX_WAIT_SECONDS: a partial batch waits this long
     first_at_s: float = 30.0  # the schedule's phase against the load's start
     drain: bool = False  # the load harness's own flush once every file is tracked and the queue is empty
-    drain_check_s: float = 1.0
+    drain_from_s: float = 0.0  # the harness starts watching for that after the uploads end
+    drain_check_s: float = 1.0  # how often it looks
     drain_retry_s: float = 10.0
 
 
