@@ -1,6 +1,7 @@
 """The embedded engine's `python3` lets only N Glue scripts run at once, oldest first, and runs
 anything else at once. Real processes, a stand-in Glue script that records when it runs."""
 
+import json
 import os
 import subprocess
 import sys
@@ -95,3 +96,15 @@ def test_the_shim_is_rewritten_only_when_it_changes(tmp_path):
     glue_slots.install(tmp_path, python=sys.executable)
     assert shim.stat().st_mtime_ns == first and os.access(shim, os.X_OK)
     assert f"#!{sys.executable}" == shim.read_text().splitlines()[0]
+
+
+def test_each_gated_run_logs_when_it_asked_and_got_its_slot(tmp_path):
+    runs = Runs(tmp_path, glue_slots.GATED_SCRIPT, slots=1)
+    procs = [runs.start(i, 0.5) for i in range(3)]
+    assert [p.wait(timeout=60) for p in procs] == [0] * 3
+    log = tmp_path / "wd" / glue_slots.SLOT_DIR / glue_slots.RUNS_LOG
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sorted(line["pid"] for line in lines) == sorted(p.pid for p in procs)
+    slots = sorted(line["slot_at"] for line in lines)
+    assert all(line["slot_at"] >= line["asked_at"] for line in lines)
+    assert all(b - a >= 0.45 for a, b in zip(slots, slots[1:]))  # one slot: each waited for the run before
