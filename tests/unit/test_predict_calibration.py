@@ -54,6 +54,9 @@ def test_predict_writes_a_document_that_keeps_its_contract(tmp_path, monkeypatch
     doc = build.predict("burst", inputs_mod.build(), "plan", multiplier=600, file_size=3_670_016)
     assert contract.problems(doc, contract.Predict) == []
     assert doc["calibration"]["run"] == "load-fixture"
+    # A queue of one message against two misses 25%: the verdict says the prediction is unchecked.
+    assert not doc["pass"] and doc["calibration"]["misses"] == ["max_queue_depth"]
+    assert doc["verdict"].startswith("NOT CALIBRATED") and "max_queue_depth +100%" in doc["verdict"]
     pr = doc["prediction"]
     assert pr["files"] == 3612 and pr["settings"]["max_concurrent_runs"] == 1
     # one Glue run at a time: runs queue behind each other, the plan's default saturates first
@@ -72,3 +75,24 @@ def test_bad_predict_options_are_one_line_errors(tmp_path, monkeypatch):
         build.predict("weekly", inputs_mod.build())
     with pytest.raises(SimError, match="no recorded `sim load --profile daily` run"):
         build.predict("daily", inputs_mod.build())
+
+
+def test_the_command_prints_the_json_and_fails_when_uncalibrated(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from sim.cli import build_app
+
+    reports = tmp_path / "reports"
+    shutil.copytree(RUN, reports / "load-fixture")
+    monkeypatch.setenv("SIM_REPORTS_DIR", str(reports))
+    res = CliRunner().invoke(build_app(), ["report", "--predict", "burst", "--run", "load-fixture", "--sweep",
+                                           "--file-size", "1MB", "--json"])
+    assert res.exit_code == 1, res.output
+    doc = json.loads(res.stdout)
+    assert contract.problems(doc, contract.Predict) == []
+    assert doc["prediction"]["file_size_bytes"] == 2**20 and doc["prediction"]["settings"]["name"] == "deployed"
+    labels = {r["setting"] for r in doc["sweep"]["rows"]}
+    assert {"Glue MaxConcurrentRuns", "files per manifest (batch size)", "SQS mapping MaximumConcurrency"} <= labels
+    assert doc["sweep"]["moves_drain_most"] in labels
+    bad = CliRunner().invoke(build_app(), ["report", "--predict", "burst", "--settings", "cheapest"])
+    assert bad.exit_code != 0 and "deployed or plan" in bad.output
