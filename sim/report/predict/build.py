@@ -139,7 +139,7 @@ def write(run_dir: Path, doc: dict, result: model.Result, replay: model.Result, 
     scenes = {}
     cut = pr["drain_before_flush_s"]
     horizon = None if cut is None or not pr["files_held_for_flush"] else cut * 1.1 + 30
-    held = (f"; {pr['files_held_for_flush']:,} files wait for the flush until {pr['drain_s']:,.0f} s"
+    held = (f"; {pr['files_held_for_flush']:,} files wait for the flush, the last until {pr['drain_s']:,.0f} s"
             if pr["files_held_for_flush"] and pr["drain_s"] else "")
     scenes["predicted"] = charts.work_by_stage(
         _points(result, horizon), f"Predicted on AWS ({pr['settings']['name']} settings): files by stage{held}",

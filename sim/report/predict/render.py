@@ -35,10 +35,11 @@ def headline(doc: dict) -> list[str]:
         f"{st['max_concurrent_runs'] or 'unlimited'}, {st['files_per_manifest']} files per manifest, MaximumConcurrency "
         f"{st['maximum_concurrency'] or 'not set'}).",
         f"Every full manifest converted by {_s(pr['drain_before_flush_s'])}; the last file by {_s(pr['drain_s'])}"
-        + (f" ({pr['files_held_for_flush']:,} files of a partial manifest wait for the scheduled flush, "
-           f"FLUSH_MAX_WAIT_SECONDS {st['flush_max_wait_s']:.0f})." if pr["files_held_for_flush"] else "."),
+        + (f" ({pr['files_held_for_flush']:,} files went into partial manifests that the scheduled flush builds once "
+           f"their oldest file has waited FLUSH_MAX_WAIT_SECONDS, {st['flush_max_wait_s']:.0f} s)."
+           if pr["files_held_for_flush"] else "."),
         f"End-to-end (landed -> in Parquet): p50 {_s(e2e['p50'])}, p95 {_s(e2e['p95'])}, p99 {_s(e2e['p99'])}; "
-        f"deepest queue {pr['max_queue_depth']:,} messages; at most {pr['max_pending_files']:,} files pending a manifest.",
+        f"deepest queue {pr['max_queue_depth']:,} message(s); at most {pr['max_pending_files']:,} files pending a manifest.",
         (f"First to saturate: {first['resource']}, at {_s(first['at_s'])}." if first else
          "Nothing saturates: no work waited a second for any limit."),
         f"Cost of the load: {fmt.usd(pr['cost_usd'])} (Glue {fmt.usd(_row(pr, 'Glue'))}).",
