@@ -166,3 +166,20 @@ def test_the_pollers_scale_out_while_messages_wait():
     assert 5 < scaling.counts.peak_batches_in_flight <= 1000
     assert scaling.drain_s() < fixed.drain_s()
     assert "SQS event source mapping (concurrent batches)" in fixed.saturations
+
+
+def test_the_stage_counts_add_up_at_every_change():
+    """A file is pending until its claim commits, then manifested, then converted: tracked =
+    pending + manifested at every moment, as the table the load samples holds them."""
+    arrivals = [0.02 * k for k in range(3000)]
+    p = P.ModelParams(arrivals, [100_000] * 3000, esm=P.Esm(initial=5, maximum=5),
+                      builder=P.Builder(batch_s=P.constant_batch(0.01, 0.01), manifest_s=P.constant_manifest(2.0, 0.01),
+                                        files_per_manifest=150),
+                      flush=P.Flush(every_s=60, max_wait_s=20, first_at_s=5),
+                      glue=P.Glue(slots=2, run_s=P.constant_rate(5.0), poll_s=2.0))
+    result = model.simulate(p)
+    assert result.complete
+    rows = result.at([r[0] for r in result.rows])
+    assert all(r["tracked"] == r["pending"] + r["manifested"] for r in rows)
+    assert all(r["converted"] <= r["manifested"] and r["tracked"] <= r["uploaded"] for r in rows)
+    assert any(r["manifested"] == 99 for r in rows)  # the first claims commit 99 at a time, not all 150 at once

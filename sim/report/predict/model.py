@@ -299,7 +299,8 @@ class Pipeline:
         self._check_done()
 
     def _should_build(self, flush: bool) -> bool:
-        return self.n_pending > 0 if flush else self.n_pending >= self.p.builder.files_per_manifest
+        unclaimed = len(self.pending)  # tracked, not yet taken into a manifest being assembled
+        return unclaimed > 0 if flush else unclaimed >= self.p.builder.files_per_manifest
 
     def _build_ready(self, flush: bool):
         """sim/pipeline/builder.py Builder.build_ready, for the one date of the load."""
@@ -307,7 +308,7 @@ class Pipeline:
             if not self._should_build(flush):
                 return
             if self.lease_busy:
-                if self.n_pending >= 2 * self.p.builder.files_per_manifest:
+                if len(self.pending) >= 2 * self.p.builder.files_per_manifest:
                     oldest = min(self.tracked_at[i] for _k, i in self.pending)
                     self._saturated("builder per-date lease (one builder assembles a date's manifests)",
                                     oldest, self.env.now - oldest)
@@ -326,19 +327,26 @@ class Pipeline:
     def _build_one(self, flush: bool):
         b = self.p.builder
         size = b.files_per_manifest
-        take = min(size, self.n_pending)
+        take = min(size, len(self.pending))
         files = [heapq.heappop(self.pending)[1] for _ in range(take)]
-        self.n_pending -= take
         m = Manifest(len(self.manifests), files, sum(self.sizes[i] for i in files), self.env.now,
                      by_flush=flush and take < size)
         self.manifests.append(m)
         for i in files:
             self.manifest_of[i] = m.number
-        assemble = max(0.0, b.manifest_s(take, self.env.now) - b.start_execution_s)
-        yield self.env.timeout(assemble)
+        # The manifest's calls share its time; the files stay pending until their claim commits.
+        groups = [files[j:j + b.claim_group] for j in range(0, take, b.claim_group)]
+        calls = b.calls_before_claims + len(groups) + b.calls_after_claims
+        per_call = max(0.0, b.manifest_s(take, self.env.now) - b.start_execution_s) / max(1, calls - 1)
+        yield self.env.timeout(per_call * b.calls_before_claims)
+        for group in groups:
+            yield self.env.timeout(per_call)
+            self.n_pending -= len(group)
+            self.n_manifested += len(group)
+            self._record()
         m.claimed_at = self.env.now
-        self.n_manifested += take
-        self._record()
+        before_start = min(2, max(0, b.calls_after_claims - 1))  # the seal and the manifest object
+        yield self.env.timeout(per_call * before_start)
         yield from self._start_token()
         yield self.env.timeout(b.start_execution_s)
         m.execution_started_at = self.env.now
@@ -346,6 +354,8 @@ class Pipeline:
         self.workflows_running += 1
         self._record()
         self.env.process(self._workflow(m))
+        # the MANIFEST item marked started and the lease's next step, still under the lease
+        yield self.env.timeout(per_call * max(0, b.calls_after_claims - 1 - before_start))
 
     def _start_token(self):
         """StartExecution's token bucket: wait for a token (the SDK retries a throttled start)."""
@@ -393,7 +403,7 @@ class Pipeline:
             yield self.env.timeout(f.drain_from_s - self.env.now)
         while True:
             yield self.env.timeout(f.drain_check_s)
-            if (self.n_tracked >= n and self.in_queue == 0 and self.n_pending > 0
+            if (self.n_tracked >= n and self.in_queue == 0 and len(self.pending) > 0
                     and self.env.now - self.last_drain_flush >= f.drain_retry_s):
                 self.last_drain_flush = self.env.now
                 yield self.env.process(self._flush_invocation(0.0))

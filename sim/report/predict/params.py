@@ -48,6 +48,12 @@ class Builder:
 
     batch_s: BatchTime = field(default_factory=lambda: constant_batch(0.05, 0.005))
     manifest_s: ManifestTime = field(default_factory=lambda: constant_manifest(0.05, 0.001))
+    # The calls that assemble a manifest, in order (sim/pipeline/builder.py): the lease, the open-manifest
+    # and pending queries and the MANIFEST item, then one claim transaction per 99 files, then the seal,
+    # the manifest object, StartExecution, the mark and the release. Claims commit group by group.
+    calls_before_claims: int = 4
+    calls_after_claims: int = 5
+    claim_group: int = 99
     start_execution_s: float = 0.05  # StartExecution's own latency, inside the manifest's assembly
     overhead_s: float = 0.0  # per invocation outside the handler (the local engine's dispatch)
     cold_start_s: float = 0.0  # a new execution environment (AWS)
