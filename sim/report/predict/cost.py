@@ -7,8 +7,6 @@ Storage is left out: it is billed by the month, and `sim report` prices it.
 
 from __future__ import annotations
 
-import math
-
 from ..inputs import Inputs
 from ..unit_work import UnitWork, put_requests
 from .model import Result
@@ -62,7 +60,3 @@ def of(result: Result, inputs: Inputs, prof: UnitWork, file_size: int) -> dict:
             "rows": [{"component": name, "usd": round(v, 4), "basis": basis} for name, v, basis in rows],
             "per_1000_files_usd": round(total / files * 1000, 4) if files else None,
             "note": "requests and compute of this load only; storage is billed by the month (sim report prices it)"}
-
-
-def glue_minutes(result: Result) -> float:
-    return math.fsum(m.billed_s for m in result.manifests) / 60
