@@ -137,21 +137,23 @@ def write(run_dir: Path, doc: dict, result: model.Result, replay: model.Result, 
     pr = doc["prediction"]
     stem = f"predict-{pr['profile']}-{pr['multiplier']:g}x-{pr['settings']['name']}"
     scenes = {}
-    cut = pr["drain_before_flush_s"]
-    horizon = None if cut is None or not pr["files_held_for_flush"] else cut * 1.1 + 30
-    held = (f"; {pr['files_held_for_flush']:,} files wait for the flush, the last until {pr['drain_s']:,.0f} s"
-            if pr["files_held_for_flush"] and pr["drain_s"] else "")
-    scenes["predicted"] = charts.work_by_stage(
-        _points(result, horizon), f"Predicted on AWS ({pr['settings']['name']} settings): files by stage{held}",
-        _uploads_end(result))
+    name = pr["settings"]["name"]
+    # A burst's last partial manifest waits for the flush long after the rest: the first chart stops
+    # soon after the uploads and the full manifests, the second shows the whole run.
+    cut = max(pr["uploads_end_s"] or 0.0, pr["drain_before_flush_s"] or 0.0) * 1.1 + 30
+    horizon = cut if cut < result.ended_at * 0.8 else None
+    scenes["predicted"] = charts.work_by_stage(_points(result, horizon), f"Predicted on AWS, {name} settings: files by stage",
+                                               _uploads_end(result))
     if horizon is not None:
         scenes["predicted_all"] = charts.work_by_stage(
-            _points(result), f"Predicted on AWS ({pr['settings']['name']} settings), until the flush converts the rest",
+            _points(result), f"The same until the flush converts the last {pr['files_held_for_flush']:,} files",
             _uploads_end(result))
     scenes["recorded"] = charts.work_by_stage(_recorded_points(rec), f"Recorded locally: {rec.name}",
                                               max((r["t"] for r in rec.timeline if r.get("phase") == "load"), default=None))
     scenes["replayed"] = charts.work_by_stage(_points(replay), f"The model's replay of {rec.name} on the engine's limits",
                                               _uploads_end(replay))
+    for stale in run_dir.glob(f"{stem}-*.svg"):  # an earlier prediction's charts
+        stale.unlink()
     charts_out = {}
     for name, scene in scenes.items():
         path = run_dir / f"{stem}-{name}.svg"

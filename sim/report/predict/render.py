@@ -59,8 +59,7 @@ def blocks(doc: dict) -> list[tuple]:
     out.append(("p", doc["verdict"]))
     out.append(("ul", headline(doc)))
     out.append(("chart", "predicted", "Files by stage on AWS"))
-    if "predicted_all" in doc.get("files", {}).get("charts", {}) or pr["files_held_for_flush"]:
-        out.append(("chart", "predicted_all", "Files by stage on AWS, until the flush"))
+    out.append(("chart", "predicted_all", "Files by stage on AWS, until the flush"))  # when the run needs it
     if pr["saturations"]:
         out.append(("h2", "What waited, and for what"))
         out.append(("table", ["Resource", "First at", "Waits over 1 s", "Longest wait"],
