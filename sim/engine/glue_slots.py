@@ -33,7 +33,7 @@ GATED_SCRIPT = "glue_entry.py"  # the basename of the deployed job's ScriptLocat
 
 _SHIM = '''#!{python}
 # Written by sim (sim/engine/glue_slots.py): bounds concurrent Glue runs of the embedded engine.
-import fcntl, json, os, sys, time
+import fcntl, os, sys, time
 
 REAL, SLOT_DIR, GATED, RUNS_LOG = {python!r}, {slot_dir!r}, {gated!r}, {runs_log!r}
 
@@ -88,7 +88,7 @@ def main():
                 time.sleep(0.1)
         finally:
             os.unlink(ticket)
-        line = json.dumps({{"pid": os.getpid(), "asked_at": round(asked, 3), "slot_at": round(time.time(), 3)}})
+        line = '{{"pid": %d, "asked_at": %.3f, "slot_at": %.3f}}' % (os.getpid(), asked, time.time())
         fd = os.open(os.path.join(SLOT_DIR, RUNS_LOG), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(fd, (line + "\\n").encode())
