@@ -7,7 +7,7 @@ from rich.table import Table
 
 from sim.core import console
 
-from .. import fmt, render as report_render
+from .. import render as report_render
 
 LABELS = {"drain_s": "drain (first landing -> last file in Parquet)", "end_to_end_p50_s": "end-to-end p50",
           "end_to_end_p95_s": "end-to-end p95", "max_pending_files": "most files pending a manifest",
@@ -42,9 +42,9 @@ def headline(doc: dict) -> list[str]:
         f"deepest queue {pr['max_queue_depth']:,} message(s); at most {pr['max_pending_files']:,} files pending a manifest.",
         (f"First to saturate: {first['resource']}, at {_s(first['at_s'])}." if first else
          "Nothing saturates: no work waited a second for any limit."),
-        f"Cost of the load: {fmt.usd(pr['cost_usd'])} (Glue {fmt.usd(_row(pr, 'Glue'))}).",
+        f"Cost of the load: ${pr['cost_usd']:,.4f} (Glue ${_row(pr, 'Glue'):,.4f}); storage is monthly, in sim report.",
         f"With the {other['settings']} settings: every full manifest by {_s(other['drain_before_flush_s'])}, the last file by "
-        f"{_s(other['drain_s'])}, p95 {_s(other['end_to_end_s']['p95'])}, {fmt.usd(other['cost_usd'])}.",
+        f"{_s(other['drain_s'])}, p95 {_s(other['end_to_end_s']['p95'])}, ${other['cost_usd']:,.4f}.",
     ]
     return lines
 
