@@ -96,3 +96,15 @@ def test_the_command_prints_the_json_and_fails_when_uncalibrated(tmp_path, monke
     assert doc["sweep"]["moves_drain_most"] in labels
     bad = CliRunner().invoke(build_app(), ["report", "--predict", "burst", "--settings", "cheapest"])
     assert bad.exit_code != 0 and "deployed or plan" in bad.output
+
+
+def test_the_latest_recorded_run_of_the_profile_is_found(tmp_path, monkeypatch):
+    monkeypatch.setenv("SIM_REPORTS_DIR", str(tmp_path))
+    for name, profile, started in (("old", "burst", 1.0), ("new", "burst", 3.0), ("day", "daily", 5.0), ("bare", "burst", 9.0)):
+        shutil.copytree(RUN, tmp_path / name)
+        info = json.loads((RUN / "run.json").read_text())
+        (tmp_path / name / "run.json").write_text(json.dumps({**info, "profile": profile, "started_at": started}))
+    (tmp_path / "bare" / "manifests.csv").unlink()  # recorded before the model's record existed
+    assert build.find_run("burst", None).name == "new"
+    assert build.find_run("daily", None).name == "day"
+    assert build.find_run("daily", "old").name == "old"
