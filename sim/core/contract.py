@@ -127,6 +127,38 @@ class Report(TypedDict):
     files: ReportFiles
 
 
+class Saturated(TypedDict):
+    resource: str
+    at_s: Number
+
+
+class Prediction(TypedDict):
+    drain_s: Optional[Number]
+    end_to_end_s: Percentiles
+    max_queue_depth: int
+    max_pending_files: int
+    first_saturated: Optional[Saturated]
+    cost_usd: Number
+
+
+class CalibrationErrors(TypedDict):
+    drain_s: Optional[Number]
+    end_to_end_p50_s: Optional[Number]
+    end_to_end_p95_s: Optional[Number]
+    max_pending_files: Optional[Number]
+    max_queue_depth: Optional[Number]
+
+
+class Calibration(TypedDict):
+    run: str
+    errors: CalibrationErrors
+    within_tolerance: bool
+
+
+Predict = TypedDict("Predict", {"pass": bool, "verdict": str, "prediction": Prediction, "calibration": Calibration,
+                                "sweep": Optional[dict], "files": dict})
+
+
 class CheckResult(TypedDict):
     id: str
     title: str
@@ -171,7 +203,7 @@ class Status(TypedDict):
 Error = TypedDict("Error", {"pass": bool, "error": str})
 
 DOCUMENTS = {"demo": Demo, "land": Land, "validate": Validation, "load": Load, "bench": Bench, "report": Report,
-             "check": Check, "scenario run": ScenarioRun, "status": Status, "error": Error}
+             "report --predict": Predict, "check": Check, "scenario run": ScenarioRun, "status": Status, "error": Error}
 
 
 def problems(doc: Any, kind: Any, where: str = "$") -> list[str]:

@@ -9,6 +9,10 @@ under the workdir) and execs the real interpreter, which keeps the lock until it
 exits. Anything else it execs at once. A waiting run shows RUNNING in GetJobRun, as a run Glue
 queued would, and its timeout counts from its start.
 
+Each gated run appends one line to `<workdir>/glue-slots/runs.jsonl` once it holds its slot:
+its pid, when it asked (the engine started it) and when it got the slot, so a load run can tell a
+manifest's wait for a slot from its conversion (the converter's telemetry line carries the same pid).
+
 N comes from `$SIM_GLUE_SLOTS` in the engine's environment (0: no bound), which `ministack.start`
 sets from the local target's `glue_max_concurrent_runs` (sim/engine/profiles.py says how it was
 measured). The deployed MaxConcurrentRuns on AWS is Glue's own business and untouched.
@@ -23,6 +27,7 @@ from pathlib import Path
 
 BIN_DIR = "glue-bin"
 SLOT_DIR = "glue-slots"
+RUNS_LOG = "runs.jsonl"  # under SLOT_DIR: {"pid", "asked_at", "slot_at"} a gated run
 ENV = "SIM_GLUE_SLOTS"
 # Basenames of the Glue scripts that wait for a slot: sim's own job's ScriptLocation
 # (Names.glue_script_key), and the fault bundle's launcher that starts a user's script
@@ -34,7 +39,7 @@ _SHIM = '''#!{python}
 # Written by sim (sim/engine/glue_slots.py): bounds concurrent Glue runs of the embedded engine.
 import fcntl, os, sys, time
 
-REAL, SLOT_DIR, GATED = {python!r}, {slot_dir!r}, {gated!r}
+REAL, SLOT_DIR, GATED, RUNS_LOG = {python!r}, {slot_dir!r}, {gated!r}, {runs_log!r}
 
 
 def alive(pid):
@@ -78,6 +83,7 @@ def main():
     slots = int(os.environ.get({env!r}) or "0")
     if slots > 0 and args and os.path.basename(args[0]) in GATED:
         os.makedirs(os.path.join(SLOT_DIR, "queue"), exist_ok=True)
+        asked = time.time()
         me = "%020d-%d" % (time.time_ns(), os.getpid())
         ticket = os.path.join(SLOT_DIR, "queue", me)
         open(ticket, "w").close()
@@ -86,6 +92,12 @@ def main():
                 time.sleep(0.1)
         finally:
             os.unlink(ticket)
+        line = '{{"pid": %d, "asked_at": %.3f, "slot_at": %.3f}}' % (os.getpid(), asked, time.time())
+        fd = os.open(os.path.join(SLOT_DIR, RUNS_LOG), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, (line + "\\n").encode())
+        finally:
+            os.close(fd)
     os.execv(REAL, [REAL] + args)
 
 
@@ -94,7 +106,7 @@ main()
 
 
 def shim_text(python: str, slot_dir: str) -> str:
-    return _SHIM.format(python=python, slot_dir=slot_dir, gated=GATED_SCRIPTS, env=ENV)
+    return _SHIM.format(python=python, slot_dir=slot_dir, gated=GATED_SCRIPTS, env=ENV, runs_log=RUNS_LOG)
 
 
 def install(workdir: Path, python: str | None = None) -> Path:

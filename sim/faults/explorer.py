@@ -6,9 +6,10 @@ pipeline recover as AWS and its own code would, and judge what is left.
    by the fault bundle (sim/inject): that sequence is the invocation's boundaries (boundaries.py).
 2. For each boundary and each way of dying, from a clean pipeline again: the same invocation, the
    builder stopped at that boundary (`kill`: SIGKILL, nothing after it runs; `exception`: an
-   exception raised there, so the code's own `finally` and handlers run); then what happens next on AWS, on the production
-   timeline scaled down: the flush event every FLUSH_EVERY_S (when the pipeline has one), the
-   failed batch redelivered once its visibility timeout passed; until nothing moves.
+   exception raised there, so the code's own `finally` and handlers run); then what happens next
+   on AWS, on the production timeline scaled down: the failed batch redelivered once its visibility
+   timeout passed, and the pipeline's own flush schedule every FLUSH_EVERY_S (only when the
+   description has one); once nothing moves, the flush event once more, as at the end of a day.
 3. Validation judges the cell: the multiset for any pipeline, and `sim`'s own state checks for its
    own (files in two manifests, orphans, open manifests).
 
@@ -80,30 +81,40 @@ def record_invocation(ctx, files: int) -> tuple[list, dict]:
 
 def recover(ctx, batch: Batch, redeliver: bool, started: float) -> dict:
     """AWS and the pipeline after a crash at `started`: the batch redelivered once VISIBILITY_S
-    passed, the flush event every FLUSH_EVERY_S, until workflows end and flushes start nothing."""
+    passed, the pipeline's flush schedule (if it has one) every FLUSH_EVERY_S; once nothing moves,
+    its flush event once more (the end of a day), and again until nothing moves."""
     redelivered, flushes, errors, quiet = not redeliver, 0, [], 0
+    scheduled = bool(ctx.wiring.flush_rule())
     has_flush = ctx.pipeline.builder.flush_event is not None
     watcher = ctx.watcher()
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
-    last = None
+    last, final_flush = None, not has_flush
+
+    def flush() -> None:
+        nonlocal flushes
+        try:
+            watcher.flush(3600)
+            flushes += 1
+        except Exception as exc:  # noqa: BLE001 - a failing flush is evidence, not a crash of the explorer
+            errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+
     while time.monotonic() < deadline:
         if not redelivered and time.monotonic() - started >= VISIBILITY_S:
             answer = _invoke(ctx, batch.event)
             if answer["error"]:
                 errors.append(f"redelivery: {answer['payload'][:200]}")
             redelivered = True
-        if has_flush:
-            try:
-                watcher.flush(3600)
-                flushes += 1
-            except Exception as exc:  # noqa: BLE001 - a failing sweeper is evidence, not a crash of the explorer
-                errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+        if scheduled:
+            flush()
         snap = watcher.snapshot()
         state = (snap.key(), snap.manifests_open)
         quiet = quiet + 1 if redelivered and snap.manifests_open == 0 and state == last else 0
         last = state
         if quiet >= QUIET_FLUSHES:
-            break
+            if final_flush:
+                break
+            flush()  # the end of a day: what is still pending goes now
+            final_flush, quiet, last = True, 0, None
         time.sleep(FLUSH_EVERY_S)
     return {"flushes": flushes, "redelivered": redelivered and redeliver,
             "settle_s": round(time.monotonic() - started, 1), "recovery_errors": errors[:3]}

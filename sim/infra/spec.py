@@ -235,6 +235,11 @@ class Settings:
         }
 
 
+def deployed_settings(target: str, pipeline: description.Description | None = None) -> Settings:
+    """The settings a plain `sim deploy --target <target>` deploys a pipeline with (`sim`'s own by default)."""
+    return Settings(target=target).described(pipeline or description.load())
+
+
 class Wiring:
     def __init__(self, account: str, region: str, settings: Settings, names: Names | None = None,
                  pipeline: description.Description | None = None):
@@ -491,6 +496,16 @@ class Wiring:
         if not isinstance(doc, dict) or "StartAt" not in doc or not isinstance(doc.get("States"), dict):
             raise SimError(f"{path}: not a state machine definition (StartAt and States are needed)")
         return json.dumps(doc, indent=2, sort_keys=True)
+
+    def capacity_retry(self) -> dict | None:
+        """The workflow's Retry on Glue's ConcurrentRunsExceeded (how long a run waits for a free
+        slot), as the deployed definition has it; None when it has none."""
+        doc = json.loads(self.state_machine_definition())
+        for state in doc["States"].values():
+            for retry in state.get("Retry", []):
+                if "Glue.ConcurrentRunsExceededException" in retry.get("ErrorEquals", []):
+                    return retry
+        return None
 
     # -- glue ------------------------------------------------------------------------------
     @property

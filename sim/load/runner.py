@@ -3,8 +3,9 @@ wait for it to drain, validate every record, and judge: at least 95% of the targ
 and nothing was lost.
 
 The run folder `reports/load-<stamp>/` gets run.json (kind "load", started_at/ended_at bracketing
-the telemetry lines that belong to the run), Locust's CSV and HTML, the upload logs, the timeline
-and load.json (the result below).
+the telemetry lines that belong to the run), Locust's CSV and HTML, the upload logs, the timeline,
+the record the discrete-event model calibrates on (files.csv, manifests.csv, the run's telemetry
+lines and Glue slots: sim/load/record.py) and load.json (the result below).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
-from sim.load import engine_log, latency, locust_run, shapes, stalls
+from sim.load import engine_log, latency, locust_run, record, shapes, stalls
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
 from sim.load.timeline import Sampler, Timeline, read_timeline
@@ -178,7 +179,9 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
                    f"(target {shape.target_files_per_s:.1f} files/s, peak {shape.peak_files_per_s:.1f}) with Locust")
     phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)
     write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
-              bytes_landed=phase.uploads.bytes)
+              bytes_landed=phase.uploads.bytes, glue_slots=local_glue_slots(project) if engine else None)
+    progress.phase("recording per-file and per-manifest times for the model")
+    recorded = record.write(run_dir, project, phase.uploads.landed_at, phase.started_at, time.time())
 
     verdict = None
     if opts.validate:
@@ -192,11 +195,21 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     else:  # which manifest converted which file is in that pipeline's own state, unknown to sim:
         conversions, e2e, unconverted = latency.Conversions(), [], 0  # validation counts what never arrived
     result = summarize(phase, verdict, opts, e2e, unconverted, ceiling)
-    result.update({"endpoint": project.target.endpoint, "target": project.target.name,
+    result.update({"record": recorded, "endpoint": project.target.endpoint, "target": project.target.name,
                    "engine_log": engine.log if engine else None, "batch_size": settings.batch_size,
                    "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2)})
     (run_dir / "load.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
     return result
+
+
+def local_glue_slots(project: Project) -> int:
+    """How many Glue runs the embedded engine lets convert at once (sim/engine/glue_slots.py)."""
+    import os
+
+    from sim.engine import glue_slots
+    from sim.engine.profiles import LOCAL_GLUE_CONCURRENT_RUNS
+
+    return int(os.environ.get(glue_slots.ENV) or LOCAL_GLUE_CONCURRENT_RUNS)
 
 
 def rate_limit(phase: Phase, ceiling: dict | None) -> tuple[str, str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from sim.core import stats
 from sim.core.errors import SimError
 from sim.core.runs import read_run
-from sim.infra.spec import Names, Settings
+from sim.infra.spec import Names, deployed_settings
 
 from . import engine_facts, work
 from .window import DEFAULT_GRACE_S, of_run
@@ -68,7 +68,7 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
         raise SimError(f"no telemetry lines for run {run_dir.name} in {telemetry_file or run.get('telemetry_file') or 'its workdir'}:"
                        " the pipeline recorded no work (telemetry is on for the embedded engine only)")
     names = Names()
-    deployed = Settings(target="aws")
+    deployed = deployed_settings("aws")
     files = _files_landed(run, lines)
     calls = _sum_calls(lines)
     starts = calls.get(work.START, 0)

@@ -34,7 +34,7 @@ def report(
     run: Annotated[Optional[str], typer.Option("--run", help="Run folder under reports/ (default: the latest run).")] = None,
     files_per_day: Annotated[Optional[float], typer.Option(help="Target load (default 8,000, the plan's).")] = None,
     peak_hour_files: Annotated[Optional[float], typer.Option(help="Files in the peak hour (default 1,000 per 8,000 a day).")] = None,
-    multiplier: Annotated[Optional[float], typer.Option(help="A second load to show, as a multiple of the target (600 is always shown).")] = None,
+    multiplier: Annotated[Optional[float], typer.Option(help="A second load to show, as a multiple of the target (600 is always shown); with --predict, the load's multiple of production (burst 600, daily 1).")] = None,
     file_size: Annotated[Optional[str], typer.Option(help="Target file size (default 3.5MB).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default 200, as deployed).")] = None,
     glue_run_minutes: Annotated[Optional[float], typer.Option(help="AWS-side duration of one Glue run (default 4, the plan's 3-5).")] = None,
@@ -54,6 +54,9 @@ def report(
     refresh: Annotated[bool, typer.Option("--refresh", help="Collect the run's metrics again (the engine must still run).")] = False,
     grace: Annotated[Optional[float], typer.Option(help="Seconds after the run's end whose telemetry still counts (default 300).")] = None,
     list_ids: Annotated[bool, typer.Option("--list-ids", help="List price and quota ids with their values and sources, then stop.")] = False,
+    predict: Annotated[Optional[str], typer.Option("--predict", help="daily or burst: the discrete-event model of that load on AWS, calibrated on the latest recorded `sim load` run of the same profile (or --run).")] = None,
+    settings: Annotated[str, typer.Option("--settings", help="With --predict: deployed (MaxConcurrentRuns 10) or plan (MaxConcurrentRuns 1, the AWS default).")] = "deployed",
+    sweep: Annotated[bool, typer.Option("--sweep", help="With --predict: vary MaxConcurrentRuns, batch size, the mapping's MaximumConcurrency and the flush's wait one at a time.")] = False,
     workdir: Annotated[Optional[str], typer.Option("--workdir", help="Collect the run's metrics again from this workdir's telemetry (a run whose workdir moved; default: the workdir the run recorded).")] = None,
     as_json: Json = False,
 ):
@@ -72,10 +75,16 @@ def report(
               "glue_workers": glue_workers, "glue_max_capacity": glue_max_capacity, "aws_call_ms": aws_call_ms,
               "storage_month": storage_month, "landing_retention_days": retention_days,
               "lambda_arch": lambda_arch, "free_tier": True if free_tier else None}
+    if predict is not None:  # --multiplier and --file-size describe the predicted load, not the monthly target
+        params.update(multiplier=None, file_size_bytes=None)
     inputs = inputs_mod.build(overrides, params, inputs_mod.parse_assignments(price, "price"), quotas)
     if list_ids:
         rows = {"prices": list(inputs.prices.values()), "quotas": list(inputs.quotas.values())}
         return console.emit_json(rows) if as_json else summary.print_ids(rows)
+    if predict is not None:
+        return _predict(predict, inputs, settings, multiplier, file_size, run, sweep, as_json)
+    if sweep or settings != "deployed":
+        raise SimError("--sweep and --settings go with --predict daily|burst")
     run_dir = _run_dir(run)
     if as_json:
         result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir)
@@ -83,3 +92,22 @@ def report(
     with console.err.status(f"reporting on {run_dir.name}", spinner="dots"):
         result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir)
     summary.print_summary(result)
+
+
+def _predict(profile: str, inputs, settings: str, multiplier: float | None, file_size: str | None, run: str | None,
+             sweep: bool, as_json: bool) -> None:
+    from sim.report.predict import build, render
+    from sim.workload.sizes import parse_size
+
+    if settings not in ("deployed", "plan"):
+        raise SimError(f"--settings takes deployed or plan, not {settings!r}")
+    size = parse_size(file_size) if file_size else None
+    if as_json:
+        doc = build.predict(profile, inputs, settings, multiplier, size, run, sweep)
+        console.emit_json(doc)
+    else:
+        with console.err.status(f"predicting {profile} on AWS", spinner="dots"):
+            doc = build.predict(profile, inputs, settings, multiplier, size, run, sweep)
+        render.print_summary(doc)
+    if not doc["pass"]:
+        raise typer.Exit(1)

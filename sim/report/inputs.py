@@ -14,8 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from sim.core.errors import SimError
-from sim.infra import description
-from sim.infra.spec import Settings, Wiring
+from sim.infra.spec import Settings, Wiring, deployed_settings
 from sim.workload.sizes import parse_size
 
 from .data import load_prices, load_quotas, plan
@@ -26,7 +25,7 @@ PYTHON_SHELL = "pythonshell"
 
 def _deployed() -> Settings:
     """The settings `sim deploy --target aws` deploys `sim`'s own pipeline with."""
-    return Settings(target="aws").described(description.load())
+    return deployed_settings("aws")
 
 
 def _deployed_wiring() -> Wiring:

@@ -119,8 +119,13 @@ def _md_cell(c) -> str:
 
 
 def markdown(r: dict, chart_files: dict[str, str]) -> str:
+    return markdown_of(blocks(r), chart_files)
+
+
+def markdown_of(report_blocks: list[tuple], chart_files: dict[str, str]) -> str:
+    """Blocks (headings, paragraphs, lists, tables, charts) as Markdown; charts link their SVG files."""
     lines = []
-    for b in blocks(r):
+    for b in report_blocks:
         kind = b[0]
         if kind in ("h1", "h2", "h3"):
             lines += ["#" * int(kind[1]) + " " + b[1], ""]
@@ -156,10 +161,15 @@ def _html_cell(c) -> str:
 
 
 def html_page(r: dict, svgs: dict[str, str]) -> str:
+    return html_of(blocks(r), f"{r['run']['name']}: capacity and cost", svgs)
+
+
+def html_of(report_blocks: list[tuple], title: str, svgs: dict[str, str]) -> str:
+    """Blocks as one self-contained HTML page, the charts' SVG inline."""
     esc = html_mod.escape
     parts = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-             f"<title>{esc(r['run']['name'])}: capacity and cost</title><style>{CSS}</style></head><body>"]
-    for b in blocks(r):
+             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"]
+    for b in report_blocks:
         kind = b[0]
         if kind in ("h1", "h2", "h3"):
             parts.append(f"<{kind}>{esc(b[1])}</{kind}>")

@@ -1,6 +1,7 @@
 """The embedded engine's `python3` lets only N Glue scripts run at once, oldest first, and runs
 anything else at once. Real processes, a stand-in Glue script that records when it runs."""
 
+import json
 import os
 import subprocess
 import sys
@@ -29,9 +30,17 @@ class Runs:
         self.record = tmp_path / f"record-{name}-{slots}.txt"
         self.record.touch()
         self.env = {**os.environ, glue_slots.ENV: str(slots)}
+        self.runs_log = tmp_path / "wd" / glue_slots.SLOT_DIR / glue_slots.RUNS_LOG
+        self.pids: dict[int, int] = {}  # pid -> run
 
     def started(self) -> list[int]:
         return [int(line.split()[1]) for line in self.record.read_text().splitlines() if line.startswith("start")]
+
+    def slotted(self) -> list[int]:
+        """The runs in the order they took a slot (the shim's log; a run's own "start" line comes
+        after its interpreter started, which a busy machine can reorder)."""
+        lines = [json.loads(line) for line in self.runs_log.read_text().splitlines()] if self.runs_log.exists() else []
+        return [self.pids[entry["pid"]] for entry in sorted(lines, key=lambda e: e["slot_at"]) if entry["pid"] in self.pids]
 
     def waiting(self) -> int:
         return len(os.listdir(self.queue)) if self.queue.exists() else 0
@@ -43,6 +52,7 @@ class Runs:
         """Start run i and return once it either runs or waits in line: arrival order is defined."""
         proc = subprocess.Popen([str(self.bin_dir / "python3"), str(self.script), str(self.record), str(i),
                                  str(hold_s)], env=self.env)
+        self.pids[proc.pid] = i
         deadline = time.monotonic() + 20
         while i not in self.started() and not self.in_line(proc.pid):
             assert time.monotonic() < deadline, f"run {i} neither started nor queued"
@@ -73,7 +83,7 @@ def test_at_most_n_glue_runs_at_once_in_arrival_order(tmp_path, script):
     events = runs.events()
     assert sorted(i for kind, i, _ in events if kind == "end") == [0, 1, 2, 3, 4]
     assert most_at_once(events) == 2
-    assert runs.started() == [0, 1, 2, 3, 4]
+    assert runs.slotted() == [0, 1, 2, 3, 4]
     assert runs.waiting() == 0  # no tickets left behind
 
 
@@ -103,3 +113,15 @@ def test_the_shim_is_rewritten_only_when_it_changes(tmp_path):
     glue_slots.install(tmp_path, python=sys.executable)
     assert shim.stat().st_mtime_ns == first and os.access(shim, os.X_OK)
     assert f"#!{sys.executable}" == shim.read_text().splitlines()[0]
+
+
+def test_each_gated_run_logs_when_it_asked_and_got_its_slot(tmp_path):
+    runs = Runs(tmp_path, glue_slots.GATED_SCRIPT, slots=1)
+    procs = [runs.start(i, 0.5) for i in range(3)]
+    assert [p.wait(timeout=60) for p in procs] == [0] * 3
+    log = tmp_path / "wd" / glue_slots.SLOT_DIR / glue_slots.RUNS_LOG
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert sorted(line["pid"] for line in lines) == sorted(p.pid for p in procs)
+    slots = sorted(line["slot_at"] for line in lines)
+    assert all(line["slot_at"] >= line["asked_at"] for line in lines)
+    assert all(b - a >= 0.45 for a, b in zip(slots, slots[1:]))  # one slot: each waited for the run before

@@ -2,6 +2,10 @@
 
 A value of None means no published limit. Override with `sim report --quota ID=VALUE`, an overrides
 file, or the dedicated flags (for example --glue-max-concurrent-runs for the job you deploy).
+
+The last rows are AWS behaviours the discrete-event model (`sim report --predict`) runs on: how
+fast the SQS pollers scale out, what S3, Lambda and Glue take before work starts. Where AWS
+publishes no figure the row says "assumption" and why its value was chosen.
 """
 
 GATHERED = "2026-11-25"
@@ -43,4 +47,17 @@ ROWS = [
      "source": "repost.aws (50) vs a Service Quotas dump (200)", "status": "not verified", "date": GATHERED},
     {"id": "builder.lease_per_date", "value": 1, "unit": "builder assembling a date's manifests", "item": "Manifest builder per-date lease (one builder at a time, by design)",
      "source": "sim/pipeline/builder.py", "status": "design", "date": GATHERED},
+    # behaviours the discrete-event model of `sim report --predict` runs on
+    {"id": "esm.sqs.max_concurrency", "value": 1000, "unit": "concurrent batches", "item": "SQS event source mapping's most concurrent batches (its MaximumConcurrency, 2-1,000, caps it lower)",
+     "source": "docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html", "status": "official", "date": GATHERED},
+    {"id": "sfn.start_execution_bucket", "value": 1300, "unit": "StartExecution calls at once", "item": "Step Functions standard StartExecution token bucket, us-east-1",
+     "source": "docs.aws.amazon.com/step-functions/latest/dg/limits-overview.html", "status": "official", "date": GATHERED},
+    {"id": "s3.notification_delivery_s", "value": 1.0, "unit": "seconds", "item": "S3 event notification, object created -> message in the queue (AWS: \"typically in seconds but can sometimes take a minute or longer\"; 1 s assumed)",
+     "source": "docs.aws.amazon.com/AmazonS3/latest/userguide/NotificationHowTo.html", "status": "assumption", "date": GATHERED},
+    {"id": "lambda.cold_start_s", "value": 0.5, "unit": "seconds", "item": "a new execution environment of the builder (Python 3.11 with boto3) before its first batch (not published; 0.5 s assumed)",
+     "source": "docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html (the Init phase)", "status": "assumption", "date": GATHERED},
+    {"id": "glue.pythonshell_startup_s", "value": 30.0, "unit": "seconds", "item": "Glue Python shell run, StartJobRun -> the script running (not published; 30 s assumed)",
+     "source": "docs.aws.amazon.com/glue/latest/dg/add-job-python.html (no start-up figure)", "status": "assumption", "date": GATHERED},
+    {"id": "glue.pythonshell_cpu_factor", "value": 1.0, "unit": "x one core of the measuring machine", "item": "converter speed in a 0.0625-DPU Python shell run against one core here (such a run reports 1 CPU, 1 DPU reports 4)",
+     "source": "a public test of Python shell capacities (gist, 2020); the core's speed against AWS's not measured", "status": "assumption", "date": GATHERED},
 ]
