@@ -1,7 +1,7 @@
 # The `sim` command line and Locust, for docker-compose.yml's `deploy` and `locust-*` services.
 # Everything a `sim` command reads besides the package is here too: the scenarios (found through
-# SIM_SCENARIOS_DIR) and the locustfile (SIM_LOCUSTFILE), so `docker run sim-harness:local sim ...`
-# works as it does in a clone.
+# SIM_SCENARIOS_DIR), the seed plan's example pipeline they compare against (SIM_EXAMPLES_DIR) and
+# the locustfile (SIM_LOCUSTFILE), so `docker run sim-harness:local sim ...` works as it does in a clone.
 #
 # The converter's Lambda bundle (the pipeline plus pinned manylinux2014 wheels; see
 # sim/infra/bundle.py) is built here, at image build time, into the workdir's cache, so that
@@ -13,7 +13,8 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     SIM_WORKDIR=/var/lib/sim \
     SIM_LOCUSTFILE=/opt/sim/loadtests/locustfile.py \
-    SIM_SCENARIOS_DIR=/opt/sim/scenarios
+    SIM_SCENARIOS_DIR=/opt/sim/scenarios \
+    SIM_EXAMPLES_DIR=/opt/sim/examples
 
 WORKDIR /opt/sim
 
@@ -34,6 +35,7 @@ RUN useradd --create-home --uid 1000 sim \
 
 COPY loadtests ./loadtests
 COPY scenarios ./scenarios
+COPY examples ./examples
 
 USER sim
 CMD ["sim", "--help"]

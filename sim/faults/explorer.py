@@ -48,8 +48,11 @@ class Batch:
 
 def timings(ctx) -> dict:
     """Settings for the scaled timeline: short lease and grace for `sim`'s own builder (a pipeline
-    without them ignores the variables), the manifest size of one batch."""
-    return {"extra_env": {"LOCK_LEASE_SECONDS": str(LEASE_S), "OPEN_MANIFEST_GRACE_SECONDS": str(LEASE_S)}}
+    without them ignores the variables), and a flush that builds a partial batch at once (its
+    production wait, an hour, scaled down is still longer than a cell needs: a partial batch a
+    crash left behind would wait it out). A description's ${FlushMaxWaitSeconds} follows it."""
+    return {"extra_env": {"LOCK_LEASE_SECONDS": str(LEASE_S), "OPEN_MANIFEST_GRACE_SECONDS": str(LEASE_S)},
+            "flush_max_wait_s": 0}
 
 
 def _prepare(ctx, files: int, rules: list[dict] | None, record: bool, batch_size: int) -> Batch:
