@@ -47,12 +47,12 @@ class Batch:
 
 
 def timings(ctx) -> dict:
-    """Settings for the scaled timeline: short lease and grace for `sim`'s own builder (a pipeline
-    without them ignores the variables), and a flush that builds a partial batch at once (its
-    production wait, an hour, scaled down is still longer than a cell needs: a partial batch a
-    crash left behind would wait it out). A description's ${FlushMaxWaitSeconds} follows it."""
-    return {"extra_env": {"LOCK_LEASE_SECONDS": str(LEASE_S), "OPEN_MANIFEST_GRACE_SECONDS": str(LEASE_S)},
-            "flush_max_wait_s": 0}
+    """Settings for the scaled timeline: the lease (or lock) lifetime a description reads from
+    ${LeaseSeconds} (sim's builder: its lease and open-manifest grace), and a flush that builds a
+    partial batch at once (its production wait, an hour, scaled down is still longer than a cell
+    needs: a partial batch a crash left behind would wait it out; ${FlushMaxWaitSeconds}).
+    Lifetimes a pipeline keeps in its code are not scaled: they run at production speed."""
+    return {"lease_s": LEASE_S, "flush_max_wait_s": 0}
 
 
 def _prepare(ctx, files: int, rules: list[dict] | None, record: bool, batch_size: int) -> Batch:
@@ -93,10 +93,12 @@ def recover(ctx, batch: Batch, redeliver: bool, started: float) -> dict:
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
     last, final_flush = None, not has_flush
 
+    max_wait = ctx.wiring.settings.flush_max_wait_s
+
     def flush() -> None:
         nonlocal flushes
         try:
-            watcher.flush(3600)
+            watcher.flush(max_wait)
             flushes += 1
         except Exception as exc:  # noqa: BLE001 - a failing flush is evidence, not a crash of the explorer
             errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
@@ -162,7 +164,8 @@ def judge(ctx, row: dict, batch: Batch) -> dict:
 
 
 def run_cell(ctx, boundary: Boundary, mode: str, files: int, label: str) -> dict:
-    """One boundary, one way of dying, from a clean pipeline; the judged row."""
+    """One boundary, one way of dying, from a clean pipeline; the judged row. An exception the
+    builder's own code catches is its choice: the invocation goes on, and the row says so."""
     batch = _prepare(ctx, files, [boundary.rule("builder", ACTIONS[mode])], True, files)
     answer = _invoke(ctx, batch.event)
     fired = any(c.get("injected") for c in ctx.calls() if c["process"] == "builder") or (
@@ -170,10 +173,11 @@ def run_cell(ctx, boundary: Boundary, mode: str, files: int, label: str) -> dict
     crashed = bool(answer["error"]) and fired
     timeline = recover(ctx, batch, redeliver=crashed, started=time.monotonic())
     row = judge(ctx, {"ordering": label, "boundary": boundary.name, "crash_point": boundary.name, "mode": mode,
-                      "index": boundary.index, "crashed": crashed, **timeline}, batch)
-    if not crashed:
-        row["violations"].append(f"the builder did not die at the boundary ({answer['error'] or 'no error'}): "
-                                 "the cell was not set up")
+                      "index": boundary.index, "reached": fired, "crashed": crashed, **timeline}, batch)
+    if fired and not crashed:
+        row["caught"] = "the builder's code caught the exception and the invocation went on"
+    if not fired:
+        row["violations"].append("the fault never fired at the boundary: the cell was not set up")
     return row
 
 

@@ -138,6 +138,7 @@ class Settings:
     # (profiles.LOCAL_GLUE_CONCURRENT_RUNS, where the measurement is).
     glue_max_concurrent_runs: int | None = None
     gzip_max_bytes: int = 4 * 1024**3  # a .gz landing file stops decompressing here (a gzip bomb)
+    lease_s: float | None = None  # ${LeaseSeconds}: a builder's lease or lock lifetime (None: twice its timeout)
     poll_seconds: int = 30
     # Retries: converter runs per workflow execution (a failed run is run again after a doubling
     # backoff), and attempts per manifest (the flush redrives a failed manifest until then).
@@ -224,7 +225,7 @@ class Settings:
             "LogLevel": self.log_level,
             "Environment": self.environment,
             "BuilderTimeout": str(timeout),
-            "LeaseSeconds": str(2 * timeout),
+            "LeaseSeconds": f"{self.lease_s if self.lease_s is not None else 2 * timeout:g}",
             "PollSeconds": str(self.poll_seconds),
             "ConversionMaxRuns": str(self.conversion_max_runs),
             "ConversionRetries": str(self.conversion_max_runs - 1),

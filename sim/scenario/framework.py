@@ -28,7 +28,7 @@ from sim.core.polling import wait_until
 from sim.engine import ministack
 from sim.infra.deploy import Deployer
 from sim.infra.project import Project
-from sim.infra.spec import Settings
+from sim.infra.spec import Names, Settings
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.publisher import MetricsPublisher
 from sim.ops.outside import watcher_for
@@ -116,10 +116,13 @@ class Context:
         base["extra_env"] = {**self.extra_env, **(base.get("extra_env") or {})}
         return self.project.settings(**base)
 
-    def other(self, pipeline: str | Path, extra_env: dict | None = None) -> "Context":
-        """A context for another described pipeline on the same engine (its own prefix), with
-        environment variables set on its builder (a switch of an example, say); restored with this one."""
+    def other(self, pipeline: str | Path, extra_env: dict | None = None, prefix: str | None = None) -> "Context":
+        """A context for another described pipeline on the same engine (its own prefix, or `prefix`
+        to deploy it twice), with environment variables set on its builder (a switch of an example,
+        say); restored with this one."""
         project = Project(str(self.project.workdir), self.project._endpoint, self.project._target_name, pipeline)
+        if prefix:
+            project.names = Names(prefix)
         child = Context(project, self.name, self.say)
         child.extra_env = dict(extra_env or {})
         self._others.append(child)
