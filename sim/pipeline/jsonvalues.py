@@ -79,13 +79,28 @@ def loads_record(line: bytes, count_repeated: bool = True) -> tuple[dict, int]:
         raise
     except RecursionError:
         raise NotARecord(TOO_DEEP) from None
-    except ValueError:
-        raise NotARecord("invalid JSON") from None
+    except ValueError as exc:
+        raise NotARecord(_why_not_json(text, exc)) from None
     if not isinstance(value, dict):
         kind = "array" if isinstance(value, list) else "string" if isinstance(value, str) else \
             "null" if value is None else "boolean" if isinstance(value, bool) else "number"
         raise NotARecord(f"a JSON {kind}, not an object")
     return value, objects.repeated
+
+
+_VALUE_STARTS = frozenset('{["-0123456789tfn')
+
+
+def _why_not_json(text: str, exc: ValueError) -> str:
+    """The reason a line is not JSON, from the parser's error kind (never its message's text)."""
+    if text.lstrip(" \t\r").startswith("\ufeff"):
+        return "invalid JSON: a byte order mark inside the file (only the file's start may hold one)"
+    if getattr(exc, "msg", "") == "Extra data":
+        if text[exc.pos:exc.pos + 1] not in _VALUE_STARTS:
+            return "invalid JSON: text after the end of the object"
+        cr = " (a CR without LF does not end a line)" if "\r" in text.strip(" \t\r") else ""
+        return "invalid JSON: more than one value on the line" + cr
+    return "invalid JSON"
 
 
 def exact_double(value) -> bool:

@@ -29,7 +29,7 @@ import pyarrow.json as pajson
 
 from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, Conflict, NotARecord, Shape, as_floats, dumps_exact, exact_double,
                          loads_record)
-from .lines import Chunk, split_lines
+from .lines import BOM, Chunk, split_lines
 
 BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough that one file uses every core
 # What a double could change, found in the text (integers beyond 2**53 are found by value instead):
@@ -39,6 +39,7 @@ BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough tha
 _NOT_JSON_OR_EXPONENT = r"[:,\[]\s*-?(?:NaN|Inf|[0-9.]*[0-9][eE][-+]?[0-9]{3}|[0-9]{16,}[eE])"
 _LONG_DECIMAL = "|".join(rf"[0-9]{{{k}}}\.[0-9]{{{16 - k}}}" for k in range(17))
 _HOT = _NOT_JSON_OR_EXPONENT + "|" + _LONG_DECIMAL
+_BLANK_LINE = r"^[ \t\r]*$"  # lines.is_blank, for RE2
 _TEMPORAL = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_time)
 RAW_LIMIT = 1024 * 1024  # the most of a bad line a quarantine record keeps
 # The UTF-8 check and the scan for risky tokens run beside pyarrow's parse (both release the GIL).
@@ -150,15 +151,17 @@ def _depth(t: pa.DataType) -> int:
 
 def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     """Parse a chunk of whole lines; see the module docstring for the paths it takes."""
+    if chunk.data.startswith(BOM):  # the reader would skip it; past a file's start it is no JSON
+        return careful(key, *split_lines(chunk))
     scan = _BESIDE.submit(_scan, chunk.data)
     table = _fast_read(chunk.data, pins)
-    utf8, hot, split = scan.result()
+    utf8, hot, split, blank = scan.result()
     if table is None or not utf8:  # the JSON reader lets invalid UTF-8 through inside strings
         return careful(key, *split_lines(chunk))
-    if table.num_rows == chunk.line_count:
+    if table.num_rows == chunk.line_count and not blank:
         numbers: Sequence[int] = range(chunk.first_line, chunk.first_line + table.num_rows)
         row_of = None
-    else:  # blank lines (the reader skips them), or two values on one line
+    else:  # blank lines (the reader skips them), or two values on one line (the reader reads both)
         numbers, lines = split_lines(chunk)
         if len(numbers) != table.num_rows:
             return careful(key, numbers, lines)
@@ -184,29 +187,33 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     return _check_hot(key, table, numbers, {row: texts[line_index[row]] for row in fields}, fields)
 
 
-def _scan(data: bytes) -> tuple[bool, set[int], pa.Array | None]:
+def _scan(data: bytes) -> tuple[bool, set[int], pa.Array | None, bool]:
     """Beside the parse: is the chunk UTF-8, and which of its lines (0-based, blank ones counted)
     hold a token a double could change? RE2 first marks the lines with any match (a yes or no per
     line, its fastest mode); only those lines have their matches found, and a decimal of 16+
     digits that the nearest double prints back as unchanged (what Python, JavaScript and Java
     write) is cleared on the spot, so only doubtful lines are parsed again. Also returns the chunk
-    split into lines (an Arrow array), where the lines to parse again are taken from."""
+    split into lines (an Arrow array), where the lines to parse again are taken from, and whether
+    any line is blank (then the reader's rows cannot be matched to lines by counting alone: a line
+    holding two values would hide beside a blank one)."""
     blob = _as_array(data)
     try:
         blob.cast(pa.string())
     except pa.ArrowInvalid:
-        return False, set(), None
+        return False, set(), None, False
     lines = pc.split_pattern(blob, "\n").flatten()
+    whole = lines.slice(0, len(lines) - 1) if data.endswith(b"\n") else lines  # not the empty rest after the last LF
+    blank = pc.any(pc.match_substring_regex(whole, _BLANK_LINE)).as_py() or False
     marked = pc.indices_nonzero(pc.match_substring_regex(lines, _HOT))
     if not len(marked):
-        return True, set(), lines
+        return True, set(), lines, blank
     few = lines.take(marked)
     hot: set[int] = set()
     for line, text, matches in zip(marked.to_pylist(), few.to_pylist(),
                                    pc.replace_substring_regex(few, _HOT, "\x00\\0\x01").to_pylist()):
         if _doubtful(text, matches):
             hot.add(line)
-    return True, hot, lines
+    return True, hot, lines, blank
 
 
 def _doubtful(text: bytes, marked: bytes) -> bool:
@@ -420,3 +427,9 @@ def careful(key: str, numbers: Sequence[int], lines: list[bytes]) -> Parsed:
             text[name] = str(exc)
             columns[name] = pa.array([None if v is None else dumps_exact(v) for v in values], pa.string())
     return Parsed(key, pa.table(columns), kept, text, bad, repeated)
+
+
+def line_problem(line: bytes) -> str:
+    """Why the converter quarantines this one line on its own ("" when it becomes a row)."""
+    bad = careful("", [1], [line]).bad
+    return bad[0].reason if bad else ""
