@@ -27,8 +27,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
-from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, Conflict, NotARecord, Shape, as_floats, dumps_exact, exact_double,
-                         loads_record)
+from . import isolate
+from .isolate import about_the_data
+from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, NAME_NOT_TEXT, Conflict, NotARecord, Shape, as_floats,
+                         check_depth, dumps_exact, exact_double, is_text, loads_record)
 from .lines import BOM, Chunk, split_lines
 
 BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough that one file uses every core
@@ -76,6 +78,20 @@ class Parsed:
     text: dict[str, str] = field(default_factory=dict)  # fields held as JSON text here, and why
     bad: list[Quarantined] = field(default_factory=list)
     repeated_names: int = 0  # records with an object that repeats a name (its last value kept)
+    chunk: Chunk | None = None  # the lines themselves, kept only while writes are checked (for the quarantine)
+
+    def subset(self, rows: Sequence[int]) -> "Parsed":
+        """These rows only (indices into `numbers`), with the fields' JSON text reasons."""
+        rows = list(rows)
+        if self.table.num_columns:
+            table = self.table.take(pa.array(rows, pa.int64()))
+        else:  # records that were `{}`: a table of no columns keeps its row count only when built so
+            table = pa.table({"": pa.nulls(len(rows))}).drop_columns([""])
+        return Parsed(self.key, table, [self.numbers[i] for i in rows], self.text, chunk=self.chunk)
+
+    def raw_lines(self) -> dict[int, bytes]:
+        """Line number -> bytes of this chunk's lines (empty when the chunk was not kept)."""
+        return dict(zip(*split_lines(self.chunk))) if self.chunk is not None else {}
 
 
 class Pins:
@@ -150,7 +166,17 @@ def _depth(t: pa.DataType) -> int:
 
 
 def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
-    """Parse a chunk of whole lines; see the module docstring for the paths it takes."""
+    """Parse a chunk of whole lines; see the module docstring for the paths it takes. Whatever
+    the fast path raises sends the chunk to the careful path, which isolates it to its lines."""
+    try:
+        return _parse_fast(key, chunk, pins)
+    except Exception as exc:
+        if not about_the_data(exc):
+            raise
+        return careful(key, *split_lines(chunk))
+
+
+def _parse_fast(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     if chunk.data.startswith(BOM):  # the reader would skip it; past a file's start it is no JSON
         return careful(key, *split_lines(chunk))
     scan = _BESIDE.submit(_scan, chunk.data)
@@ -394,22 +420,57 @@ def _misfit(value, stored, t: pa.DataType) -> str:
 
 
 def careful(key: str, numbers: Sequence[int], lines: list[bytes]) -> Parsed:
-    """Every line parsed exactly; each field typed by the mapping or kept as JSON text."""
+    """Every line parsed exactly; each field typed by the mapping or kept as JSON text.
+
+    Whatever fails costs only the line it fails on: a line that raises anything while it is
+    parsed is quarantined with the reason, and when building the columns fails, the lines that
+    fail alone are found (`isolate.failing`), quarantined, and the columns built from the rest."""
     records: list[dict] = []
     kept: list[int] = []
+    raws: list[bytes] = []
     bad: list[Quarantined] = []
     repeated = 0
     for n, line in zip(numbers, lines):
         try:
             record, rep = loads_record(line)
             if line.count(b"[") + line.count(b"{") > MAX_DEPTH:
-                Shape().add(record)  # raises when nested deeper than the limit
+                check_depth(record)
+            if b"\\u" in line and not all(is_text(name) for name in record):
+                raise NotARecord(NAME_NOT_TEXT)
         except NotARecord as exc:
             bad.append(Quarantined(key, n, str(exc), line))
             continue
+        except Exception as exc:
+            if not about_the_data(exc):
+                raise
+            bad.append(Quarantined(key, n, isolate.reason(exc, "parsing"), line))
+            continue
         records.append(record)
         kept.append(n)
+        raws.append(line)
         repeated += bool(rep)
+    try:
+        table, text = _columns(records)
+    except Exception as exc:
+        if not about_the_data(exc):
+            raise
+        culprits = isolate.failing(len(records), lambda idx: _columns([records[i] for i in idx]))
+        bad.extend(Quarantined(key, kept[i], isolate.reason(e, "typing"), raws[i]) for i, e in culprits.items())
+        bad.sort(key=lambda q: q.line)
+        keep = [i for i in range(len(records)) if i not in culprits]
+        records, kept = [records[i] for i in keep], [kept[i] for i in keep]
+        table, text = _columns(records)  # a failure only of lines together is not about a line: it is raised
+    return Parsed(key, table, kept, text, bad, repeated)
+
+
+def line_problem(line: bytes) -> str:
+    """Why the converter quarantines this one line on its own ("" when it becomes a row)."""
+    bad = careful("", [1], [line]).bad
+    return bad[0].reason if bad else ""
+
+
+def _columns(records: list[dict]) -> tuple[pa.Table, dict[str, str]]:
+    """The records as typed columns, each field that no typed column holds unchanged as JSON text."""
     names: dict[str, None] = {}
     for record in records:
         for name in record:
@@ -426,10 +487,4 @@ def careful(key: str, numbers: Sequence[int], lines: list[bytes]) -> Parsed:
         except Conflict as exc:
             text[name] = str(exc)
             columns[name] = pa.array([None if v is None else dumps_exact(v) for v in values], pa.string())
-    return Parsed(key, pa.table(columns), kept, text, bad, repeated)
-
-
-def line_problem(line: bytes) -> str:
-    """Why the converter quarantines this one line on its own ("" when it becomes a row)."""
-    bad = careful("", [1], [line]).bad
-    return bad[0].reason if bad else ""
+    return pa.table(columns) if columns else pa.table({"": pa.nulls(len(records))}).drop_columns([""]), text
