@@ -358,7 +358,8 @@ def _check_hot(key: str, table: pa.Table, numbers: Sequence[int], lines: dict[in
         try:
             record, _ = loads_record(lines[i], count_repeated=False)  # the fast reader took it: no name repeats
         except NotARecord as exc:
-            bad.append(Quarantined(key, numbers[i], str(exc), lines[i]))
+            raw = lines[i][:-1] if lines[i].endswith(b"\r") else lines[i]  # a CR before the LF is not the line's
+            bad.append(Quarantined(key, numbers[i], str(exc), raw))
             continue
         exact[i] = record
         for name in fields[i]:
