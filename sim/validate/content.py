@@ -42,7 +42,9 @@ def _no_constants(name: str):
 
 
 def _without_nulls(pairs):
-    return {k: v for k, v in pairs if v is not None}
+    """An object without its null members; a name repeated keeps its last value first (null or
+    not), as the converter reads it: dropping nulls first would bring back an earlier value."""
+    return {k: v for k, v in dict(pairs).items() if v is not None}
 
 
 def _int(text: str):
