@@ -234,3 +234,18 @@ def test_running_out_of_memory_on_a_line_is_not_blamed_on_the_line(tmp_path, mon
     monkeypatch.setattr(records, "loads_record", no_memory)
     with pytest.raises(MemoryError):
         through(tmp_path, b'{"a": NaN}\n')
+
+
+@pytest.mark.parametrize("careful", [False, True])
+def test_the_depth_limit_counts_objects_and_arrays_alike_on_both_paths(tmp_path, careful):
+    # The record is the first level; a scalar adds none. The fast path judges depth from Arrow
+    # types, the exact path from the parsed value: a line is kept or refused the same on either.
+    def line(arrays: int) -> bytes:
+        return b'{"a": ' + b"[" * arrays + b"1" + b"]" * arrays + b"}"
+
+    lines = [line(255), line(256), b'{"b": ' + b'{"c": ' * 255 + b"{}" + b"}" * 255 + b"}"]
+    data = b"\n".join(lines + ([b'{"a": '] if careful else [])) + b"\n"  # a line cut short: the exact path
+    result, table = through(tmp_path, data)
+    assert table.column("_line").to_pylist() == [1]
+    assert [(q.line, q.reason) for q in result.quarantined[:2]] == [(2, "nested deeper than 256 levels"),
+                                                                    (3, "nested deeper than 256 levels")]

@@ -114,3 +114,22 @@ def test_the_land_pre_check_names_the_first_line_the_converter_quarantines_and_w
         assert where in said and why in said, (name, said)
     (tmp_path / "long-ok.ndjson").write_bytes(b'{"a": "' + b"x" * 100_000 + b'"}\n')
     assert sniff(tmp_path / "long-ok.ndjson") == ""
+
+
+def test_validation_does_not_read_a_line_that_opens_with_a_bom_as_json():
+    # The standard library reads bytes that open with a BOM as UTF-8-with-BOM; a landed line past
+    # the file's start holding one is no JSON (the converter quarantines it), so a row for it is no match.
+    from sim.validate import content
+
+    for exact in (False, True):
+        with pytest.raises(content.NotJson):
+            content.parse(BOM + b'{"a": 1}', exact)
+        assert content.parse(b'{"a": "\xef\xbb\xbf"}', exact) == {"a": "\ufeff"}  # inside a string it is text
+
+
+def test_a_quarantined_crlf_line_is_kept_without_its_cr_on_either_path(tmp_path):
+    # NaN is read by the fast reader and refused by the exact check of that one line; a cut line
+    # sends its chunk to the exact parser. Either way the raw line is the line, CR not included.
+    for body in (b'{"a": 1}\r\n{"a": NaN}\r\n', b'{"a": 1}\r\n{"a": NaN}\r\n{"a": \r\n'):
+        result = convert([Source("k.ndjson", lambda: io.BytesIO(body))], "m", str(tmp_path / "o.parquet"))
+        assert result.quarantined[0].raw == b'{"a": NaN}', body
