@@ -18,8 +18,9 @@ writing them run unchecked, at full speed; when either fails for a reason that m
 rows, the file written so far cannot be trusted (pyarrow closes a writer that failed midway), so
 the conversion runs again with every table tried in memory before it is written: the rows that
 fail alone are found (`isolate`), quarantined, and the rest written. Failures that are not about
-the data (out of memory, the disk, S3) fail the conversion. A source
-that cannot be read at all (deleted before conversion) is quarantined as a whole file. A `.gz`
+the data (out of memory, the disk, S3) fail the conversion.
+
+A source that cannot be read at all (deleted before conversion) is quarantined as a whole file. A `.gz`
 source that is not gzip, is corrupt, is cut short or decompresses past its limit keeps the whole
 lines that decompressed; a partial last line is quarantined with its number, and a whole-file
 record (line None) says where and why reading stopped.
@@ -125,6 +126,9 @@ def _convert(sources: list[Source], manifest_id: str, out_path: str, tmp_dir: st
             raise
         result.records -= parts.dropped_at_finish
         result.parts = len(parts.parts) - 1 if len(parts.parts) > 1 else 0
+    # Lines are quarantined by the reader and by the writer, in two threads: source order, then line.
+    order = {source.key: i for i, source in enumerate(sources)}
+    result.quarantined.sort(key=lambda q: (order.get(q.key, len(order)), q.line is None, q.line or 0))
     final = parts.plan
     names = stored_names(final)
     result.json_text_reasons = {n: fp.text_reason() for n, fp in final.items() if fp.text_reason()}

@@ -22,6 +22,7 @@ size, never to its size squared.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
@@ -150,8 +151,6 @@ def first_line(head: bytes, whole: bool) -> tuple[int, bytes, bool] | None:
     """The first non-blank line in the first bytes of a file, as the converter reads it: (its
     number, its bytes, whether it is complete). `whole`: `head` is the whole file. None when the
     head holds no such line."""
-    import io
-
     for piece in read_chunks(io.BytesIO(head)):
         if isinstance(piece, Chunk):
             numbers, texts = split_lines(piece)
