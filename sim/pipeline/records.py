@@ -41,7 +41,11 @@ BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough tha
 _NOT_JSON_OR_EXPONENT = r"[:,\[]\s*-?(?:NaN|Inf|[0-9.]*[0-9][eE][-+]?[0-9]{3}|[0-9]{16,}[eE])"
 _LONG_DECIMAL = "|".join(rf"[0-9]{{{k}}}\.[0-9]{{{16 - k}}}" for k in range(17))
 _HOT = _NOT_JSON_OR_EXPONENT + "|" + _LONG_DECIMAL
-_BLANK_LINE = r"^[ \t\r]*$"  # lines.is_blank, for RE2
+# How the lines of a chunk open. The JSON reader must never see a line that opens with anything but
+# an object: it reads a top-level `null` as a row of nulls, and one that opens a block of its input
+# dereferences an empty builder stack and crashes the process (apache/arrow#47409).
+_LINE_NOT_OPENING_AN_OBJECT_AT_ONCE = r"\n[^{]"  # RE2 finds each LF by memchr: well under a millisecond per 16 MB
+_LINE_NOT_AN_OBJECT = r"(?m)^[ \t\r]*[^ \t\r\n{]"  # a non-blank line opening with no object (the slower check)
 _TEMPORAL = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_time)
 RAW_LIMIT = 1024 * 1024  # the most of a bad line a quarantine record keeps
 # The UTF-8 check and the scan for risky tokens run beside pyarrow's parse (both release the GIL).
@@ -179,15 +183,18 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
 def _parse_fast(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     if chunk.data.startswith(BOM):  # the reader would skip it; past a file's start it is no JSON
         return careful(key, *split_lines(chunk))
+    opening = line_openings(chunk.data)
+    if opening == "odd":  # a line that is no object: the exact parser quarantines it (see above)
+        return careful(key, *split_lines(chunk))
     scan = _BESIDE.submit(_scan, chunk.data)
     table = _fast_read(chunk.data, pins)
-    utf8, hot, split, blank = scan.result()
+    utf8, hot, split = scan.result()
     if table is None or not utf8:  # the JSON reader lets invalid UTF-8 through inside strings
         return careful(key, *split_lines(chunk))
-    if table.num_rows == chunk.line_count and not blank:
+    if table.num_rows == chunk.line_count and opening == "plain":
         numbers: Sequence[int] = range(chunk.first_line, chunk.first_line + table.num_rows)
         row_of = None
-    else:  # blank lines (the reader skips them), or two values on one line (the reader reads both)
+    else:  # maybe blank lines (the reader skips them), or two values on one line (the reader reads both)
         numbers, lines = split_lines(chunk)
         if len(numbers) != table.num_rows:
             return careful(key, numbers, lines)
@@ -213,33 +220,39 @@ def _parse_fast(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     return _check_hot(key, table, numbers, {row: texts[line_index[row]] for row in fields}, fields)
 
 
-def _scan(data: bytes) -> tuple[bool, set[int], pa.Array | None, bool]:
+def line_openings(data: bytes) -> str:
+    """How the lines of a chunk open: "plain" when each opens an object at once (so none is blank),
+    "spaced" when some are blank or open with white space but every other one opens an object,
+    "odd" when a line opens with anything else (no object: it must not reach the JSON reader)."""
+    blob = _as_array(data)
+    if data[:1] == b"{" and not pc.match_substring_regex(blob, _LINE_NOT_OPENING_AN_OBJECT_AT_ONCE)[0].as_py():
+        return "plain"
+    return "odd" if pc.match_substring_regex(blob, _LINE_NOT_AN_OBJECT)[0].as_py() else "spaced"
+
+
+def _scan(data: bytes) -> tuple[bool, set[int], pa.Array | None]:
     """Beside the parse: is the chunk UTF-8, and which of its lines (0-based, blank ones counted)
     hold a token a double could change? RE2 first marks the lines with any match (a yes or no per
     line, its fastest mode); only those lines have their matches found, and a decimal of 16+
     digits that the nearest double prints back as unchanged (what Python, JavaScript and Java
     write) is cleared on the spot, so only doubtful lines are parsed again. Also returns the chunk
-    split into lines (an Arrow array), where the lines to parse again are taken from, and whether
-    any line is blank (then the reader's rows cannot be matched to lines by counting alone: a line
-    holding two values would hide beside a blank one)."""
+    split into lines (an Arrow array), where the lines to parse again are taken from."""
     blob = _as_array(data)
     try:
         blob.cast(pa.string())
     except pa.ArrowInvalid:
-        return False, set(), None, False
+        return False, set(), None
     lines = pc.split_pattern(blob, "\n").flatten()
-    whole = lines.slice(0, len(lines) - 1) if data.endswith(b"\n") else lines  # not the empty rest after the last LF
-    blank = pc.any(pc.match_substring_regex(whole, _BLANK_LINE)).as_py() or False
     marked = pc.indices_nonzero(pc.match_substring_regex(lines, _HOT))
     if not len(marked):
-        return True, set(), lines, blank
+        return True, set(), lines
     few = lines.take(marked)
     hot: set[int] = set()
     for line, text, matches in zip(marked.to_pylist(), few.to_pylist(),
                                    pc.replace_substring_regex(few, _HOT, "\x00\\0\x01").to_pylist()):
         if _doubtful(text, matches):
             hot.add(line)
-    return True, hot, lines, blank
+    return True, hot, lines
 
 
 def _doubtful(text: bytes, marked: bytes) -> bool:

@@ -15,21 +15,27 @@ def test_the_scan_marks_exactly_the_lines_a_double_could_change():
         b'{"a": 3.141592653589793}',
         b'{"s": "x:NaN"}',  # inside a string: a closer look, never a wrong value
     ]
-    utf8, hot, split, blank = _scan(b"\n".join(lines))
-    assert (utf8, hot, blank) == (True, {1, 4, 5, 6, 8}, True)
+    utf8, hot, split = _scan(b"\n".join(lines))
+    assert (utf8, hot) == (True, {1, 4, 5, 6, 8})
     assert split.to_pylist() == lines  # the lines to parse again are taken from here, CR and all
     assert _scan(b"\n".join(lines[:1] + lines[3:4]) + b"\n")[:2] == (True, set())
 
 
-def test_the_scan_says_whether_a_line_is_blank_as_the_line_definition_does():
-    # The reader's rows are matched to lines by counting only when no line is blank: a line with
-    # two values beside a blank one would otherwise give its second row the blank line's number.
-    assert _scan(b'{"a": 1}\n{"a": 2}\n')[3] is False  # the empty rest after the last LF is no line
-    assert _scan(b'{"a": 1}\n{"a": 2}')[3] is False
-    for blank_line in (b"", b" ", b"\t", b"\r", b" \t\r "):
-        assert _scan(b'{"a": 1}\n' + blank_line + b'\n{"a": 2}\n')[3] is True, blank_line
-    assert _scan(b'{"a": 1}\n\x0c\n{"a": 2}\n')[3] is False  # a form feed is no JSON white space
-
-
 def test_invalid_utf8_is_found_before_anything_else():
-    assert _scan(b'{"a": 1}\n{"s": "\xff"}\n{"a": NaN}\n') == (False, set(), None, False)
+    assert _scan(b'{"a": 1}\n{"s": "\xff"}\n{"a": NaN}\n') == (False, set(), None)
+
+
+def test_how_lines_open_decides_what_the_json_reader_may_see():
+    from sim.pipeline.records import line_openings
+
+    # "plain": every line opens an object at once, so none is blank and rows match lines by count.
+    assert line_openings(b'{"a": 1}\n{"a": 2}\n') == "plain"
+    assert line_openings(b'{"a": 1}\r\n{"a": 2}') == "plain"
+    # "spaced": blank lines or white space before an object; rows are matched to non-blank lines.
+    for spaced in (b'{"a": 1}\n\n{"a": 2}\n', b'{"a": 1}\n \t\r\n', b'  {"a": 1}\n', b'{"a": 1}\n\r\n{}'):
+        assert line_openings(spaced) == "spaced", spaced
+    # "odd": a line opening with no object. Above all a top-level null: the reader takes it for a
+    # row of nulls, and crashes the process when it opens a block of its input (apache/arrow#47409).
+    for odd in (b'null\n{"a": 1}\n', b'{"a": 1}\nnull\n', b'{"a": 1}\n \tnull\n', b'{"a": 1}\n[1]\n',
+                b'{"a": 1}\n\x0c\n', b'{"a": 1}\n\xef\xbb\xbf{}\n', b'{"a": 1}\n"s"'):
+        assert line_openings(odd) == "odd", odd

@@ -8,6 +8,7 @@ closed before the fault is raised, as pyarrow closes a writer whose row group fa
 
 import io
 import json
+import re
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -251,3 +252,26 @@ def test_the_depth_limit_counts_objects_and_arrays_alike_on_both_paths(tmp_path,
     assert table.column("_line").to_pylist() == [1]
     assert [(q.line, q.reason) for q in result.quarantined[:2]] == [(2, "nested deeper than 256 levels"),
                                                                     (3, "nested deeper than 256 levels")]
+
+
+@pytest.mark.parametrize("chunk_bytes", [16 * 1024 * 1024, 9])
+def test_a_top_level_null_is_quarantined_and_never_reaches_the_json_reader(tmp_path, monkeypatch, chunk_bytes):
+    # pyarrow's JSON reader takes a top-level null for a row of nulls, and when one opens a block of
+    # its input it dereferences an empty builder stack and crashes the whole process (apache/arrow#47409;
+    # seen here as a segfault in one call of several thousand): no such line may reach it.
+    seen = []
+    real = records.pajson.read_json
+
+    def spy(source, *args, **kwargs):
+        seen.append(source.to_pybytes())
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(records.pajson, "read_json", spy)
+    data = b'null\n{"a": 1}\nnull\n  null \r\n{"a": 2}\n{"a": 3} null\n[null]\n'
+    result, table = through(tmp_path, data, chunk_bytes=chunk_bytes)
+    assert table.column("_line").to_pylist() == [2, 5]
+    assert [(q.line, q.reason) for q in result.quarantined] == [
+        (1, "a JSON null, not an object"), (3, "a JSON null, not an object"), (4, "a JSON null, not an object"),
+        (6, "invalid JSON: more than one value on the line"), (7, "a JSON array, not an object")]
+    opening_null = re.compile(rb"(?m)^[ \t\r]*n")
+    assert not [d for d in seen if opening_null.search(d)]

@@ -102,6 +102,10 @@ MUTATIONS += [(f"member {m[:24]!r}", lambda ls, i, p, m=m: ls[:i] + [_with_membe
 MUTATIONS += [(f"nested {d} {k}", lambda ls, i, p, d=d, k=k: ls[:i] + [_with_member(ls[i], b'"deep": ' + nested(d, k))] + ls[i + 1:])
               for d in (47, 48, 254, 255, 256, 1200) for k in ("list", "obj")]
 MUTATIONS += [(f"blank line {b!r}", lambda ls, i, p, b=b: ls[:i] + [b] + ls[i:]) for b in BLANKS]
+# Lines holding no object: a top-level null above all (pyarrow's reader crashes on one that opens a
+# block of its input, apache/arrow#47409), other JSON values, and an object followed by a value.
+MUTATIONS += [(f"a line of {v!r}", lambda ls, i, p, v=v: ls[:i] + [v] + ls[i:])
+              for v in (b"null", b" null\r", b"[]", b'"s"', b"1", b"true", b'{"a": 1} null', b'{"a": 1} {}')]
 
 
 def apply(lines: list[bytes], mutations) -> list[bytes]:
