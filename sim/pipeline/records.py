@@ -12,7 +12,10 @@ change a value, and each way it could is checked cheaply:
 Whatever the fast reader refuses (a malformed line, invalid UTF-8, a field whose type changes
 within the chunk, a repeated name, a lone surrogate) sends the chunk to the careful path: every
 line parsed exactly (`jsonvalues`), bad lines quarantined one by one, and each field typed by the
-mapping's rules or kept as JSON text. Its cost is linear in the chunk whatever the input.
+mapping's rules or kept as JSON text. Its cost is linear in the chunk whatever the input. A chunk
+with a line that opens with anything but an object goes there before the fast reader sees it (the
+reader takes a top-level null for a row of nulls, and crashes on one that opens a block of its
+input), and so does a chunk on which the fast path raises anything at all.
 """
 
 from __future__ import annotations
