@@ -34,7 +34,7 @@ from . import isolate
 from .isolate import about_the_data
 from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, NAME_NOT_TEXT, Conflict, NotARecord, Shape, as_floats,
                          check_depth, dumps_exact, exact_double, is_text, loads_record)
-from .lines import BOM, Chunk, split_lines
+from .lines import Chunk, split_lines
 
 BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough that one file uses every core
 # What a double could change, found in the text (integers beyond 2**53 are found by value instead):
@@ -184,10 +184,8 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
 
 
 def _parse_fast(key: str, chunk: Chunk, pins: Pins) -> Parsed:
-    if chunk.data.startswith(BOM):  # the reader would skip it; past a file's start it is no JSON
-        return careful(key, *split_lines(chunk))
     opening = line_openings(chunk.data)
-    if opening == "odd":  # a line that is no object: the exact parser quarantines it (see above)
+    if opening == "odd":  # a line that is no object (a BOM past a file's start included): see above
         return careful(key, *split_lines(chunk))
     scan = _BESIDE.submit(_scan, chunk.data)
     table = _fast_read(chunk.data, pins)
