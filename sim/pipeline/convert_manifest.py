@@ -113,6 +113,7 @@ def run(
         "renamed_fields": result.renamed_fields,
         "repeated_names": result.repeated_names,
         "parts": result.parts,
+        "checked_writes": result.checked_writes,
         "quarantined": len(result.quarantined) - whole_files,
         "quarantined_files": whole_files,
         "seconds": round(time.monotonic() - started, 3),
@@ -120,6 +121,9 @@ def run(
     log.info(kv("convert_done", **{k: v for k, v in summary.items() if k not in ("json_text_fields", "renamed_fields")}))
     if result.json_text_fields:
         log.info(kv("fields_written_as_json_text", manifest_id=mid, fields=",".join(result.json_text_fields)))
+    if result.checked_writes:
+        log.warning(kv("converted_again_with_checked_writes", manifest_id=mid,
+                       why="rows failed to fit or write; each failing row is quarantined"))
     if result.repeated_names:
         log.warning(kv("records_repeating_a_name", manifest_id=mid, records=result.repeated_names,
                        kept="the last value of each repeated name"))

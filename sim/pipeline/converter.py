@@ -11,8 +11,16 @@ field that becomes JSON text), the file so far is closed as a part and a new par
 end the parts are rewritten into one file under the final schema. Memory is a few chunks plus one
 row group, whatever the manifest's size.
 
-A bad line costs that line only: it is quarantined with its key, line number and reason. A source
-that cannot be read at all (deleted before conversion) is quarantined as a whole file. A `.gz`
+A bad line costs that line only: it is quarantined with its key, line number and reason, whatever
+fails on it (a refusal under the mapping, or any exception while it is parsed, typed or written).
+Parsing isolates its own failures to lines (`records`). Fitting rows to the file's schema and
+writing them run unchecked, at full speed; when either fails for a reason that may lie in the
+rows, the file written so far cannot be trusted (pyarrow closes a writer that failed midway), so
+the conversion runs again with every table tried in memory before it is written: the rows that
+fail alone are found (`isolate`), quarantined, and the rest written. Failures that are not about
+the data (out of memory, the disk, S3) fail the conversion.
+
+A source that cannot be read at all (deleted before conversion) is quarantined as a whole file. A `.gz`
 source that is not gzip, is corrupt, is cut short or decompresses past its limit keeps the whole
 lines that decompressed; a partial last line is quarantined with its number, and a whole-file
 record (line None) says where and why reading stopped.
@@ -33,7 +41,9 @@ from typing import BinaryIO, Callable, Iterable, Iterator
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import isolate
 from .gz import MAX_DECOMPRESSED_BYTES, GunzipReader
+from .isolate import about_the_data
 from .lines import CHUNK_BYTES, MAX_LINE_BYTES, Chunk, LongLine, read_chunks
 from .plan import LINEAGE, Plan, conform, merge, plan_of, storage_schema, stored_names
 from .records import Parsed, Pins, Quarantined, parse_chunk
@@ -69,6 +79,11 @@ class ConversionResult:
     parts: int = 0  # files written before the final one (0 or 1: nothing written twice)
     schema: pa.Schema | None = None
     quarantined: list[Quarantined] = field(default_factory=list)
+    checked_writes: bool = False  # a write failed on rows: converted again, each table tried first
+
+
+class _RowsFailed(Exception):
+    """Fitting or writing rows failed unchecked: the file so far cannot be trusted."""
 
 
 def convert(
@@ -82,19 +97,38 @@ def convert(
     max_gz_bytes: int = MAX_DECOMPRESSED_BYTES,
 ) -> ConversionResult:
     """Convert the sources into one zstd Parquet file at `out_path` (overwritten)."""
-    result = ConversionResult()
-    reader = _Reader(result, chunk_bytes, max_line_bytes, max_gz_bytes)
+    sources = list(sources)
+    args = (manifest_id, out_path, tmp_dir, chunk_bytes, on_file, max_line_bytes, max_gz_bytes)
+    try:
+        return _convert(sources, *args, checked=False)
+    except _RowsFailed:
+        return _convert(sources, *args, checked=True)
+
+
+def _convert(sources: list[Source], manifest_id: str, out_path: str, tmp_dir: str | None, chunk_bytes: int,
+             on_file: Callable[[str, int], None] | None, max_line_bytes: int, max_gz_bytes: int,
+             checked: bool) -> ConversionResult:
+    result = ConversionResult(checked_writes=checked)
+    reader = _Reader(result, chunk_bytes, max_line_bytes, max_gz_bytes, keep_lines=checked)
     with tempfile.TemporaryDirectory(prefix="convert-", dir=tmp_dir) as work:
-        parts = _Parts(out_path, work, manifest_id)
-        for item in _in_background(reader.items(sources)):
-            if isinstance(item, tuple):  # a source is done: (key, rows)
-                result.files += 1
-                if on_file:
-                    on_file(*item)
-            else:
-                result.records += parts.add(item)
-        parts.finish()
+        parts = _Parts(out_path, work, manifest_id, result.quarantined, checked)
+        try:
+            for item in _in_background(reader.items(sources)):
+                if isinstance(item, tuple):  # a source is done: (key, rows)
+                    result.files += 1
+                    if on_file:
+                        on_file(*item)
+                else:
+                    result.records += parts.add(item)
+            parts.finish()
+        except BaseException:
+            parts.abandon()
+            raise
+        result.records -= parts.dropped_at_finish
         result.parts = len(parts.parts) - 1 if len(parts.parts) > 1 else 0
+    # Lines are quarantined by the reader and by the writer, in two threads: source order, then line.
+    order = {source.key: i for i, source in enumerate(sources)}
+    result.quarantined.sort(key=lambda q: (order.get(q.key, len(order)), q.line is None, q.line or 0))
     final = parts.plan
     names = stored_names(final)
     result.json_text_reasons = {n: fp.text_reason() for n, fp in final.items() if fp.text_reason()}
@@ -107,11 +141,13 @@ def convert(
 class _Reader:
     """The producer: sources -> chunks -> parsed tables (plus a marker when a source ends)."""
 
-    def __init__(self, result: ConversionResult, chunk_bytes: int, max_line_bytes: int, max_gz_bytes: int):
+    def __init__(self, result: ConversionResult, chunk_bytes: int, max_line_bytes: int, max_gz_bytes: int,
+                 keep_lines: bool = False):
         self.result = result
         self.chunk_bytes = chunk_bytes
         self.max_line_bytes = max_line_bytes
         self.max_gz_bytes = max_gz_bytes
+        self.keep_lines = keep_lines  # hand each chunk's lines on, for quarantining rows that fail to write
         self.pins = Pins()
 
     def items(self, sources: Iterable[Source]) -> Iterator:
@@ -142,6 +178,8 @@ class _Reader:
             self.result.bytes_in += len(piece.data)
             last_line = piece.first_line + piece.line_count - 1
             parsed = parse_chunk(key, piece, self.pins)
+            if self.keep_lines:
+                parsed.chunk = piece
             self.result.quarantined.extend(parsed.bad)
             self.result.repeated_names += parsed.repeated_names
             if parsed.numbers:
@@ -255,30 +293,69 @@ class _Part:
 
 
 class _Parts:
-    """Parquet parts, one per schema: usually exactly one, renamed into place at the end."""
+    """Parquet parts, one per schema: usually exactly one, renamed into place at the end.
 
-    def __init__(self, out_path: str, work: str, manifest_id: str):
+    Unchecked, a failure to fit or write rows raises _RowsFailed. Checked, each table is first
+    written into memory; when that fails, the rows that fail alone are quarantined and the rest
+    written."""
+
+    def __init__(self, out_path: str, work: str, manifest_id: str, quarantined: list[Quarantined],
+                 checked: bool = False):
         self.out_path = out_path
         self.work = work
         self.manifest_id = manifest_id
+        self.quarantined = quarantined
+        self.checked = checked
         self.plan: Plan = {}
         self.parts: list[_Part] = []
         self.schema: pa.Schema | None = None
         self.writer: pq.ParquetWriter | None = None
         self.buffer: list[pa.Table] = []
         self.buffered = (0, 0)  # rows, bytes
+        self.dropped_at_finish = 0  # rows quarantined while the parts were joined (checked only)
 
     def add(self, parsed: Parsed) -> int:
-        rows = len(parsed.numbers)
-        plan = merge(self.plan, plan_of(parsed.table, parsed.text))
-        schema = storage_schema(plan)
+        try:
+            plan, schema, table = self._fit(parsed)
+            if self.checked:
+                _trial(table, schema)
+        except Exception as exc:
+            if not about_the_data(exc):
+                raise
+            if not self.checked:
+                raise _RowsFailed() from exc
+            parsed = self._without_failing(parsed)
+            if not parsed.numbers:
+                return 0
+            plan, schema, table = self._fit(parsed)  # rows that fail only together: not about a line, raised
+            _trial(table, schema)
         if self.schema is None or not schema.equals(self.schema, check_metadata=True):
             self._new_part(plan, schema)
         self.plan = self.parts[-1].plan = plan
+        self._write(table)
+        return len(parsed.numbers)
+
+    def _fit(self, parsed: Parsed) -> tuple[Plan, pa.Schema, pa.Table]:
+        """The plan and schema with these rows, and the rows in that schema (nothing changed yet)."""
+        rows = len(parsed.numbers)
+        plan = merge(self.plan, plan_of(parsed.table, parsed.text))
+        schema = storage_schema(plan)
         columns = conform(parsed.table, rows, set(parsed.text), plan)
         columns += _lineage(parsed, self.manifest_id)
-        self._write(pa.Table.from_arrays(columns, schema=schema))
-        return rows
+        return plan, schema, pa.Table.from_arrays(columns, schema=schema)
+
+    def _without_failing(self, parsed: Parsed) -> Parsed:
+        """The rows that fit and write alone; the others quarantined with their lines."""
+        def attempt(rows):
+            _, schema, table = self._fit(parsed.subset(rows))
+            _trial(table, schema)
+
+        culprits = isolate.failing(len(parsed.numbers), attempt)
+        raw = parsed.raw_lines()
+        for i, exc in sorted(culprits.items()):
+            number = parsed.numbers[i]
+            self.quarantined.append(Quarantined(parsed.key, number, isolate.reason(exc, "storing"), raw.get(number, b"")))
+        return parsed.subset([i for i in range(len(parsed.numbers)) if i not in culprits])
 
     def _write(self, table: pa.Table) -> None:
         self.buffer.append(table)
@@ -289,23 +366,43 @@ class _Parts:
 
     def _flush(self) -> None:
         if self.buffer:
-            self.writer.write_table(pa.concat_tables(self.buffer), row_group_size=ROW_GROUP_ROWS)
+            self._guarded(lambda: self.writer.write_table(pa.concat_tables(self.buffer), row_group_size=ROW_GROUP_ROWS))
         self.buffer, self.buffered = [], (0, 0)
+
+    def _guarded(self, step: Callable[[], object]) -> None:
+        """A step of the writer; unchecked, a failure that may lie in the rows is _RowsFailed.
+        Checked, every table was written in memory first: a failure here is not one line's."""
+        try:
+            step()
+        except Exception as exc:
+            if about_the_data(exc) and not self.checked:
+                raise _RowsFailed() from exc
+            raise
 
     def _new_part(self, plan: Plan, schema: pa.Schema) -> None:
         if self.writer is not None:
             self._flush()
-            self.writer.close()
+            self._guarded(self.writer.close)
         path = self.out_path + ".partial" if not self.parts else os.path.join(self.work, f"part-{len(self.parts)}.parquet")
         self.parts.append(_Part(path, schema, plan))
         self.schema = schema
         self.writer = _writer(path, schema)
 
+    def abandon(self) -> None:
+        """After a failure: close the writer whatever its state, and leave no partial file."""
+        if self.writer is not None:
+            with contextlib.suppress(Exception):
+                self.writer.close()
+            self.writer = None
+        with contextlib.suppress(OSError):
+            os.unlink(self.out_path + ".partial")
+
     def finish(self) -> None:
         if self.writer is None:  # nothing to convert: a file with the lineage columns only
             self._new_part({}, storage_schema({}))
         self._flush()
-        self.writer.close()
+        self._guarded(self.writer.close)
+        self.writer = None
         if len(self.parts) == 1:
             os.replace(self.parts[0].path, self.out_path)
             return
@@ -316,17 +413,46 @@ class _Parts:
                 text = {name for name, fp in part.plan.items() if fp.text_reason()}
                 for batch in pq.ParquetFile(part.path).iter_batches(batch_size=ROW_GROUP_ROWS):
                     table = pa.Table.from_batches([batch])
-                    own = table.select([n for n in table.column_names if n in back])
-                    own = own.rename_columns([back[n] for n in own.column_names])
-                    columns = conform(own, table.num_rows, text, self.plan)
-                    columns += [table.column(n) for n in LINEAGE]
-                    writer.write_table(pa.Table.from_arrays(columns, schema=self.schema),
-                                       row_group_size=ROW_GROUP_ROWS)
+                    self._rewrite(writer, table, back, text)
                 os.unlink(part.path)
         os.replace(tmp, self.out_path)
 
+    def _rewrite(self, writer: pq.ParquetWriter, table: pa.Table, back: dict, text: set) -> None:
+        """Rows of an earlier part, in the final schema, into the final file."""
+        def fitted(rows: pa.Table) -> pa.Table:
+            own = rows.select([n for n in rows.column_names if n in back])
+            own = own.rename_columns([back[n] for n in own.column_names])
+            columns = conform(own, rows.num_rows, text, self.plan)
+            columns += [rows.column(n) for n in LINEAGE]
+            return pa.Table.from_arrays(columns, schema=self.schema)
 
-def _writer(path: str, schema: pa.Schema) -> pq.ParquetWriter:
+        if self.checked:
+            try:
+                out = fitted(table)
+                _trial(out, self.schema)
+            except Exception as exc:
+                if not about_the_data(exc):
+                    raise
+                culprits = isolate.failing(table.num_rows, lambda rows: _trial(
+                    fitted(table.take(pa.array(rows, pa.int64()))), self.schema))
+                keys, lines = table.column("_source_key").to_pylist(), table.column("_line").to_pylist()
+                for i, e in sorted(culprits.items()):
+                    self.quarantined.append(Quarantined(keys[i], lines[i], isolate.reason(e, "storing")))
+                self.dropped_at_finish += len(culprits)
+                keep = [i for i in range(table.num_rows) if i not in culprits]
+                out = fitted(table.take(pa.array(keep, pa.int64())))
+            writer.write_table(out, row_group_size=ROW_GROUP_ROWS)
+        else:
+            self._guarded(lambda: writer.write_table(fitted(table), row_group_size=ROW_GROUP_ROWS))
+
+
+def _trial(table: pa.Table, schema: pa.Schema) -> None:
+    """Write the table into memory as the real writer would: does any of it fail to write?"""
+    with _writer(pa.BufferOutputStream(), schema) as writer:
+        writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
+
+
+def _writer(path, schema: pa.Schema) -> pq.ParquetWriter:
     """zstd, dictionary encoding for every column but `_line`: line numbers never repeat, so a
     dictionary for them is built only to be thrown away (measured: a third of the writing time
     and a larger file)."""

@@ -3,11 +3,15 @@ be stored as without change, and exact JSON text for values that cannot.
 
 Parsing here is the reference: numbers keep every digit (integers as int, decimals as Decimal),
 NaN and Infinity are refused (RFC 8259 has neither), a repeated name in one object keeps its last
-value (as JavaScript and Python read it), and nesting is limited to MAX_DEPTH levels. The converter
+value (as JavaScript and Python read it), and nesting is limited to MAX_DEPTH levels. A number
+whose exponent is beyond what an exact decimal holds (about +-10**18) is refused too: RFC 8259 lets a
+parser limit the range of numbers, and no double or decimal column could hold it. The converter
 takes this path for the few lines its fast reader cannot vouch for.
 
 A set of values has a typed column only when every value survives it unchanged:
 - strings -> string (a string that looks like a date stays a string), booleans -> bool;
+- a member name that is not Unicode text (a lone surrogate escape) below the top level makes its
+  top-level field JSON text (a Parquet name is UTF-8); at the top level the line is refused;
 - integers (no fraction, no exponent) within int64 -> int64;
 - decimals (a fraction or an exponent) that are all exact as doubles (the double holds the number,
   or prints back as the same number), beside integers up to 2**53 in magnitude -> double;
@@ -20,7 +24,7 @@ types, strings that are not Unicode text) makes the whole top-level field JSON t
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, Decimal, InvalidOperation
 
 import pyarrow as pa
 
@@ -29,6 +33,8 @@ EXACT_INT = 2**53  # the largest magnitude up to which every integer is a double
 # RFC 8259 lets a parser limit nesting depth; deeper lines are quarantined with this reason.
 MAX_DEPTH = 256
 TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
+EXPONENT_TOO_BIG = f"a number whose exponent is beyond +-{MAX_EMAX} (more than an exact decimal holds)"
+NAME_NOT_TEXT = "a field name that is not Unicode text (a lone surrogate escape; Parquet names are UTF-8)"
 _BIG_DIGITS = 4000  # Python's int() refuses longer digit strings; Decimal reads them in linear time
 
 
@@ -69,8 +75,8 @@ def loads_record(line: bytes, count_repeated: bool = True) -> tuple[dict, int]:
             value = json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
             if isinstance(value, dict):
                 return value, 0
-        except (ValueError, RecursionError):
-            pass  # not JSON, too deep, or an integer of thousands of digits: the full parse says which
+        except (ValueError, RecursionError, ArithmeticError):
+            pass  # not JSON, too deep, an integer of thousands of digits, a vast exponent: the full parse says which
     objects = _Objects()
     try:
         value = json.loads(text, parse_float=Decimal, parse_int=_int, parse_constant=_reject_constant,
@@ -79,13 +85,30 @@ def loads_record(line: bytes, count_repeated: bool = True) -> tuple[dict, int]:
         raise
     except RecursionError:
         raise NotARecord(TOO_DEEP) from None
-    except ValueError:
-        raise NotARecord("invalid JSON") from None
+    except ArithmeticError:  # decimal.InvalidOperation: an exponent past Decimal's range
+        raise NotARecord(EXPONENT_TOO_BIG) from None
+    except ValueError as exc:
+        raise NotARecord(_why_not_json(text, exc)) from None
     if not isinstance(value, dict):
         kind = "array" if isinstance(value, list) else "string" if isinstance(value, str) else \
             "null" if value is None else "boolean" if isinstance(value, bool) else "number"
         raise NotARecord(f"a JSON {kind}, not an object")
     return value, objects.repeated
+
+
+_VALUE_STARTS = frozenset('{["-0123456789tfn')
+
+
+def _why_not_json(text: str, exc: ValueError) -> str:
+    """The reason a line is not JSON, from the parser's error kind (never its message's text)."""
+    if text.lstrip(" \t\r").startswith("\ufeff"):
+        return "invalid JSON: a byte order mark inside the file (only the file's start may hold one)"
+    if getattr(exc, "msg", "") == "Extra data":
+        if text[exc.pos:exc.pos + 1] not in _VALUE_STARTS:
+            return "invalid JSON: text after the end of the object"
+        cr = " (a CR without LF does not end a line)" if "\r" in text.strip(" \t\r") else ""
+        return "invalid JSON: more than one value on the line" + cr
+    return "invalid JSON"
 
 
 def exact_double(value) -> bool:
@@ -103,6 +126,19 @@ def exact_double(value) -> bool:
     if f != f or f in (float("inf"), float("-inf")):
         return False
     return Decimal(f) == d or Decimal(repr(f)) == d
+
+
+def check_depth(value) -> None:
+    """Raise NotARecord when objects and arrays nest deeper than MAX_DEPTH levels, the value itself
+    being the first (walked without recursion). Scalars add no level: the fast path judges depth
+    from Arrow types, which count containers, and both paths must draw the line in one place."""
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if d > MAX_DEPTH:
+            raise NotARecord(TOO_DEEP)
+        items = v.values() if isinstance(v, dict) else v
+        stack.extend((item, d + 1) for item in items if isinstance(item, (dict, list)))
 
 
 def is_text(s: str) -> bool:
@@ -149,6 +185,8 @@ class Shape:
             for name, member in value.items():
                 shape = self.fields.get(name)
                 if shape is None:
+                    if not is_text(name):
+                        raise Conflict("a member name that is not Unicode text (a lone surrogate escape)")
                     shape = self.fields[name] = Shape()
                 shape.add(member, depth + 1)
                 self.depth = max(self.depth, shape.depth + 1)

@@ -12,7 +12,10 @@ change a value, and each way it could is checked cheaply:
 Whatever the fast reader refuses (a malformed line, invalid UTF-8, a field whose type changes
 within the chunk, a repeated name, a lone surrogate) sends the chunk to the careful path: every
 line parsed exactly (`jsonvalues`), bad lines quarantined one by one, and each field typed by the
-mapping's rules or kept as JSON text. Its cost is linear in the chunk whatever the input.
+mapping's rules or kept as JSON text. Its cost is linear in the chunk whatever the input. A chunk
+with a line that opens with anything but an object goes there before the fast reader sees it (the
+reader takes a top-level null for a row of nulls, and crashes on one that opens a block of its
+input), and so does a chunk on which the fast path raises anything at all.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pajson
 
-from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, Conflict, NotARecord, Shape, as_floats, dumps_exact, exact_double,
-                         loads_record)
+from . import isolate
+from .isolate import about_the_data
+from .jsonvalues import (EXACT_INT, INT64_MAX, INT64_MIN, MAX_DEPTH, NAME_NOT_TEXT, Conflict, NotARecord, Shape, as_floats,
+                         check_depth, dumps_exact, exact_double, is_text, loads_record)
 from .lines import Chunk, split_lines
 
 BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough that one file uses every core
@@ -39,6 +44,11 @@ BLOCK_BYTES = 1024 * 1024  # pyarrow parses blocks in parallel: small enough tha
 _NOT_JSON_OR_EXPONENT = r"[:,\[]\s*-?(?:NaN|Inf|[0-9.]*[0-9][eE][-+]?[0-9]{3}|[0-9]{16,}[eE])"
 _LONG_DECIMAL = "|".join(rf"[0-9]{{{k}}}\.[0-9]{{{16 - k}}}" for k in range(17))
 _HOT = _NOT_JSON_OR_EXPONENT + "|" + _LONG_DECIMAL
+# How the lines of a chunk open. The JSON reader must never see a line that opens with anything but
+# an object: it reads a top-level `null` as a row of nulls, and one that opens a block of its input
+# dereferences an empty builder stack and crashes the process (apache/arrow#47409).
+_LINE_NOT_OPENING_AN_OBJECT_AT_ONCE = r"\n[^{]"  # RE2 finds each LF by memchr: well under a millisecond per 16 MB
+_LINE_NOT_AN_OBJECT = r"(?m)^[ \t\r]*[^ \t\r\n{]"  # a non-blank line opening with no object (the slower check)
 _TEMPORAL = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_time)
 RAW_LIMIT = 1024 * 1024  # the most of a bad line a quarantine record keeps
 # The UTF-8 check and the scan for risky tokens run beside pyarrow's parse (both release the GIL).
@@ -75,6 +85,20 @@ class Parsed:
     text: dict[str, str] = field(default_factory=dict)  # fields held as JSON text here, and why
     bad: list[Quarantined] = field(default_factory=list)
     repeated_names: int = 0  # records with an object that repeats a name (its last value kept)
+    chunk: Chunk | None = None  # the lines themselves, kept only while writes are checked (for the quarantine)
+
+    def subset(self, rows: Sequence[int]) -> "Parsed":
+        """These rows only (indices into `numbers`), with the fields' JSON text reasons."""
+        rows = list(rows)
+        if self.table.num_columns:
+            table = self.table.take(pa.array(rows, pa.int64()))
+        else:  # records that were `{}`: a table of no columns keeps its row count only when built so
+            table = pa.table({"": pa.nulls(len(rows))}).drop_columns([""])
+        return Parsed(self.key, table, [self.numbers[i] for i in rows], self.text, chunk=self.chunk)
+
+    def raw_lines(self) -> dict[int, bytes]:
+        """Line number -> bytes of this chunk's lines (empty when the chunk was not kept)."""
+        return dict(zip(*split_lines(self.chunk))) if self.chunk is not None else {}
 
 
 class Pins:
@@ -149,16 +173,29 @@ def _depth(t: pa.DataType) -> int:
 
 
 def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
-    """Parse a chunk of whole lines; see the module docstring for the paths it takes."""
+    """Parse a chunk of whole lines; see the module docstring for the paths it takes. Whatever
+    the fast path raises sends the chunk to the careful path, which isolates it to its lines."""
+    try:
+        return _parse_fast(key, chunk, pins)
+    except Exception as exc:
+        if not about_the_data(exc):
+            raise
+        return careful(key, *split_lines(chunk))
+
+
+def _parse_fast(key: str, chunk: Chunk, pins: Pins) -> Parsed:
+    opening = line_openings(chunk.data)
+    if opening == "odd":  # a line that is no object (a BOM past a file's start included): see above
+        return careful(key, *split_lines(chunk))
     scan = _BESIDE.submit(_scan, chunk.data)
     table = _fast_read(chunk.data, pins)
     utf8, hot, split = scan.result()
     if table is None or not utf8:  # the JSON reader lets invalid UTF-8 through inside strings
         return careful(key, *split_lines(chunk))
-    if table.num_rows == chunk.line_count:
+    if table.num_rows == chunk.line_count and opening == "plain":
         numbers: Sequence[int] = range(chunk.first_line, chunk.first_line + table.num_rows)
         row_of = None
-    else:  # blank lines (the reader skips them), or two values on one line
+    else:  # maybe blank lines (the reader skips them), or two values on one line (the reader reads both)
         numbers, lines = split_lines(chunk)
         if len(numbers) != table.num_rows:
             return careful(key, numbers, lines)
@@ -182,6 +219,16 @@ def parse_chunk(key: str, chunk: Chunk, pins: Pins) -> Parsed:
     wanted = sorted(line_index[row] for row in fields)
     texts = dict(zip(wanted, split.take(pa.array(wanted, pa.int64())).to_pylist()))
     return _check_hot(key, table, numbers, {row: texts[line_index[row]] for row in fields}, fields)
+
+
+def line_openings(data: bytes) -> str:
+    """How the lines of a chunk open: "plain" when each opens an object at once (so none is blank),
+    "spaced" when some are blank or open with white space but every other one opens an object,
+    "odd" when a line opens with anything else (no object: it must not reach the JSON reader)."""
+    blob = _as_array(data)
+    if data[:1] == b"{" and not pc.match_substring_regex(blob, _LINE_NOT_OPENING_AN_OBJECT_AT_ONCE)[0].as_py():
+        return "plain"
+    return "odd" if pc.match_substring_regex(blob, _LINE_NOT_AN_OBJECT)[0].as_py() else "spaced"
 
 
 def _scan(data: bytes) -> tuple[bool, set[int], pa.Array | None]:
@@ -325,7 +372,8 @@ def _check_hot(key: str, table: pa.Table, numbers: Sequence[int], lines: dict[in
         try:
             record, _ = loads_record(lines[i], count_repeated=False)  # the fast reader took it: no name repeats
         except NotARecord as exc:
-            bad.append(Quarantined(key, numbers[i], str(exc), lines[i]))
+            raw = lines[i][:-1] if lines[i].endswith(b"\r") else lines[i]  # a CR before the LF is not the line's
+            bad.append(Quarantined(key, numbers[i], str(exc), raw))
             continue
         exact[i] = record
         for name in fields[i]:
@@ -387,22 +435,57 @@ def _misfit(value, stored, t: pa.DataType) -> str:
 
 
 def careful(key: str, numbers: Sequence[int], lines: list[bytes]) -> Parsed:
-    """Every line parsed exactly; each field typed by the mapping or kept as JSON text."""
+    """Every line parsed exactly; each field typed by the mapping or kept as JSON text.
+
+    Whatever fails costs only the line it fails on: a line that raises anything while it is
+    parsed is quarantined with the reason, and when building the columns fails, the lines that
+    fail alone are found (`isolate.failing`), quarantined, and the columns built from the rest."""
     records: list[dict] = []
     kept: list[int] = []
+    raws: list[bytes] = []
     bad: list[Quarantined] = []
     repeated = 0
     for n, line in zip(numbers, lines):
         try:
             record, rep = loads_record(line)
             if line.count(b"[") + line.count(b"{") > MAX_DEPTH:
-                Shape().add(record)  # raises when nested deeper than the limit
+                check_depth(record)
+            if b"\\u" in line and not all(is_text(name) for name in record):
+                raise NotARecord(NAME_NOT_TEXT)
         except NotARecord as exc:
             bad.append(Quarantined(key, n, str(exc), line))
             continue
+        except Exception as exc:
+            if not about_the_data(exc):
+                raise
+            bad.append(Quarantined(key, n, isolate.reason(exc, "parsing"), line))
+            continue
         records.append(record)
         kept.append(n)
+        raws.append(line)
         repeated += bool(rep)
+    try:
+        table, text = _columns(records)
+    except Exception as exc:
+        if not about_the_data(exc):
+            raise
+        culprits = isolate.failing(len(records), lambda idx: _columns([records[i] for i in idx]))
+        bad.extend(Quarantined(key, kept[i], isolate.reason(e, "typing"), raws[i]) for i, e in culprits.items())
+        bad.sort(key=lambda q: q.line)
+        keep = [i for i in range(len(records)) if i not in culprits]
+        records, kept = [records[i] for i in keep], [kept[i] for i in keep]
+        table, text = _columns(records)  # a failure only of lines together is not about a line: it is raised
+    return Parsed(key, table, kept, text, bad, repeated)
+
+
+def line_problem(line: bytes) -> str:
+    """Why the converter quarantines this one line on its own ("" when it becomes a row)."""
+    bad = careful("", [1], [line]).bad
+    return bad[0].reason if bad else ""
+
+
+def _columns(records: list[dict]) -> tuple[pa.Table, dict[str, str]]:
+    """The records as typed columns, each field that no typed column holds unchanged as JSON text."""
     names: dict[str, None] = {}
     for record in records:
         for name in record:
@@ -419,4 +502,4 @@ def careful(key: str, numbers: Sequence[int], lines: list[bytes]) -> Parsed:
         except Conflict as exc:
             text[name] = str(exc)
             columns[name] = pa.array([None if v is None else dumps_exact(v) for v in values], pa.string())
-    return Parsed(key, pa.table(columns), kept, text, bad, repeated)
+    return pa.table(columns) if columns else pa.table({"": pa.nulls(len(records))}).drop_columns([""]), text

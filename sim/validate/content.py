@@ -42,7 +42,9 @@ def _no_constants(name: str):
 
 
 def _without_nulls(pairs):
-    return {k: v for k, v in pairs if v is not None}
+    """An object without its null members; a name repeated keeps its last value first (null or
+    not), as the converter reads it: dropping nulls first would bring back an earlier value."""
+    return {k: v for k, v in dict(pairs).items() if v is not None}
 
 
 def _int(text: str):
@@ -67,6 +69,7 @@ def parse(text, exact: bool):
     surrogate escape, say) is given to the standard library, which decides."""
     try:
         if exact:
+            _no_bom(text)
             try:  # the C scanner, Decimal for every fraction; nulls stripped after, where there are any
                 value = json.loads(text, parse_float=Decimal, parse_constant=_no_constants)
             except NotJson:
@@ -78,12 +81,20 @@ def parse(text, exact: bool):
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError:
+            _no_bom(text)
             return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_without_nulls)
         if (b"null" in text and _NULL_MEMBER.search(text)) if isinstance(text, bytes) else "null" in text:
             return strip_nulls(value)
         return value
-    except (ValueError, RecursionError):
+    except (ValueError, RecursionError, ArithmeticError):  # ArithmeticError: an exponent past Decimal's range
         raise NotJson("not JSON") from None
+
+
+def _no_bom(text) -> None:
+    """The standard library reads bytes that open with a byte order mark as UTF-8 text; a landed
+    line never does (only a file's start may hold one, and it is not part of the line)."""
+    if isinstance(text, bytes) and text.startswith(b"\xef\xbb\xbf"):
+        raise NotJson("a byte order mark inside the file")
 
 
 def strip_nulls(value):

@@ -4,8 +4,9 @@ A path is a file or a folder (walked recursively, hidden entries included, symli
 file lands when its name has a landing suffix (`.ndjson`, `.jsonl`, `.json`, optionally `.gz`),
 under `<prefix>/<date>/<its path relative to the folder given>` (a file given directly: its name).
 Files with other names are not landed and are listed with the reason; landed files whose first
-line is not a JSON object are listed too (the pipeline will quarantine such lines), so nothing is
-skipped or doubted silently.
+line the pipeline would quarantine are listed too, so nothing is skipped or doubted silently. The
+first line is found and judged as the converter finds and judges it (`sim.pipeline.lines`: a byte
+order mark at the start, blank lines, CRLF; `records.line_problem`: the converter's own exact parse).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 from sim.core.errors import SimError
 from sim.pipeline.events import is_landing_key
 from sim.pipeline.gz import GunzipReader
+from sim.pipeline.lines import BLANK, first_line
+from sim.pipeline.records import line_problem
 
 SNIFF_BYTES = 64 * 1024
 
@@ -82,15 +85,19 @@ def sniff(path: Path) -> str:
     """Why the file does not look like NDJSON, from its first non-blank line ("" when it does)."""
     try:
         with open(path, "rb") as fh:
-            stream = GunzipReader(fh, max_bytes=SNIFF_BYTES) if path.name.lower().endswith(".gz") else fh
+            stream = GunzipReader(fh, max_bytes=SNIFF_BYTES + 1) if path.name.lower().endswith(".gz") else fh
             head = stream.read(SNIFF_BYTES)
+            whole = not stream.read(1) and not getattr(stream, "problem", "")  # a broken .gz: its last line may be cut
             if getattr(stream, "problem", "").startswith("not gzip"):
                 return "named .gz but not gzip data: the pipeline quarantines it whole"
     except OSError as exc:
         raise SimError(f"cannot read {path}: {exc.strerror}") from None
-    for line in head.split(b"\n"):
-        if line.strip():
-            if not line.lstrip().startswith(b"{"):
-                return "its first line is not a JSON object: the pipeline quarantines such lines"
-            return ""
-    return ""
+    found = first_line(head, whole)
+    if found is None:
+        return ""
+    number, line, complete = found
+    if complete:
+        why = line_problem(line)
+    else:  # a first line longer than the sniff: judge its start
+        why = "" if line.lstrip(BLANK).startswith(b"{") else "not a JSON object"
+    return f"its first line (line {number}) is quarantined by the pipeline: {why}" if why else ""

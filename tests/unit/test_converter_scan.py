@@ -23,3 +23,19 @@ def test_the_scan_marks_exactly_the_lines_a_double_could_change():
 
 def test_invalid_utf8_is_found_before_anything_else():
     assert _scan(b'{"a": 1}\n{"s": "\xff"}\n{"a": NaN}\n') == (False, set(), None)
+
+
+def test_how_lines_open_decides_what_the_json_reader_may_see():
+    from sim.pipeline.records import line_openings
+
+    # "plain": every line opens an object at once, so none is blank and rows match lines by count.
+    assert line_openings(b'{"a": 1}\n{"a": 2}\n') == "plain"
+    assert line_openings(b'{"a": 1}\r\n{"a": 2}') == "plain"
+    # "spaced": blank lines or white space before an object; rows are matched to non-blank lines.
+    for spaced in (b'{"a": 1}\n\n{"a": 2}\n', b'{"a": 1}\n \t\r\n', b'  {"a": 1}\n', b'{"a": 1}\n\r\n{}'):
+        assert line_openings(spaced) == "spaced", spaced
+    # "odd": a line opening with no object. Above all a top-level null: the reader takes it for a
+    # row of nulls, and crashes the process when it opens a block of its input (apache/arrow#47409).
+    for odd in (b'null\n{"a": 1}\n', b'{"a": 1}\nnull\n', b'{"a": 1}\n \tnull\n', b'{"a": 1}\n[1]\n',
+                b'{"a": 1}\n\x0c\n', b'{"a": 1}\n\xef\xbb\xbf{}\n', b'{"a": 1}\n"s"'):
+        assert line_openings(odd) == "odd", odd
