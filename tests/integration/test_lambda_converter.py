@@ -22,8 +22,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from sim import inject
 from sim.engine import lambda_python
-from sim.infra import bundle, iam
+from sim.infra import bundle, description, iam, package
 from sim.infra.deploy import Deployer
 from sim.engine.profiles import LAMBDA_RUNTIME
 from sim.infra.spec import Settings
@@ -73,7 +74,10 @@ def test_converter_as_a_lambda_task_end_to_end(project, pipeline, watcher, tmp_p
         sfn = project.target.client("stepfunctions")
         definition = json.loads(sfn.describe_state_machine(stateMachineArn=pipeline.wiring.state_machine_arn())["definition"])
         assert definition["States"]["Convert"]["Resource"] == "arn:aws:states:::lambda:invoke"
-        built = bundle.build(CACHE)
+        # What the deploy bundles on an emulator: the converter's code, the fault bundle that wraps
+        # it, and its requirements (pyarrow for the runtime).
+        entries = package.code_entries(description.load().converter.lambda_) + inject.bundle_entries()
+        built = bundle.build(CACHE, entries)
         fn = project.target.client("lambda").get_function_configuration(FunctionName=project.names.converter_function)
         assert fn["CodeSha256"] == built.sha256 and fn["Role"].endswith("/" + project.names.converter_role)
         assert built.unzipped_bytes < bundle.UNZIPPED_LIMIT_BYTES
