@@ -266,3 +266,68 @@ def test_a_killed_invocation_writes_no_line(tmp_path):
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert answers == [{"batchItemFailures": []}]  # the second was killed before its second put
     assert len(lines) == 1 and lines[0]["calls"] == {"dynamodb.PutItem": 1} and lines[0]["records"] == 1
+
+
+# -- the report reads the bundle's lines as it reads sim's own ------------------------------------
+def answer(client_, operation, params):
+    """Stands for the service: DynamoDB answers the capacity it was asked for, as the engine does."""
+    if "ReturnConsumedCapacity" in params:
+        units = {"Query": 0.5, "GetItem": 0.5}.get(operation, 1.0)
+        return {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": units}}
+    return {}
+
+
+def invocation(meter, calls, event=None, fields=None):
+    """One invocation of `calls` ((client, operation) pairs), its line appended."""
+    meter.begin()
+    for c, operation in calls:
+        meter.call(answer, c, operation, {})
+    meter.end(True, **(fields if fields is not None else bundle_telemetry.invocation_fields(meter.component, event)))
+
+
+def test_the_report_reads_the_bundles_lines_as_work_of_the_runs_pipeline(tmp_path, monkeypatch):
+    import shutil
+    import time
+
+    from sim.core.runs import write_run
+    from sim.report import collect, run_pipeline
+
+    folder = tmp_path / "mine"  # a pipeline sim did not write, with settings of its own
+    shutil.copytree(ROOT / "examples" / "seed-plan", folder)
+    toml = folder / "pipeline.toml"
+    toml.write_text(toml.read_text().replace("memory = 512", "memory = 1024"))
+    monkeypatch.delenv("SIM_PREFIX", raising=False)
+    ddb, sfn = clients(boto3.session.Session())
+    s3 = boto3.session.Session().client("s3", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                                        aws_access_key_id="x", aws_secret_access_key="x")
+    path = tmp_path / "telemetry.jsonl"
+    started = time.time() - 1
+    builder, converter = bundle_telemetry.Meter("builder", str(path)), bundle_telemetry.Meter("converter", str(path))
+    for records in (1, 3, 5, 2):  # batches: one put per file, a query of the date's pending files
+        invocation(builder, [(ddb, "PutItem")] * records + [(ddb, "Query")], {"Records": [{}] * records})
+    manifest = [(ddb, "PutItem")] + [(ddb, "UpdateItem")] * 5 + [(s3, "PutObject"), (sfn, "StartExecution")]
+    invocation(builder, [(ddb, "PutItem")] * 5 + [(ddb, "Query")] + manifest, {"Records": [{}] * 5})
+    invocation(builder, [(ddb, "Query")] + manifest[:1] + [(ddb, "UpdateItem")] * 2 + manifest[-2:], {"action": "flush"})
+    for _ in range(2):
+        invocation(converter, [(s3, "GetObject")] * 6 + [(s3, "PutObject")], fields={"runtime": "glue", "manifest_id": "m"})
+    run_dir = tmp_path / "reports" / "demo-1"
+    run_dir.mkdir(parents=True)
+    write_run(run_dir, kind="demo", started_at=started, ended_at=time.time(), files=16, file_size_bytes=4096,
+              batch_size=5, target="ministack", telemetry_file=str(path), pipeline=str(toml), pipeline_name="seed-plan",
+              pipeline_own=False, prefix="sim-seed-plan")
+
+    m = collect.collect(run_dir, use_engine=False, pipeline=run_pipeline.of_run(run_dir.name, json.loads(
+        (run_dir / "run.json").read_text()), toml))
+    assert m["pipeline"] == {"name": "seed-plan", "path": str(toml.resolve()), "own": False, "prefix": "sim-seed-plan"}
+    b = m["lambda"]["builder"]
+    assert (b["invocations"], b["sqs_invocations"], b["flush_invocations"], b["records"]) == (6, 5, 1, 16)
+    assert b["manifests_built"] == 2 and b["memory_mb"] == 1024  # the description's memory, not sim's own 512
+    assert m["manifests"] == 2 and m["glue"]["runs"] == 2 and m["glue"]["runtime"] == ["glue"]
+    puts = 16 + 1 + 1  # every track_file, then a MANIFEST record per manifest
+    assert m["dynamodb"]["calls"] == {"PutItem": puts, "Query": 6, "UpdateItem": 7}
+    assert m["dynamodb"]["write_units"] == puts + 7 and m["dynamodb"]["read_units"] == 6 * 0.5
+    by_service = m["requests_per_file"]["by_service"]
+    assert set(by_service) >= {"dynamodb", "s3", "stepfunctions", "sqs", "lambda", "glue"}
+    assert by_service["dynamodb"] == pytest.approx((puts + 6 + 7) / 16, abs=1e-3)
+    assert by_service["lambda"] == pytest.approx(6 / 16, abs=1e-3)
+    assert [n["figure"] for n in m["not_measured"]] == ["end_to_end", "manifest_objects"] and m["end_to_end"] is None
