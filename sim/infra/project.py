@@ -60,6 +60,12 @@ class Project:
             saved["telemetry_file"] = str(self.telemetry_file())
         return Settings(target=self.target.name, **saved)
 
+    def run_fields(self) -> dict:
+        """What a run folder's run.json records of the pipeline it ran, so `sim report` reads the run
+        with that pipeline's settings and resource names."""
+        return {"pipeline": str(self.pipeline.path), "pipeline_name": self.pipeline.name,
+                "pipeline_own": self.pipeline.own, "prefix": self.names.prefix}
+
     def telemetry_file(self) -> Path:
         """Per-invocation AWS call counts appended by the pipeline on the embedded engine."""
         return self.workdir / "telemetry.jsonl"

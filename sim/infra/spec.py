@@ -412,10 +412,15 @@ class Wiring:
         return env
 
     def _telemetry_env(self) -> dict:
-        """Simulator-only switches; empty (so nothing differs) in a production deploy."""
+        """Simulator-only switches; empty (so nothing differs) in a production deploy. A pipeline
+        other than `sim`'s own writes no telemetry lines itself: on an emulator the fault bundle
+        writes them for it (SIM_INJECT_TELEMETRY, sim/inject/telemetry.py); `sim`'s own code
+        writes its own, so the bundle is not told to (each call would be counted twice)."""
         env = {}
         if self.settings.telemetry_file:
             env["SIM_TELEMETRY_FILE"] = self.settings.telemetry_file
+            if self.injects and not self.pipeline.own:
+                env[inject.TELEMETRY_SWITCH] = "1"
         if self.settings.faults:
             env["SIM_FAULTS"] = self.settings.faults
         return env

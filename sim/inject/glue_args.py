@@ -66,14 +66,14 @@ def job_arguments(argv: Sequence[str], environ: Dict[str, str]) -> List[Tuple[st
     return from_argv(argv) if len(argv) > 1 else from_environment(environ)
 
 
-def script_argv(script_path: str, arguments: Sequence[Tuple[str, str]]) -> List[str]:
+def script_argv(script_path: str, arguments: Sequence[Tuple[str, str]], hidden: Sequence[str] = ()) -> List[str]:
     """sys.argv as Glue's Python shell gives it to the script: its path, then `--name value` for each
-    job argument, the launcher's own left out; `--JOB_NAME` added from SIM_JOB_NAME when the job
-    arguments do not hold it."""
+    job argument, the launcher's own (and `hidden`, those the launcher takes for itself this run)
+    left out; `--JOB_NAME` added from SIM_JOB_NAME when the job arguments do not hold it."""
     argv = [script_path]
     values = dict(arguments)
     for name, value in arguments:
-        if name not in SIM_LAUNCHER_ARGS:
+        if name not in SIM_LAUNCHER_ARGS and name not in hidden:
             argv += ["--" + name, value]
     if values.get(JOB_NAME) and "JOB_NAME" not in values:
         argv += ["--JOB_NAME", values[JOB_NAME]]

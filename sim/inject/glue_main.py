@@ -6,6 +6,11 @@ Glue's, the variables MiniStack added for arguments taken away, the hooks instal
 converter, the `start` rules applied, the script run as `__main__` from its own folder (runpy), and
 after it ended (returned, or called sys.exit) the `exit` rules: a `kill` there comes after the
 script's work is done and before Glue hears how it went. The exit code is the script's.
+
+With telemetry on (job arguments --SIM_INJECT_TELEMETRY 1 and --SIM_TELEMETRY_FILE, telemetry.py)
+the script's run is measured and its line appended once it ended, before the `exit` rules: ok when
+it returned or exited with 0. Those two arguments are then the launcher's own: the script's argv
+does not hold them.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import sys
 import tempfile
 import types
 
-from . import awsglue_utils, glue_args, hooks
+from . import awsglue_utils, glue_args, hooks, telemetry
 from .rules import InjectError
 
 ROLE = "converter"
@@ -73,17 +78,33 @@ def main(argv=None, environ=None) -> int:
     provide_awsglue()
     for name in glue_args.environment_to_drop(arguments, dict(environ)):
         environ.pop(name, None)
-    sys.argv[:] = glue_args.script_argv(script, arguments)
+    meter = telemetry.from_settings(ROLE, values)
+    hidden = (telemetry.SWITCH, telemetry.FILE) if meter is not None else ()
+    sys.argv[:] = glue_args.script_argv(script, arguments, hidden)
     sys.path[0:1] = [os.path.dirname(os.path.abspath(script))]  # as `python3 script.py` would
-    injector = hooks.install(ROLE, values.get(glue_args.FAULTS))
+    injector = hooks.install(ROLE, values.get(glue_args.FAULTS), meter)
     if injector is not None:
         injector.begin_invocation()
         injector.at_process("start")
-    try:
-        runpy.run_path(script, run_name="__main__")
-        code = 0
-    except SystemExit as exc:
-        code = _exit_code(exc)
+    code = _run(script, meter, values.get("manifest_id") or "")
     if injector is not None:
         injector.at_process("exit")
+    return code
+
+
+def _run(script: str, meter, manifest_id: str) -> int:
+    """The script run as __main__; its exit code. Measured when `meter` is given: the line is
+    appended whether it returned, exited or raised (a raise goes on up, as without the launcher)."""
+    if meter is not None:
+        meter.begin()
+    code = 1
+    try:
+        try:
+            runpy.run_path(script, run_name="__main__")
+            code = 0
+        except SystemExit as exc:
+            code = _exit_code(exc)
+    finally:
+        if meter is not None:
+            meter.end(code == 0, runtime="glue", manifest_id=manifest_id)
     return code

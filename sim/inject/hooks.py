@@ -6,8 +6,11 @@ clients is reached without being edited. Each call of the process's role is coun
 invocation, and run-wide when a rule asks), recorded when the run wants a record, and faulted when
 a rule fires: before the request is sent, or after its answer came back.
 
-Nothing is patched when SIM_FAULTS holds nothing for this process; with rules elsewhere in the
-run but none for this call, a call costs a lock and a few dictionary lookups.
+With telemetry on (telemetry.py), each call the service answered is also counted for the
+invocation's line: inside the rules, so a call a rule failed before it went out is not counted.
+
+Nothing is patched when SIM_FAULTS holds nothing for this process and telemetry is off; with rules
+elsewhere in the run but none for this call, a call costs a lock and a few dictionary lookups.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from .tokens import Tokens
 
 _original = None  # botocore's own _make_api_call, once patched
 _injector = None  # the Injector calls go through, or None: pass through
+_meter = None  # the telemetry Meter that counts the calls sent, or None
 
 
 class _Call:
@@ -197,39 +201,48 @@ class Injector:
         os.write(self.record_fd, (json.dumps(line, sort_keys=True) + "\n").encode())
 
 
+def _send(client, operation_name, api_params):
+    """The request going out: botocore's own call, counted when telemetry is on."""
+    meter = _meter
+    if meter is None:
+        return _original(client, operation_name, api_params)
+    return meter.call(_original, client, operation_name, api_params)
+
+
 def _patched_make_api_call(self, operation_name, api_params):
     injector = _injector
     if injector is None:
-        return _original(self, operation_name, api_params)
-    return injector.call(_original, self, operation_name, api_params)
+        return _send(self, operation_name, api_params)
+    return injector.call(_send, self, operation_name, api_params)
 
 
-def install(role: str, config) -> "Injector | None":
+def install(role: str, config, meter=None) -> "Injector | None":
     """Hook every botocore client of this process for `role` (builder or converter) under `config`
-    (a rules.Config, SIM_FAULTS text, or None); returns the Injector, or None when there is nothing
-    to do and nothing was patched."""
-    global _original, _injector
+    (a rules.Config, SIM_FAULTS text, or None), counting calls into `meter` (a telemetry.Meter)
+    when given; returns the Injector, or None when no rule or record applies to this process.
+    Nothing is patched when neither rules nor a meter have anything to do."""
+    global _original, _injector, _meter
     if role not in ("builder", "converter"):
         raise rules_mod.InjectError("the process role must be builder or converter (got %r)" % (role,))
     if not isinstance(config, rules_mod.Config):
         config = rules_mod.parse(config)
-    if config is None or not config.active_for(role):
-        _injector = None
+    injector = Injector(role, config) if config is not None and config.active_for(role) else None
+    _injector, _meter = injector, meter
+    if injector is None and meter is None:
         return None
-    import botocore.client
-
-    injector = Injector(role, config)
     if _original is None:
+        import botocore.client
+
         _original = botocore.client.BaseClient._make_api_call
         botocore.client.BaseClient._make_api_call = _patched_make_api_call
-    _injector = injector
     return injector
 
 
 def uninstall() -> None:
     """Put botocore back as it was (tests running several configurations in one process)."""
-    global _original, _injector
+    global _original, _injector, _meter
     _injector = None
+    _meter = None
     if _original is not None:
         import botocore.client
 

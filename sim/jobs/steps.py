@@ -22,7 +22,7 @@ def open_run(kind: str, fresh: FreshPipeline, files: int, file_size_bytes: int) 
     run_dir = new_run_dir(kind)
     write_run(run_dir, kind=kind, started_at=time.time(), files=files, file_size_bytes=file_size_bytes,
               batch_size=settings.batch_size, target=project.target.name, endpoint=project.target.endpoint,
-              workdir=str(project.workdir), telemetry_file=settings.telemetry_file)
+              workdir=str(project.workdir), telemetry_file=settings.telemetry_file, **project.run_fields())
     return run_dir
 
 

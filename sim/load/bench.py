@@ -75,7 +75,7 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
     run_dir = new_run_dir("bench")
     write_run(run_dir, kind="bench", started_at=time.time(), file_size_bytes=opts.file_size,
               batch_size=settings.batch_size, target=project.target.name, endpoint=project.target.endpoint,
-              workdir=str(project.workdir), telemetry_file=settings.telemetry_file)
+              workdir=str(project.workdir), telemetry_file=settings.telemetry_file, **project.run_fields())
 
     phase(f"(a) raw S3 PUT ceiling for {opts.file_size / MB:.2f} MB files, {opts.ceiling_s:.0f} s")
     ceiling = put_ceiling(project, opts, run_dir / "ceiling")

@@ -22,7 +22,7 @@ def read_telemetry(path: str | Path, since: float, until: float) -> list[dict]:
     return [line for line in read_jsonl(path) if since <= float(line.get("at", 0)) <= until]
 
 
-def _op_name(resource_arn: str) -> str:
+def task_call(resource_arn: str) -> str:
     """`arn:aws:states:::aws-sdk:glue:startJobRun` -> `glue.StartJobRun`."""
     parts = resource_arn.split(":")
     service, op = (parts[-2], parts[-1]) if len(parts) >= 2 else ("states", resource_arn)
@@ -54,14 +54,15 @@ def workflow_calls(target, names: Names, since: float, until: float) -> tuple[Co
                     if ev["type"].endswith("StateEntered"):
                         calls["states.StateTransition"] += 1
                     elif ev["type"] == "TaskScheduled":
-                        calls[_op_name(ev["taskScheduledEventDetails"]["resource"])] += 1
+                        calls[task_call(ev["taskScheduledEventDetails"]["resource"])] += 1
                 if not history.get("nextToken"):
                     break
                 kwargs["nextToken"] = history["nextToken"]
     return calls, executions
 
 
-def per_file(files: int, telemetry: list[dict], workflow: Counter, executions: int, client_puts: int) -> dict:
+def per_file(files: int, telemetry: list[dict], workflow: Counter, executions: int, client_puts: int,
+             client_puts_source: str = "measured (upload logs)") -> dict:
     """Requests per file by operation and by service, with each operation's source."""
     if files <= 0:
         return {"files": 0, "by_service": {}, "by_operation": {}, "sources": {}}
@@ -84,7 +85,7 @@ def per_file(files: int, telemetry: list[dict], workflow: Counter, executions: i
         ops[name] += n
         sources[name] = "measured (execution history)"
     ops["s3.PutObject (client upload)"] += client_puts
-    sources["s3.PutObject (client upload)"] = "measured (upload logs)"
+    sources["s3.PutObject (client upload)"] = client_puts_source
     ops["sqs.SendMessage (S3 notification)"] += files
     sources["sqs.SendMessage (S3 notification)"] = "inferred: one per landed file"
     ops["sqs.ReceiveMessage (event source mapping)"] += builder_sqs

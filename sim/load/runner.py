@@ -174,7 +174,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     write_run(run_dir, kind="load", started_at=time.time(), profile=shape.name, shape=shape.describe(),
               files=shape.total_files, file_size_bytes=opts.file_size, batch_size=settings.batch_size,
               target=project.target.name, endpoint=project.target.endpoint, workdir=str(project.workdir),
-              telemetry_file=settings.telemetry_file, workers=opts.workers)
+              telemetry_file=settings.telemetry_file, workers=opts.workers, **project.run_fields())
     progress.phase(f"{shape.name}: {shape.total_files} files over {shape.duration_s:.0f} s "
                    f"(target {shape.target_files_per_s:.1f} files/s, peak {shape.peak_files_per_s:.1f}) with Locust")
     phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)

@@ -12,7 +12,7 @@ from sim.core import contract
 from sim.core.errors import SimError
 
 from . import capacity as capacity_mod, fmt
-from . import charts, claims, cost as cost_mod, loadseries, collect, optimizations, render, unit_work
+from . import charts, claims, cost as cost_mod, loadseries, collect, optimizations, render, run_pipeline, unit_work
 from .data import plan
 from .inputs import Inputs
 
@@ -85,6 +85,7 @@ def _measured_summary(m: dict, prof: unit_work.UnitWork) -> dict:
                      "s3_put": round(m["s3"]["put"]["count"] / max(1, m["files_landed"]), 3),
                      "s3_get": round(m["s3"]["get"]["count"] / max(1, m["files_landed"]), 3),
                      "sqs_requests": round(m["sqs"]["requests"] / max(1, m["files_landed"]), 3)},
+        "requests_per_file": m.get("requests_per_file"),
         "conversion": {"runs": m["glue"].get("runs", 0), "duration_ms": m["glue"].get("duration_ms"),
                        "peak_rss_mb": m["glue"].get("peak_rss_mb")},
         "transitions_per_execution": m["stepfunctions"].get("transitions_per_execution"),
@@ -97,16 +98,18 @@ def _measured_summary(m: dict, prof: unit_work.UnitWork) -> dict:
 
 
 def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float | None = None,
-          workdir: str | None = None) -> contract.Report:
+          workdir: str | None = None, pipeline: run_pipeline.RunPipeline | None = None) -> contract.Report:
     """The report of one run. With `workdir`, its metrics are collected again from that workdir's
-    telemetry (a run whose workdir moved); otherwise from the file the run recorded, once."""
+    telemetry (a run whose workdir moved); otherwise from the file the run recorded, once.
+    `pipeline`: the run's (default: the one its run.json names); `inputs` should hold its deployed
+    settings (inputs.build(pipeline=...))."""
     telemetry_file = None
     if workdir is not None:
         from sim.infra.project import Project
 
         telemetry_file = str(Project(workdir).telemetry_file())
     m = collect.load_or_collect(run_dir, refresh=refresh or telemetry_file is not None, telemetry_file=telemetry_file,
-                                **({"grace_s": grace_s} if grace_s is not None else {}))
+                                pipeline=pipeline, **({"grace_s": grace_s} if grace_s is not None else {}))
     try:
         prof = unit_work.from_metrics(m, inputs.params)
     except SimError as exc:
@@ -120,6 +123,7 @@ def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float |
     report = {
         "run": {"name": run_dir.name, "kind": m["run"]["kind"], "dir": str(run_dir), "validated": validated,
                 "engine": m["run"]["engine"], "telemetry_lines": m["run"]["telemetry_lines"]},
+        "pipeline": m.get("pipeline") or {"own": True},
         "inputs": {**inputs.as_dict(),
                    "prices": [dict(r) for r in inputs.prices.values()],
                    "quotas": [dict(r) for r in inputs.quotas.values()]},
@@ -131,6 +135,7 @@ def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float |
                  "plan_optimizations_total_usd": plan.OPTIMIZATIONS_TOTAL},
         "seed_claims": cl,
         "verdicts": verdicts,
+        "not_measured": m.get("not_measured", []),
     }
     report["files"] = write_outputs(run_dir, report, (m.get("end_to_end") or {}).get("quantiles_s"))
     return report

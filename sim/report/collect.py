@@ -1,6 +1,11 @@
 """Metrics of one run: the work each component did, from the pipeline's telemetry lines (and the
 engine, while it still runs), stored as `reports/<run>/metrics.json`.
 
+The run's pipeline (run_pipeline.py) gives the deployed settings (memory, batch size) and the
+resource names read on the engine. Its telemetry lines are the same for every pipeline: `sim`'s own
+code writes them, and the fault bundle writes them for a pipeline sim did not write. Figures that
+need `sim`'s own schema are listed under `not_measured` for another pipeline, with the reason.
+
 Collected once: the engine's data may be wiped by the next run, so `sim report` reuses the file
 unless asked to collect again.
 """
@@ -15,9 +20,10 @@ from pathlib import Path
 from sim.core import stats
 from sim.core.errors import SimError
 from sim.core.runs import read_run
-from sim.infra.spec import Names, deployed_settings
+from sim.infra.spec import Names, Wiring, deployed_settings
+from sim.load import requests
 
-from . import engine_facts, work
+from . import engine_facts, run_pipeline, unit_work, work
 from .window import DEFAULT_GRACE_S, of_run
 
 METRICS_FILE = "metrics.json"
@@ -60,15 +66,39 @@ def end_to_end_latencies(run_dir: Path, target, names: Names) -> dict | None:
     return {"files": len(values), "unconverted": unconverted, "quantiles_s": stats.curve(values)}
 
 
+def _output_bucket(rp: run_pipeline.RunPipeline, settings) -> str:
+    wiring = Wiring("000000000000", "us-east-1", settings, names=rp.names, pipeline=rp.description)
+    return wiring.substitute(rp.description.output.bucket, f"{rp.description.path}: [output] bucket")
+
+
+def requests_per_file(files: int, file_size: int, lines: list[dict], sf: dict | None) -> dict:
+    """Requests per landed file by service and operation (sim/load/requests.py): the pipeline's
+    calls from its telemetry, the workflow's task calls and transitions from the histories the
+    engine kept (scaled from the sampled executions), the client's uploads by boto3's defaults."""
+    workflow = Counter()
+    executions = 0
+    if sf:
+        executions = int(sf.get("executions") or 0)
+        workflow["states.StateTransition"] = int(sf.get("transitions") or 0)
+        for op, per_execution in (sf.get("task_calls_per_execution") or {}).items():
+            workflow[op] = round(per_execution * executions)
+    out = requests.per_file(files, lines, workflow, executions, files * unit_work.put_requests(file_size),
+                            client_puts_source="inferred: boto3's uploads of files of the run's size")
+    if not sf:
+        out["note"] = "the engine was not reachable: the workflow's own requests (task calls, transitions) are missing"
+    return out
+
+
 def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = True,
-            telemetry_file: str | None = None) -> dict:
+            telemetry_file: str | None = None, pipeline: run_pipeline.RunPipeline | None = None) -> dict:
     run = read_run(run_dir)
+    rp = pipeline or run_pipeline.of_run(run_dir.name, run)
     window, lines = of_run(run_dir, run, grace_s, telemetry_file)
     if not lines:
         raise SimError(f"no telemetry lines for run {run_dir.name} in {telemetry_file or run.get('telemetry_file') or 'its workdir'}:"
                        " the pipeline recorded no work (telemetry is on for the embedded engine only)")
-    names = Names()
-    deployed = deployed_settings("aws")
+    names = rp.names
+    deployed = deployed_settings("aws", rp.description)
     files = _files_landed(run, lines)
     calls = _sum_calls(lines)
     starts = calls.get(work.START, 0)
@@ -82,8 +112,10 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
     facts = {}
     if target is not None:
         args = (target, names, window.start, window.end)
+        layout = ({} if rp.own else {"bucket": _output_bucket(rp, deployed), "parquet_prefix": rp.description.output.prefix,
+                                     "manifests_prefix": None})
         facts = {"stepfunctions": engine_facts.state_transitions(*args), "glue": engine_facts.glue_runs(*args),
-                 "logs": engine_facts.log_bytes(*args), "objects": engine_facts.written_objects(*args)}
+                 "logs": engine_facts.log_bytes(*args), "objects": engine_facts.written_objects(*args, **layout)}
 
     bytes_landed = int(run.get("bytes_landed") or files * int(run.get("file_size_bytes") or 0))
     objects = facts.get("objects") or {}
@@ -125,7 +157,8 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
     glue_facts = facts.get("glue")
     glue = {**converter, "engine": glue_facts,
             "bytes_in_per_run": round(bytes_landed / manifests) if manifests else None}
-    latencies = end_to_end_latencies(run_dir, target, names)
+    not_measured = [] if rp.own else [{"figure": k, "reason": v} for k, v in run_pipeline.NEEDS_OWN_SCHEMA.items()]
+    latencies = end_to_end_latencies(run_dir, target, names) if rp.own else None
     logs = dict(facts["logs"], source="CloudWatch Logs on the engine") if facts.get("logs") else {
         "bytes": None, "source": "not measured (engine not reachable)"}
     return {
@@ -137,6 +170,7 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
                 "file_size_bytes": run.get("file_size_bytes"), "batch_size": run.get("batch_size"),
                 "telemetry_file": run.get("telemetry_file"), "telemetry_lines": len(lines),
                 "engine": "reachable" if target is not None else "not reachable"},
+        "pipeline": rp.as_dict(),
         "files_landed": files,
         "bytes_landed": bytes_landed,
         "manifests": manifests,
@@ -150,17 +184,19 @@ def collect(run_dir: Path, grace_s: float = DEFAULT_GRACE_S, use_engine: bool = 
         "logs": logs,
         "calls": dict(sorted(calls.items())),
         "end_to_end": latencies,
+        "requests_per_file": requests_per_file(files, int(run.get("file_size_bytes") or 0), lines, sf),
+        "not_measured": not_measured,
     }
 
 
 def load_or_collect(run_dir: Path, refresh: bool = False, grace_s: float = DEFAULT_GRACE_S,
-                    telemetry_file: str | None = None) -> dict:
+                    telemetry_file: str | None = None, pipeline: run_pipeline.RunPipeline | None = None) -> dict:
     path = run_dir / METRICS_FILE
     if path.exists() and not refresh:
         data = json.loads(path.read_text())
         finished_since = data.get("run", {}).get("open_ended") and read_run(run_dir).get("ended_at") is not None
         if data.get("version") == VERSION and not finished_since:
             return data
-    data = collect(run_dir, grace_s, telemetry_file=telemetry_file)
+    data = collect(run_dir, grace_s, telemetry_file=telemetry_file, pipeline=pipeline)
     path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
     return data

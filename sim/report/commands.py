@@ -9,12 +9,13 @@ import typer
 
 from sim.core import console
 from sim.core.errors import SimError
-from sim.core.options import Json, command
+from sim.core.options import Json, PipelineOpt, command
 
 app = typer.Typer()
 
 
-def _run_dir(name: str | None) -> Path:
+def _run_dir(name: str | None, pipeline: str | None = None) -> Path:
+    """The named run; else the latest run (of the pipeline --pipeline names, when given)."""
     from sim.core import runs
 
     if name:
@@ -22,6 +23,16 @@ def _run_dir(name: str | None) -> Path:
             return runs.find_run(name)
         except FileNotFoundError as exc:
             raise SimError(str(exc)) from None
+    if pipeline:
+        from sim.infra import description
+        from sim.report import run_pipeline
+
+        given = description.load(pipeline)
+        latest = run_pipeline.latest_run_of(given)
+        if latest is None:
+            raise SimError(f"no run of the pipeline {given.name!r} under {runs.reports_dir()}: run "
+                           f"`sim demo --pipeline {pipeline}` (or `sim load`) first, or pass --run NAME")
+        return latest
     latest = runs.latest_run()
     if latest is None:
         raise SimError(f"no run under {runs.reports_dir()}: run `sim demo` (or `sim load`) first, or pass --run NAME")
@@ -58,10 +69,16 @@ def report(
     settings: Annotated[str, typer.Option("--settings", help="With --predict: deployed (MaxConcurrentRuns 10) or plan (MaxConcurrentRuns 1, the AWS default).")] = "deployed",
     sweep: Annotated[bool, typer.Option("--sweep", help="With --predict: vary MaxConcurrentRuns, batch size, the mapping's MaximumConcurrency and the flush's wait one at a time.")] = False,
     workdir: Annotated[Optional[str], typer.Option("--workdir", help="Collect the run's metrics again from this workdir's telemetry (a run whose workdir moved; default: the workdir the run recorded).")] = None,
+    pipeline: PipelineOpt = None,
     as_json: Json = False,
 ):
-    """Capacity and cost of a run, scaled to a target load; the plan's claims checked. Files under reports/<run>/."""
-    from sim.report import build, inputs as inputs_mod, summary
+    """Capacity and cost of a run, scaled to a target load; the plan's claims checked. Files under reports/<run>/.
+
+    The run's pipeline is the one it recorded (--pipeline must name that one): its deployed settings
+    and resources are what the report reads."""
+    from sim.core.runs import read_run
+    from sim.infra import description
+    from sim.report import build, inputs as inputs_mod, run_pipeline, summary
     from sim.workload.sizes import parse_size
 
     quotas = inputs_mod.parse_assignments(quota, "quota")
@@ -77,20 +94,27 @@ def report(
               "lambda_arch": lambda_arch, "free_tier": True if free_tier else None}
     if predict is not None:  # --multiplier and --file-size describe the predicted load, not the monthly target
         params.update(multiplier=None, file_size_bytes=None)
-    inputs = inputs_mod.build(overrides, params, inputs_mod.parse_assignments(price, "price"), quotas)
-    if list_ids:
-        rows = {"prices": list(inputs.prices.values()), "quotas": list(inputs.quotas.values())}
-        return console.emit_json(rows) if as_json else summary.print_ids(rows)
-    if predict is not None:
+    prices = inputs_mod.parse_assignments(price, "price")
+    if list_ids or predict is not None:
+        given = description.load(pipeline) if pipeline else None
+        if predict is not None and given is not None and not given.own:
+            raise SimError(f"--predict models sim's own builder and workflow; it cannot predict {given.name!r} "
+                           "(`sim report --pipeline FILE` without --predict reports that pipeline's run)")
+        inputs = inputs_mod.build(overrides, params, prices, quotas, pipeline=given)
+        if list_ids:
+            rows = {"prices": list(inputs.prices.values()), "quotas": list(inputs.quotas.values())}
+            return console.emit_json(rows) if as_json else summary.print_ids(rows)
         return _predict(predict, inputs, settings, multiplier, file_size, run, sweep, as_json)
     if sweep or settings != "deployed":
         raise SimError("--sweep and --settings go with --predict daily|burst")
-    run_dir = _run_dir(run)
+    run_dir = _run_dir(run, pipeline)
+    ran = run_pipeline.of_run(run_dir.name, read_run(run_dir), pipeline)
+    inputs = inputs_mod.build(overrides, params, prices, quotas, pipeline=ran.description)
     if as_json:
-        result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir)
+        result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir, pipeline=ran)
         return console.emit_json(result)
     with console.err.status(f"reporting on {run_dir.name}", spinner="dots"):
-        result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir)
+        result = build.build(run_dir, inputs, refresh=refresh, grace_s=grace, workdir=workdir, pipeline=ran)
     summary.print_summary(result)
 
 

@@ -15,7 +15,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sim.engine import ministack
 from sim.engine.target import Target
-from sim.infra.spec import Names
+from sim.infra.spec import MANIFESTS_PREFIX, Names
+from sim.load.requests import task_call
 
 MAX_HISTORIES = 200  # larger runs are sampled: transitions per execution barely vary
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -59,10 +60,13 @@ def state_transitions(target: Target, names: Names, start: float, end: float) ->
     statuses = Counter(e["status"] for e in executions)
     sample = executions if len(executions) <= MAX_HISTORIES else random.Random(7).sample(executions, MAX_HISTORIES)
     per_exec, durations = [], []
+    tasks: Counter = Counter()
     for e in sample:
         entered = 0
         for page in sfn.get_paginator("get_execution_history").paginate(executionArn=e["executionArn"]):
             entered += sum(1 for ev in page["events"] if ev["type"].endswith("StateEntered"))
+            tasks.update(task_call(ev["taskScheduledEventDetails"]["resource"]) for ev in page["events"]
+                         if ev["type"] == "TaskScheduled")
         per_exec.append(entered)
         if e.get("stopDate"):
             durations.append(_ts(e["stopDate"]) - _ts(e["startDate"]))
@@ -74,6 +78,7 @@ def state_transitions(target: Target, names: Names, start: float, end: float) ->
         "transitions_per_execution": round(mean, 2),
         "transitions": round(mean * len(executions)),
         "execution_seconds_mean": round(sum(durations) / len(durations), 2) if durations else None,
+        "task_calls_per_execution": {op: round(n / len(sample), 3) for op, n in sorted(tasks.items())} if sample else {},
     }
 
 
@@ -121,16 +126,21 @@ def log_bytes(target: Target, names: Names, start: float, end: float) -> dict | 
 
 
 @_safe
-def written_objects(target: Target, names: Names, start: float, end: float) -> dict | None:
-    """Objects the pipeline wrote in the window: Parquet outputs and manifest documents."""
+def written_objects(target: Target, names: Names, start: float, end: float, bucket: str | None = None,
+                    parquet_prefix: str = "", manifests_prefix: str | None = MANIFESTS_PREFIX) -> dict | None:
+    """Objects the pipeline wrote in the window: Parquet outputs (under `parquet_prefix` of the
+    output bucket) and manifest documents (under `manifests_prefix`; None: not counted)."""
     s3 = target.client("s3")
-    out = {"parquet": {"count": 0, "bytes": 0}, "manifests": {"count": 0, "bytes": 0}}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=names.output_bucket):
+    out = {"parquet": {"count": 0, "bytes": 0}}
+    if manifests_prefix is not None:
+        out["manifests"] = {"count": 0, "bytes": 0}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket or names.output_bucket):
         for obj in page.get("Contents", []):
             if not start - 5 <= _ts(obj["LastModified"]) <= end + 5:
                 continue  # S3 keeps whole seconds
             key = obj["Key"]
-            kind = "parquet" if key.endswith(".parquet") else "manifests" if key.startswith("manifests/") else None
+            kind = ("parquet" if key.endswith(".parquet") and key.startswith(parquet_prefix) else
+                    "manifests" if manifests_prefix is not None and key.startswith(manifests_prefix) else None)
             if kind:
                 out[kind]["count"] += 1
                 out[kind]["bytes"] += int(obj["Size"])

@@ -1,6 +1,11 @@
 """The model's inputs: the target load, the AWS-side assumptions the user can change, and the price
 and quota tables after the user's overrides.
 
+What a deployment fixes (files per manifest, the Glue job's DPU and MaxConcurrentRuns, the
+builder's memory, the event source mapping's batch size, the alarms) is read from the pipeline's
+description as `sim deploy --target aws` deploys it: `sim`'s own by default, the run's own with
+`sim report --pipeline` (sim/infra/spec.py `deployed_settings`).
+
 Overrides come from a TOML or JSON file ({"params": {...}, "prices": {id: value}, "quotas": {id: value}})
 and from flags; flags win. Unknown names are errors, so a typo never silently keeps a default.
 """
@@ -14,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from sim.core.errors import SimError
+from sim.infra import description
 from sim.infra.spec import Settings, Wiring, deployed_settings
 from sim.workload.sizes import parse_size
 
@@ -34,6 +40,15 @@ def _deployed_wiring() -> Wiring:
 
 def _own_metrics(w: Wiring) -> set[str]:
     return {a["MetricName"] for a in w.alarms() if a["Namespace"] == w.names.metrics_namespace}
+
+
+def deployed_params(pipeline: description.Description) -> dict:
+    """The Params a deployment of `pipeline` on AWS fixes (Params' defaults are `sim`'s own)."""
+    s = deployed_settings("aws", pipeline)
+    w = Wiring("000000000000", "us-east-1", s, pipeline=pipeline)
+    return {"batch_size": s.batch_size, "glue_max_capacity": s.glue_max_capacity, "poll_seconds": s.poll_seconds,
+            "builder_memory_mb": s.builder_memory_mb, "esm_batch_size": pipeline.builder.batch_size,
+            "alarms": len(w.alarms()), "custom_metrics": len(_own_metrics(w))}
 
 
 @dataclass
@@ -159,7 +174,10 @@ def parse_assignments(items: list[str] | None, what: str) -> dict[str, float | N
 
 
 def build(overrides_file: str | None = None, params: dict | None = None,
-          prices: dict | None = None, quotas: dict | None = None) -> Inputs:
+          prices: dict | None = None, quotas: dict | None = None,
+          pipeline: description.Description | None = None) -> Inputs:
+    """The inputs after the overrides (file, then flags), on the deployed settings of `pipeline`
+    (None: `sim`'s own)."""
     data = _read_file(overrides_file) if overrides_file else {}
     names = {f.name for f in fields(Params)}
     merged = {**data.get("params", {}), **{k: v for k, v in (params or {}).items() if v is not None}}
@@ -168,9 +186,10 @@ def build(overrides_file: str | None = None, params: dict | None = None,
         raise SimError(f"unknown parameter(s): {', '.join(unknown)}")
     if isinstance(merged.get("file_size_bytes"), str):
         merged["file_size_bytes"] = parse_size(merged["file_size_bytes"])
-    p = Params(**merged)
+    deployed = deployed_params(pipeline) if pipeline is not None else {}
+    p = Params(**{**deployed, **merged})
     price_table, quota_table = load_prices(), load_quotas()
-    quota_table["glue.job_max_concurrent_runs"]["value"] = _deployed().glue_max_concurrent_runs
+    quota_table["glue.job_max_concurrent_runs"]["value"] = deployed_settings("aws", pipeline).glue_max_concurrent_runs
     overridden = [f"param {k}" for k in sorted(merged)]
     for table, given, kind in ((price_table, {**data.get("prices", {}), **(prices or {})}, "price"),
                                (quota_table, {**data.get("quotas", {}), **(quotas or {})}, "quota")):

@@ -23,6 +23,13 @@ def _num(x) -> str:
     return fmt.sig(x, 3)
 
 
+def _requests_line(per_file: dict | None) -> list[str]:
+    if not per_file or not per_file.get("by_service"):
+        return []
+    services = ", ".join(f"{s} {_num(n)}" for s, n in per_file["by_service"].items())
+    return [f"Requests per landed file by service: {services}."]
+
+
 def blocks(r: dict) -> list[tuple]:
     run, cap, cost, claims = r["run"], r["capacity"], r["cost"], r["seed_claims"]
     p = r["inputs"]["params"]
@@ -30,6 +37,10 @@ def blocks(r: dict) -> list[tuple]:
     ms = r["measured"]
     v = r["verdicts"]
     out: list[tuple] = [("h1", f"Capacity and cost: {run['name']}")]
+    pipeline = r.get("pipeline") or {"own": True}
+    if not pipeline.get("own", True):
+        out.append(("p", f"Pipeline: {pipeline['name']} ({pipeline['path']}), described by its own file: its deployed "
+                         "settings are that description's, its work was counted by sim's fault bundle around its code."))
     out.append(("p", f"Measured on a {run['kind']} run of {ms['files_landed']:,} files "
                      f"({ms['bytes_landed'] / 2**20:,.1f} MiB) in {ms['manifests']} manifest(s); validation "
                      f"{'passed' if run['validated'] else 'failed' if run['validated'] is False else 'not recorded'}; "
@@ -100,7 +111,8 @@ def blocks(r: dict) -> list[tuple]:
         f"{aws['transitions_per_execution']:.0f} on AWS with {p['poll_seconds']} s polling and {p['glue_run_minutes']:g}-minute runs.",
         f"AWS-side estimates: an SQS batch {aws['batch_ms_1_record']:.0f} ms (1 record) to {aws['batch_ms_10_records']:.0f} ms "
         f"(10); assembling a {p['batch_size']}-file manifest {aws['manifest_ms']:.0f} ms ({p['aws_call_ms']:g} ms per SDK call).",
-    ] + [f"Assumed: {a}" for a in r["assumed"]]))
+    ] + _requests_line(ms.get("requests_per_file")) + [f"Assumed: {a}" for a in r["assumed"]]
+      + [f"Not measured: {n['figure']}: {n['reason']}" for n in r.get("not_measured", [])]))
     out.append(("h2", "Inputs"))
     out.append(("p", "Overridden: " + (", ".join(r["inputs"]["overridden"]) or "nothing") +
                 ". Change any figure with --price ID=VALUE, --quota ID=VALUE or --overrides FILE."))

@@ -17,7 +17,9 @@ def print_summary(r: dict) -> None:
     out = console.out
     cap, cost = r["capacity"], r["cost"]
     first = cap["first_bottleneck"]
-    out.print(f"[bold]{r['run']['name']}[/] ({r['run']['kind']}, {r['measured']['files_landed']:,} files) scaled to "
+    pipeline = r.get("pipeline") or {"own": True}
+    of = "" if pipeline.get("own", True) else f" of the pipeline {pipeline['name']}"
+    out.print(f"[bold]{r['run']['name']}[/] ({r['run']['kind']}{of}, {r['measured']['files_landed']:,} files) scaled to "
               f"{cap['load']['files_per_day']:,.0f} files/day, peak hour {cap['load']['peak_hour_files']:,.0f}")
 
     t = Table(title="capacity: the plan's table beside the model (peak hour)")
@@ -65,6 +67,8 @@ def print_summary(r: dict) -> None:
               f"({fmt.usd(cost['month1_total_usd'])} in month 1) vs the plan's ~$270; first bottleneck "
               f"[bold]{first['component']} {first['limit']}[/] at [bold]{fmt.multiple(first['multiple_of_today'])}[/] "
               f"vs the plan's 600x; claims: {v['holds']} hold, {v['wrong']} wrong, {v['cannot tell']} cannot tell")
+    for n in r.get("not_measured", []):
+        out.print(f"[yellow]not measured[/]: {n['figure']}: {n['reason']}", highlight=False)
     out.print(f"report: {r['files']['report_html']}")
 
 

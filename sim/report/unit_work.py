@@ -122,6 +122,8 @@ class UnitWork:
 
 def from_metrics(metrics: dict, params: Params) -> UnitWork:
     assumed: list[str] = []
+    # Defaults follow sim's own code; for another pipeline they are sim's figures, not that code's.
+    code = "the builder's code" if (metrics.get("pipeline") or {}).get("own", True) else "sim's own builder's code"
     b = metrics["lambda"]["builder"]
     batch = b.get("per_batch") or {}
     if not batch:
@@ -129,7 +131,7 @@ def from_metrics(metrics: dict, params: Params) -> UnitWork:
     split = b.get("manifest_split")
     if not split:
         split = DEFAULT_MANIFEST
-        assumed.append("manifest work: no manifest was built in the run; counts from the builder's code")
+        assumed.append(f"manifest work: no manifest was built in the run; counts from {code}")
     g = metrics["glue"]
     if g.get("runs"):
         gets = g.get("per_file_calls", {}).get("s3.GetObject", 1.0)
@@ -141,7 +143,7 @@ def from_metrics(metrics: dict, params: Params) -> UnitWork:
     flush = b.get("per_flush")
     if not flush:
         flush = DEFAULT_FLUSH
-        assumed.append("flush: no scheduled flush ran in the run; two index scans per flush")
+        assumed.append(f"flush: no scheduled flush ran in the run; two index scans per flush, as in {code}")
     written = (metrics["s3"].get("written") or {})
     parquet = written.get("parquet", {})
     landed = metrics.get("bytes_landed") or 0

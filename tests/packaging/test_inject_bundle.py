@@ -95,3 +95,21 @@ def test_the_launcher_runs_a_glue_script_from_the_zip_with_only_boto3(clean_venv
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text()) == {"argv": ["--out", str(out)], "helper": "from the modules zip"}
     assert not os.path.exists(tmp_path / "sim_inject")  # imported from the zip, not unpacked
+
+
+def test_the_wrapper_writes_telemetry_lines_from_the_zip_with_only_boto3(clean_venv, tmp_path):
+    quiet = "def handler(event, context):\n    return {'batchItemFailures': []}\n"
+    zip_path = zip_with(tmp_path / "function.zip", {"user_handler.py": quiet})
+    telemetry = tmp_path / "telemetry.jsonl"
+    check = textwrap.dedent("""
+        import sim_inject.lambda_wrapper as w
+        w.handler({"Records": [{}, {}]}, None)
+        w.handler({"action": "flush"}, None)
+    """)
+    env = {"PYTHONPATH": zip_path, "SIM_USER_HANDLER": "user_handler.handler", "SIM_INJECT_PROCESS": "builder",
+           "SIM_INJECT_TELEMETRY": "1", "SIM_TELEMETRY_FILE": str(telemetry)}
+    proc = run(clean_venv, ["-c", check], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in telemetry.read_text().splitlines()]
+    assert [(l["component"], l["ok"], l["kind"], l.get("records")) for l in lines] == [
+        ("builder", True, "sqs", 2), ("builder", True, "flush", None)]

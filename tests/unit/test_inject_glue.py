@@ -167,14 +167,16 @@ def bundle_zip(tmp_path_factory):
     return path
 
 
-def launch(tmp_path, bundle_zip, exit_with=None, faults=None):
+def launch(tmp_path, bundle_zip, exit_with=None, faults=None, arguments=None):
+    """The launcher as MiniStack starts it: `arguments` are more job arguments (named in SIM_ARG_NAMES)."""
     script = tmp_path / "user_job.py"
     script.write_text(USER_SCRIPT)
     launcher = tmp_path / bundle.LAUNCHER_NAME
     launcher.write_bytes(bundle.launcher_bytes())
     out = tmp_path / "out.json"
     env = {"PATH": os.environ["PATH"], "extra-py-files": str(bundle_zip), "SIM_USER_SCRIPT": str(script),
-           "SIM_ARG_NAMES": "extra-py-files,out", "SIM_JOB_NAME": "conv", "out": str(out)}
+           "SIM_ARG_NAMES": ",".join(["extra-py-files", "out", *(arguments or {})]), "SIM_JOB_NAME": "conv",
+           "out": str(out), **(arguments or {})}
     env.update({"EXIT_WITH": exit_with} if exit_with else {})
     env.update({"SIM_FAULTS": faults} if faults else {})
     proc = subprocess.run([sys.executable, str(launcher)], env=env, capture_output=True, text=True, timeout=60)
@@ -201,6 +203,41 @@ def test_a_kill_at_exit_comes_after_the_scripts_work(tmp_path, bundle_zip):
                          "rules": [{"process": "converter", "action": "kill", "when": "exit"}]})
     proc, seen = launch(tmp_path, bundle_zip, faults=faults)
     assert proc.returncode == -signal.SIGKILL and seen["job_name"] == "conv"
+
+
+def telemetry_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.mark.parametrize("exit_with, ok", [(None, True), ("0", True), ("3", False)])
+def test_with_telemetry_on_a_run_writes_one_line_and_the_script_does_not_see_the_switch(tmp_path, bundle_zip,
+                                                                                        exit_with, ok):
+    path = tmp_path / "telemetry.jsonl"
+    proc, seen = launch(tmp_path, bundle_zip, exit_with=exit_with, arguments={
+        "manifest_id": "m-7", "SIM_INJECT_TELEMETRY": "1", "SIM_TELEMETRY_FILE": str(path)})
+    assert proc.returncode == int(exit_with or 0), proc.stderr
+    [line] = telemetry_lines(path)
+    assert (line["component"], line["ok"], line["runtime"], line["manifest_id"]) == ("converter", ok, "glue", "m-7")
+    assert line["calls"] == {} and line["pid"] > 0 and line["duration_ms"] >= 0
+    assert not any(a.startswith("--SIM_") for a in seen["argv"]) and "--manifest_id" in seen["argv"]
+
+
+def test_without_the_switch_no_line_and_the_telemetry_file_stays_an_argument(tmp_path, bundle_zip):
+    """`sim`'s own Glue entry is started by the launcher too and reads --SIM_TELEMETRY_FILE itself."""
+    path = tmp_path / "telemetry.jsonl"
+    proc, seen = launch(tmp_path, bundle_zip, arguments={"SIM_TELEMETRY_FILE": str(path)})
+    assert proc.returncode == 0, proc.stderr
+    assert telemetry_lines(path) == [] and seen["argv"][-4:-2] == ["--SIM_TELEMETRY_FILE", str(path)]
+
+
+def test_a_converter_killed_at_exit_has_written_its_line_as_sims_own_has(tmp_path, bundle_zip):
+    path = tmp_path / "telemetry.jsonl"
+    faults = json.dumps({"state_dir": str(tmp_path / "state"),
+                         "rules": [{"process": "converter", "action": "kill", "when": "exit"}]})
+    proc, _ = launch(tmp_path, bundle_zip, faults=faults, arguments={
+        "SIM_INJECT_TELEMETRY": "1", "SIM_TELEMETRY_FILE": str(path)})
+    assert proc.returncode == -signal.SIGKILL
+    assert [l["ok"] for l in telemetry_lines(path)] == [True]
 
 
 def test_the_launcher_says_in_one_line_what_is_missing(tmp_path, bundle_zip):

@@ -9,9 +9,9 @@ from sim.load import latency, requests
 
 
 def test_operation_names_from_state_machine_resources():
-    assert requests._op_name("arn:aws:states:::aws-sdk:glue:startJobRun") == "glue.StartJobRun"
-    assert requests._op_name("arn:aws:states:::dynamodb:updateItem") == "dynamodb.UpdateItem"
-    assert requests._op_name("arn:aws:states:::sns:publish") == "sns.Publish"
+    assert requests.task_call("arn:aws:states:::aws-sdk:glue:startJobRun") == "glue.StartJobRun"
+    assert requests.task_call("arn:aws:states:::dynamodb:updateItem") == "dynamodb.UpdateItem"
+    assert requests.task_call("arn:aws:states:::sns:publish") == "sns.Publish"
 
 
 def test_telemetry_lines_are_taken_by_time(tmp_path):

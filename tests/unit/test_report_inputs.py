@@ -62,3 +62,29 @@ def test_peak_hour_scales_with_the_daily_load():
     assert inputs.Params(files_per_day=16000, peak_hour_files=3000).peak_hour_files == 3000
     with pytest.raises(SimError):
         inputs.Params(files_per_day=24000, peak_hour_files=100)
+
+
+def test_the_deployed_settings_come_from_the_runs_pipeline_and_flags_still_win(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from sim.infra import description
+
+    folder = tmp_path / "mine"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "seed-plan", folder)
+    toml = folder / "pipeline.toml"
+    text = toml.read_text()
+    for old, new in (("memory = 512", "memory = 1024"), ("batch_size = 10", "batch_size = 7"),
+                     ("max_concurrent_runs = 10", "max_concurrent_runs = 3"), ("max_capacity = 0.0625", "max_capacity = 1.0")):
+        assert old in text, old
+        text = text.replace(old, new)
+    toml.write_text(text)
+    mine = inputs.build(pipeline=description.load(toml))
+    own = inputs.build()
+    assert (mine.params.builder_memory_mb, mine.params.esm_batch_size, mine.params.glue_max_capacity) == (1024, 7, 1.0)
+    assert mine.quota("glue.job_max_concurrent_runs") == 3
+    assert (own.params.builder_memory_mb, own.params.esm_batch_size, own.quota("glue.job_max_concurrent_runs")) == (512, 10, 10)
+    assert mine.params.alarms == 3  # sim makes DLQ depth, builder errors and failed workflows; it describes none
+    assert mine.overridden == []
+    flagged = inputs.build(params={"builder_memory_mb": 2048}, pipeline=description.load(toml))
+    assert flagged.params.builder_memory_mb == 2048 and flagged.overridden == ["param builder_memory_mb"]

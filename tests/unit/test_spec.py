@@ -1,7 +1,9 @@
 import json
+from pathlib import Path
 
 import pytest
 
+from sim.infra import description
 from sim.infra.spec import Settings, Wiring
 
 
@@ -112,3 +114,30 @@ def test_resource_names_take_a_prefix_from_the_environment(monkeypatch):
             Names()
     monkeypatch.delenv("SIM_PREFIX")
     assert Names().landing_bucket == "sim-ingest-landing"
+
+
+SEED_PLAN = Path(__file__).resolve().parents[2] / "examples" / "seed-plan" / "pipeline.toml"
+TELEMETRY = "/work/.sim/telemetry.jsonl"
+
+
+def _inject_telemetry(w: Wiring) -> dict:
+    """Where the deploy tells the fault bundle to write telemetry lines: builder, Glue job, its argv names."""
+    job = w.glue_job()["DefaultArguments"]
+    return {"builder": w.builder_config()["Environment"]["Variables"].get("SIM_INJECT_TELEMETRY"),
+            "glue": job.get("--SIM_INJECT_TELEMETRY"),
+            "glue_names": "SIM_INJECT_TELEMETRY" in job.get("--SIM_ARG_NAMES", "").split(",")}
+
+
+def test_the_bundle_writes_telemetry_only_for_another_pipeline_on_an_emulator_with_a_telemetry_file():
+    seed = description.load(SEED_PLAN)
+    on = Wiring("123456789012", "us-east-1", Settings(target="ministack", telemetry_file=TELEMETRY), pipeline=seed)
+    assert _inject_telemetry(on) == {"builder": "1", "glue": "1", "glue_names": True}
+    assert on.builder_config()["Environment"]["Variables"]["SIM_TELEMETRY_FILE"] == TELEMETRY
+    own = Wiring("123456789012", "us-east-1", Settings(target="ministack", telemetry_file=TELEMETRY))
+    assert _inject_telemetry(own) == {"builder": None, "glue": None, "glue_names": False}  # its code writes its own
+    assert own.builder_config()["Environment"]["Variables"]["SIM_TELEMETRY_FILE"] == TELEMETRY
+    off = Wiring("123456789012", "us-east-1", Settings(target="ministack"), pipeline=seed)
+    assert _inject_telemetry(off) == {"builder": None, "glue": None, "glue_names": False}
+    aws = Wiring("123456789012", "us-east-1", Settings(target="aws"), pipeline=seed)
+    assert _inject_telemetry(aws) == {"builder": None, "glue": None, "glue_names": False}
+

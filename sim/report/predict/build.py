@@ -34,7 +34,7 @@ def find_run(profile: str, name: str | None) -> Path:
         if not (d / runs.RUN_FILE).exists() or not all((d / n).exists() for n in RECORD):
             continue
         info = runs.read_run(d)
-        if info.get("kind") == "load" and info.get("profile") == profile:
+        if info.get("kind") == "load" and info.get("profile") == profile and info.get("pipeline_own", True):
             found.append((info.get("started_at", 0), d))
     if not found:
         hint = ("sim load --profile burst --multiplier 600 --duration 60 --file-size 3.5MB" if profile == "burst"
@@ -42,6 +42,16 @@ def find_run(profile: str, name: str | None) -> Path:
         raise SimError(f"no recorded `sim load --profile {profile}` run under {runs.reports_dir()} to calibrate on: "
                        f"record one with `{hint}`, or pass --run NAME")
     return max(found)[1]
+
+
+def own_only(run_dir: Path) -> None:
+    """The model follows `sim`'s own builder and workflow, and calibrates on what its state table
+    recorded: a run of another pipeline cannot be replayed by it."""
+    info = runs.read_run(run_dir)
+    if not info.get("pipeline_own", True):
+        raise SimError(f"run {run_dir.name} ran the pipeline {info.get('pipeline_name')!r}: --predict models sim's own "
+                       "builder and workflow and calibrates on its state table, so it cannot predict another pipeline "
+                       "(`sim report --pipeline FILE --run NAME` reports that run's capacity and cost)")
 
 
 def _profile(run_dir: Path, inputs: Inputs) -> unit_work.UnitWork:
@@ -91,6 +101,7 @@ def predict(profile: str, inputs: Inputs, settings: str = "deployed", multiplier
     if size <= 0:
         raise SimError("--file-size must be positive")
     run_dir = find_run(profile, run_name)
+    own_only(run_dir)
     cal, replay, rec = calibrate.calibrate(run_dir, seed=seed)
     prof = _profile(run_dir, inputs)
     work = aws.measured_work(rec, inputs)
