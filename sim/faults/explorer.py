@@ -98,8 +98,10 @@ def recover(ctx, batch: Batch, redeliver: bool, started: float) -> dict:
     def flush() -> None:
         nonlocal flushes
         try:
-            watcher.flush(max_wait)
+            answer = watcher.flush(max_wait)
             flushes += 1
+            if isinstance(answer, dict) and answer.get("failed"):
+                errors.append(f"the flush failed: {str(answer.get('error'))[:200]}")
         except Exception as exc:  # noqa: BLE001 - a failing flush is evidence, not a crash of the explorer
             errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
 

@@ -199,12 +199,15 @@ def flush(
         from sim.ops.outside import watcher_for
 
         answer = watcher_for(project.target, project.wiring()).flush()
-        result = {"pass": answer["sent"], "outcome": "sent" if answer["sent"] else "no_flush_event", **answer}
+        outcome = "no_flush_event" if not answer["sent"] else "failed" if answer.get("failed") else "sent"
+        result = {"pass": outcome == "sent", "outcome": outcome, **answer}
         if as_json:
             console.emit_json(result)
         else:
-            console.out.print(f"sent the flush event; the builder answered {answer['answer']!r}" if answer["sent"]
-                              else f"not sent: {answer['reason']}", highlight=False, soft_wrap=True)
+            said = {"sent": f"sent the flush event; the builder answered {answer.get('answer')!r}",
+                    "failed": f"sent the flush event; the builder failed it: {answer.get('error')!r}",
+                    "no_flush_event": f"not sent: {answer.get('reason')}"}
+            console.out.print(said[outcome], highlight=False, soft_wrap=True)
         if not result["pass"]:
             raise typer.Exit(1)
         return

@@ -64,14 +64,15 @@ class OutsideWatcher:
         return snap
 
     def flush(self, max_wait_s: float = 0.0) -> dict:
-        """Send the builder the description's flush event; its answer (None when it has none)."""
+        """Send the builder the description's flush event; its answer, or the error it failed with
+        (a builder failing its flush is the pipeline's behaviour to observe, not a failure of sim)."""
         event = self.pipeline.builder.flush_event
         if event is None:
             return {"sent": False, "reason": "the description names no flush_event"}
         resp = self.lam.invoke(FunctionName=self.names.builder_function, Payload=json.dumps(event).encode())
         payload = json.loads(resp["Payload"].read() or b"null")
         if resp.get("FunctionError"):
-            raise SimError(f"the builder failed its flush event: {payload}")
+            return {"sent": True, "failed": True, "error": payload}
         return {"sent": True, "answer": payload}
 
     def wait(self, expected_files: int, on_progress: Callable[[StageCounts], None] | None = None,
