@@ -23,8 +23,9 @@ Multiset = TypedDict("Multiset", {
 })
 
 Validation = TypedDict("Validation", {
-    "pass": bool, "files_landed": int, "files_in_manifests": int, "manifests": int, "records_in": int,
-    "records_out": int, "duplicates": int, "missing": int, "quarantined": int, "orphans": int, "altered": int,
+    # files_in_manifests and orphans are read from sim's own DynamoDB schema: null for another pipeline
+    "pass": bool, "files_landed": int, "files_in_manifests": Optional[int], "manifests": int, "records_in": int,
+    "records_out": int, "duplicates": int, "missing": int, "quarantined": int, "orphans": Optional[int], "altered": int,
     "records_compared": int, "peak_extra_disk_bytes": int, "problems": list[str], "seconds": dict,
     # sim's own pipeline: the multiset check beside the lineage check, and whether they agree
     "multiset": NotRequired[Multiset], "checks_agree": NotRequired[bool],
@@ -34,7 +35,7 @@ Timings = TypedDict("Timings", {"setup_s": Number, "upload_s": Number, "drain_s"
                                 "total_s": Number})
 
 Demo = TypedDict("Demo", {
-    "pass": bool, "endpoint": Optional[str], "target": str, "files": int, "file_size_bytes": int, "batch_size": int,
+    "pass": bool, "endpoint": Optional[str], "target": str, "files": int, "file_size_bytes": int, "batch_size": Optional[int],
     "bytes_landed": int, "records_generated": int, "end_to_end_files_per_s": Optional[Number],
     "manifests_by_status": dict, "dlq_messages": int, "deploy_changes": int, "timings": Timings, "run_dir": str,
     "validation": Validation,

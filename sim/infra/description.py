@@ -160,6 +160,18 @@ class Description:
     def allowed_placeholders(self) -> set[str]:
         return placeholders.known(self.table_ids)
 
+    def uses(self, name: str) -> bool:
+        """Whether the placeholder `${name}` appears in what is deployed (environments, converter
+        arguments, state machines): a setting the code never reads is not one `sim` can claim."""
+        token = "${" + name + "}"
+        values = [*self.builder.environment.values(), *self.converter.arguments.values()]
+        if self.converter.lambda_:
+            values += list(self.converter.lambda_.environment.values())
+        for asl in (self.state_machine.definition, self.state_machine.definition_without_glue):
+            if asl is not None and asl.is_file():
+                values.append(asl.read_text(encoding="utf-8"))
+        return any(token in v for v in values)
+
 
 # -- reading ---------------------------------------------------------------------------------
 

@@ -56,8 +56,9 @@ def demo(
     v, t = result["validation"], result["timings"]
     _finish(result, as_json,
             f"{files} files of {format_size(opts.file_size)} ({format_size(result['bytes_landed'])}, "
-            f"{result['records_generated']} records) through {v['manifests']} manifests of up to "
-            f"{result['batch_size']} files: landed in {t['upload_s']} s, converted end to end in "
+            f"{result['records_generated']} records) through {v['manifests']} manifests"
+            + (f" of up to {result['batch_size']} files" if result["batch_size"] else "")
+            + f": landed in {t['upload_s']} s, converted end to end in "
             f"{t['drain_s']} s ({result['end_to_end_files_per_s']} files/s), validated in {t['validate_s']} s.")
 
 

@@ -51,7 +51,8 @@ def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Dem
         "engine_log": fresh.engine.log if fresh.engine else None,
         "files": opts.files,
         "file_size_bytes": opts.file_size,
-        "batch_size": fresh.settings.batch_size,
+        # files per manifest, where the pipeline reads sim's setting (${ManifestBatchSize}); else unknown
+        "batch_size": fresh.settings.batch_size if project.pipeline.uses("ManifestBatchSize") else None,
         "bytes_landed": uploaded.bytes,
         "records_generated": uploaded.records,
         "generator_agrees_with_validation": generator_agrees,

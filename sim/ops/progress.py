@@ -61,11 +61,14 @@ class ProgressBars:
     def pipeline(self, snap: StageCounts) -> None:
         if snap.outside:  # a pipeline sim did not write: no file stages to count, only what shows outside
             running = snap.manifests_open
-            self.progress.update(self.tasks["tracked"], note=f"queue {snap.queue_visible}+{snap.queue_in_flight}"
+            workflows = sum(snap.manifests.values())
+            self.progress.update(self.tasks["tracked"], visible=False)
+            self.progress.update(self.tasks["manifested"], visible=False)
+            self.progress.update(self.tasks["converted"], description="workflows", total=max(workflows, 1),
+                                 completed=workflows - running,
+                                 note=f"{running} running, {snap.outputs} Parquet files, queue "
+                                 f"{snap.queue_visible}+{snap.queue_in_flight}"
                                  + (f", DLQ {snap.dlq_visible}" if snap.dlq_visible else ""))
-            self.progress.update(self.tasks["manifested"], note="(not seen from outside)")
-            self.progress.update(self.tasks["converted"], note=f"{sum(snap.manifests.values())} workflows, "
-                                 f"{running} running, {snap.outputs} Parquet files")
             return
         self.progress.update(self.tasks["tracked"], completed=snap.tracked,
                              note=f"queue {snap.queue_visible}+{snap.queue_in_flight}")

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from botocore.exceptions import ClientError
+
 from sim import inject
 from sim.core.errors import SimError
 from sim.core.polling import wait_until
@@ -280,14 +282,27 @@ class Context:
             return fh.read().decode("utf-8", "replace")
 
     def s3_event_body(self, key: str, size: int = 0) -> str:
-        """The body S3 would send for an upload (keys URL-encoded), to re-send by hand."""
+        """The body S3 sends for an upload of `key` as it is now (key URL-encoded; its ETag, size and
+        version read back from the bucket), to re-send by hand as a duplicate delivery. The one
+        field that cannot be read back is the sequencer: the copy carries "0", which orders before
+        any S3 gave, so a builder that compares sequencers treats it as it treats an equal one
+        (not newer than what it has)."""
         from urllib.parse import quote_plus
 
+        obj = {"key": quote_plus(key, safe="/"), "size": size, "eTag": "", "sequencer": "0"}
+        try:
+            head = self.project.target.client("s3").head_object(Bucket=self.names.landing_bucket, Key=key)
+        except ClientError:
+            pass  # not landed (or gone): the event names the key only
+        else:
+            obj.update(size=head["ContentLength"], eTag=head["ETag"].strip('"'))
+            if head.get("VersionId") and head["VersionId"] != "null":
+                obj["versionId"] = head["VersionId"]
         return json.dumps({"Records": [{
             "eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
             "eventTime": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
             "s3": {"bucket": {"name": self.names.landing_bucket, "arn": f"arn:aws:s3:::{self.names.landing_bucket}"},
-                   "object": {"key": quote_plus(key, safe="/"), "size": size, "eTag": "", "sequencer": "0"}},
+                   "object": obj},
         }]})
 
     def sqs_records(self, keys: list[str]) -> list[dict]:

@@ -95,6 +95,7 @@ def validate_described(target, wiring, on_step: Callable[[str], None] | None = N
         "quarantined": m["quarantined"],
         "not_records": m.get("not_records", 0),
         "orphans": None,
+        "peak_extra_disk_bytes": 0,  # the multiset check streams: nothing is mirrored to disk
         "dlq_messages": state["dlq_messages"],
         "not_landing_keys": state["not_landing_keys"],
         "state_checks": f"not applicable: {NOT_APPLICABLE}",
