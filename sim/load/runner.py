@@ -23,7 +23,7 @@ from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
-from sim.load import engine_log, latency, locust_run, record, shapes, stalls
+from sim.load import engine_log, latency, locust_run, peak, record, shapes, stalls
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
 from sim.load.timeline import Sampler, Timeline, read_timeline
@@ -34,7 +34,7 @@ from sim.ops.watch import StageCounts
 from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
-MIN_RATE_RATIO = 0.95
+MIN_RATE_RATIO = peak.MIN_RATE_RATIO
 MAX_STALL_S = 30.0  # longer with work in hand and nothing moving fails the run
 DEFAULT_CEILING_S = 5.0
 
@@ -212,13 +212,16 @@ def local_glue_slots(project: Project) -> int:
     return int(os.environ.get(glue_slots.ENV) or LOCAL_GLUE_CONCURRENT_RUNS)
 
 
-def rate_limit(phase: Phase, ceiling: dict | None) -> tuple[str, str]:
-    """Who missed the rate, the harness or the engine, and why, from what the run recorded: the
-    Locust log, how the users were sized and used, and the raw PUT ceiling measured in the run."""
+def rate_limit(phase: Phase, ceiling: dict | None, target: float | None = None,
+               achieved: float | None = None) -> tuple[str, str]:
+    """Who missed the rate (the whole window's, or the one given), the harness or the engine, and
+    why, from what the run recorded: the Locust log, how the users were sized and used, and the raw
+    PUT ceiling measured in the run."""
     log = phase.run_dir / "locust.log"
     text = log.read_text(errors="replace") if log.exists() else ""
     cpu = any(m in text for m in ("CPU usage above", "CPU usage threshold", "CPU usage was too high"))
-    return judge_rate(phase.shape.target_files_per_s, phase.uploads.achieved_files_per_s,
+    return judge_rate(phase.shape.target_files_per_s if target is None else target,
+                      phase.uploads.achieved_files_per_s if achieved is None else achieved,
                       percentiles(phase.uploads.latencies_ms)["p95"] or 0.0, phase.users,
                       (ceiling or {}).get("files_per_s") or 0.0, cpu)
 
@@ -252,6 +255,25 @@ def judge_rate(target: float, achieved: float, p95_ms: float, users: dict, ceili
 MAX_USERS_NOTE = "enough for 4 s of upload latency at the peak rate"
 
 
+def judge_peak_window(phase: Phase, ceiling: dict | None, rate_failed: bool) -> dict:
+    """The peak window judged (sim/load/peak.py), with who held it back when it fell short. Where
+    the peak window is the judged window itself (the burst's hold), a missed rate is already the
+    reason: the verdict keeps the figures and adds no second reason."""
+    shape, up = phase.shape, phase.uploads
+    same = tuple(shape.peak_window) == tuple(shape.window)
+    target = shape.mean_rate(*shape.peak_window)
+    result = peak.judge_peak(shape.peak_window, target, up.peak_achieved_files_per_s,
+                             (ceiling or {}).get("files_per_s"), same_as_window=same)
+    result["limited_by"] = None
+    if not result["pass"]:
+        who, why = rate_limit(phase, ceiling, target, up.peak_achieved_files_per_s)
+        result["limited_by"] = who
+        result["reason"] = f"{result['reason']}; limited by the {who}: {why}"
+        if same and rate_failed:
+            result["reason"] = None
+    return result
+
+
 def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[float], unconverted: int,
               ceiling: dict | None = None) -> dict:
     shape, up = phase.shape, phase.uploads
@@ -264,6 +286,9 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         limited_by, why = rate_limit(phase, ceiling)
         reasons.append(f"achieved {achieved:.2f} files/s is {ratio:.0%} of the target {target:.2f} "
                        f"(at least {MIN_RATE_RATIO:.0%} needed); limited by the {limited_by}: {why}")
+    peak_window = judge_peak_window(phase, ceiling, rate_failed=ratio < MIN_RATE_RATIO)
+    if peak_window["reason"]:
+        reasons.append(peak_window["reason"])
     if up.failed:
         reasons.append(f"{up.failed} upload(s) failed: {up.errors}")
     if verdict is not None:
@@ -309,6 +334,7 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         "shape": shape.describe(),
         "peak_window_target_files_per_s": round(shape.mean_rate(*shape.peak_window), 3),
         "peak_window_achieved_files_per_s": round(up.peak_achieved_files_per_s, 3),
+        "peak_window": peak_window,
         "files_scheduled": shape.total_files,
         "files_uploaded": up.ok,
         "upload_failures": up.failed,

@@ -23,7 +23,7 @@ def load_table(r: dict) -> Table:
     table.add_column("value")
     table.add_row("target rate", f"{r['target_files_per_s']:.2f} files/s")
     table.add_row("achieved rate", f"{r['achieved_files_per_s']:.2f} files/s ({r['rate_ratio']:.1%} of target)")
-    table.add_row("peak window", f"{r['peak_window_achieved_files_per_s']:.2f} of {r['peak_window_target_files_per_s']:.2f} files/s")
+    table.add_row("peak window", peak_text(r))
     table.add_row("files", f"{r['files_uploaded']} uploaded of {r['files_scheduled']} scheduled, "
                            f"{r['upload_failures']} failed, {format_size(r['file_size_bytes'])} each")
     table.add_row("upload latency p50/p95/p99", _ms(r["upload_ms"]) + " ms")
@@ -45,6 +45,18 @@ def load_table(r: dict) -> Table:
     if r.get("rate_limited_by"):
         table.add_row("rate limited by", r["rate_limited_by"])
     return table
+
+
+def peak_text(r: dict) -> str:
+    """The peak window's figure and verdict (sim/load/peak.py); older load.json files carry only the figures."""
+    p = r.get("peak_window")
+    if not p:
+        return f"{r['peak_window_achieved_files_per_s']:.2f} of {r['peak_window_target_files_per_s']:.2f} files/s"
+    lo, hi = p["window_s"]
+    held = ("the raw PUT ceiling" if p["limit"] == "raw_put_ceiling" else "its target")
+    mark = "[green]reached[/]" if p["pass"] else "[red]missed[/]"
+    return (f"{p['achieved_files_per_s']:.2f} of {p['target_files_per_s']:.2f} files/s ({lo:.0f}-{hi:.0f} s); "
+            f"{mark} {p['required_files_per_s']:.2f} (95% of {held}, {p['limit_files_per_s']:.2f})")
 
 
 def stall_text(r: dict) -> str:

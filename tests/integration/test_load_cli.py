@@ -51,6 +51,17 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     assert r["longest_stall_s"] >= 0 and (r["longest_stall_s"] > 30) == any("stalled" in x for x in r["reasons"])
     # The raw PUT ceiling measured before the load, and the users sized from its latency.
     assert r["raw_put_ceiling_files_per_s"] > 0 and r["ceiling"]["files"] > 0
+    # The peak window judged in the verdict: the burst's is its hold, held to 95% of the lower of its
+    # target and the ceiling; short of it, the verdict fails on the rate and says so once.
+    peak = r["peak_window"]
+    assert peak["window_s"] == r["shape"]["peak_window_s"] and peak["same_as_window"] is True
+    assert peak["achieved_files_per_s"] == r["peak_window_achieved_files_per_s"]
+    held = min(r["target_files_per_s"], r["raw_put_ceiling_files_per_s"])
+    assert peak["limit"] == ("raw_put_ceiling" if r["raw_put_ceiling_files_per_s"] < r["target_files_per_s"] else "target")
+    assert abs(peak["required_files_per_s"] - 0.95 * held) < 0.01
+    assert peak["pass"] == (peak["achieved_files_per_s"] >= peak["required_files_per_s"])
+    assert r["pass"] <= peak["pass"]
+    assert "peak window" in peak["summary"] and f"{peak['achieved_files_per_s']:.2f} files/s" in peak["summary"]
     sizing = r["users_sizing"]
     assert sizing["start"] >= 8 and sizing["start"] <= sizing["max"] <= sizing["limit"]
     assert 0 < sizing["peak_in_flight"] <= sizing["max"]
