@@ -27,6 +27,7 @@ from sim.load import engine_log, latency, locust_run, peak, record, shapes, stal
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
 from sim.load.timeline import Sampler, Timeline, read_timeline
+from sim.ops import priority
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import NoProgress, Progress
 from sim.ops.outside import watcher_for
@@ -171,23 +172,19 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
                                       workers=opts.workers)
         if not opts.latency_s and ceiling["upload_ms"].get("p95"):
             opts = dataclasses.replace(opts, latency_s=ceiling["upload_ms"]["p95"] / 1000)
+    watch = priority.CpuWatch(engine.pid if engine else None, project.names.builder_function,
+                              project.names.converter_function).start()
     write_run(run_dir, kind="load", started_at=time.time(), profile=shape.name, shape=shape.describe(),
               files=shape.total_files, file_size_bytes=opts.file_size, batch_size=settings.batch_size,
               target=project.target.name, endpoint=project.target.endpoint, workdir=str(project.workdir),
               telemetry_file=settings.telemetry_file, workers=opts.workers, **project.run_fields())
     progress.phase(f"{shape.name}: {shape.total_files} files over {shape.duration_s:.0f} s "
                    f"(target {shape.target_files_per_s:.1f} files/s, peak {shape.peak_files_per_s:.1f}) with Locust")
-    phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)
-    write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
-              bytes_landed=phase.uploads.bytes, glue_slots=local_glue_slots(project) if engine else None)
-    progress.phase("recording per-file and per-manifest times for the model")
-    recorded = record.write(run_dir, project, phase.uploads.landed_at, phase.started_at, time.time())
-
-    verdict = None
-    if opts.validate:
-        progress.phase("validating every record")
-        verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase,
-                           pipeline=project.pipeline)
+    try:
+        phase, cpu_until_drained, verdict, recorded = _replay_and_validate(project, settings, opts, shape, run_dir,
+                                                                           progress, engine, watch)
+    finally:
+        cpu_s = watch.stop()
     if project.pipeline.own:
         progress.phase("measuring end-to-end latency")
         conversions = latency.read_conversions(project.target, project.names)
@@ -197,9 +194,33 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     result = summarize(phase, verdict, opts, e2e, unconverted, ceiling)
     result.update({"record": recorded, "endpoint": project.target.endpoint, "target": project.target.name,
                    "engine_log": engine.log if engine else None, "batch_size": settings.batch_size,
-                   "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2)})
+                   "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2),
+                   "cpu_s": cpu_s, "cpu_s_until_drained": cpu_until_drained, "cpu_nice": cpu_nice(),
+                   "cpu_lowered_processes": watch.lowered_counts()})
     (run_dir / "load.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
     return result
+
+
+def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engine, watch):
+    """The load, its drain, the record for the model and validation (at its lower priority)."""
+    phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)
+    cpu_until_drained = watch.totals()
+    write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
+              bytes_landed=phase.uploads.bytes, glue_slots=local_glue_slots(project) if engine else None)
+    progress.phase("recording per-file and per-manifest times for the model")
+    recorded = record.write(run_dir, project, phase.uploads.landed_at, phase.started_at, time.time())
+    verdict = None
+    if opts.validate:
+        progress.phase("validating every record")
+        verdict = priority.at_priority(priority.VALIDATION_NICE, validate, project.target, project.names,
+                                       project.cache_dir(), on_step=progress.phase, pipeline=project.pipeline)
+    return phase, cpu_until_drained, verdict, recorded
+
+
+def cpu_nice() -> dict:
+    """The nice value each part ran at (sim/ops/priority.py): higher is a lower priority."""
+    return {"engine": 0, "load_generator": 0, "builder": priority.BUILDER_NICE,
+            "converter": priority.CONVERTER_NICE, "validation": priority.VALIDATION_NICE}
 
 
 def local_glue_slots(project: Project) -> int:

@@ -44,7 +44,24 @@ def load_table(r: dict) -> Table:
                                       f"{sizing['peak_in_flight']} busy at once at most")
     if r.get("rate_limited_by"):
         table.add_row("rate limited by", r["rate_limited_by"])
+    if r.get("cpu_s"):
+        table.add_row("CPU seconds by part", cpu_text(r["cpu_s"], r.get("cpu_nice") or {}))
+        if r.get("cpu_s_until_drained"):
+            table.add_row("  of which until drained", cpu_text(r["cpu_s_until_drained"], {}))
     return table
+
+
+CPU_LABELS = {"engine": "engine", "builder": "builder", "converter": "converter", "validation": "validation",
+              "load_generator": "load generator", "harness": "sim itself"}
+
+
+def cpu_text(cpu: dict, nice: dict) -> str:
+    """`engine 41.2 s, builder 5.1 s (nice 5), ...`: the CPU each part used (sim/ops/priority.py)."""
+    def one(part: str) -> str:
+        value = cpu.get(part)
+        shown = "not measured" if value is None else f"{value:.1f} s"
+        return f"{CPU_LABELS[part]} {shown}" + (f" (nice {nice[part]})" if nice.get(part) else "")
+    return ", ".join(one(p) for p in CPU_LABELS if p in cpu)
 
 
 def peak_text(r: dict) -> str:

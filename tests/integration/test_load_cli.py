@@ -66,6 +66,15 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     assert sizing["start"] >= 8 and sizing["start"] <= sizing["max"] <= sizing["limit"]
     assert 0 < sizing["peak_in_flight"] <= sizing["max"]
 
+    # The front door first: the builder's and the Glue runs' processes ran lowered, validation too,
+    # and the CPU each part used was sampled from the processes themselves.
+    cpu = r["cpu_s"]
+    assert set(cpu) == {"engine", "builder", "converter", "validation", "load_generator", "harness"}, cpu
+    assert all(cpu[p] > 0 for p in ("engine", "builder", "converter", "validation", "load_generator")), cpu
+    assert r["cpu_s_until_drained"]["validation"] == 0 and r["cpu_s_until_drained"]["converter"] <= cpu["converter"]
+    assert r["cpu_lowered_processes"]["builder"] >= 1 and r["cpu_lowered_processes"]["converter"] >= 1
+    assert r["cpu_nice"]["converter"] > r["cpu_nice"]["engine"] == r["cpu_nice"]["load_generator"] == 0
+
     run_dir = Path(r["run_dir"])
     run = read_run(run_dir)
     assert run["kind"] == "load" and run["started_at"] < run["ended_at"] and run["files"] == r["files_uploaded"]
@@ -85,6 +94,8 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     charts = report["files"]["charts"]
     assert "work_by_stage" in charts and ET.parse(charts["work_by_stage"]).getroot().tag.endswith("svg")
     assert "Where the work waits" in Path(report["files"]["report_md"]).read_text()
+    page = Path(report["files"]["report_html"]).read_text()
+    assert "CPU by part" in page and f"{cpu['converter']:.1f}" in page
 
 
 def test_bad_profile_is_one_line_before_anything_starts(engine):
