@@ -81,6 +81,7 @@ class Phase:
     stall: dict = field(default_factory=dict)  # the longest, see sim/load/stalls.py
     builder_timeouts: dict = field(default_factory=dict)  # see sim/load/engine_log.py
     users: dict = field(default_factory=dict)  # how the harness sized its users
+    verdict_at: float | None = None  # when validation gave its verdict (epoch)
 
 
 def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, run_dir: Path, progress: Progress,
@@ -214,6 +215,7 @@ def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engi
         progress.phase("validating every record")
         verdict = priority.at_priority(priority.VALIDATION_NICE, validate, project.target, project.names,
                                        project.cache_dir(), on_step=progress.phase, pipeline=project.pipeline)
+        phase.verdict_at = time.time()
     return phase, cpu_until_drained, verdict, recorded
 
 
@@ -367,6 +369,8 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         "end_to_end_files": len(e2e),
         "upload_s": round(phase.upload_end - phase.started_at, 2),
         "drain_after_last_upload_s": round(phase.drained_at - phase.upload_end, 2),
+        # what the user waits for after the last upload: the drain, then validation
+        "verdict_after_last_upload_s": round(phase.verdict_at - phase.upload_end, 2) if phase.verdict_at else None,
         "end_to_end_files_per_s": round(up.ok / (phase.drained_at - up.first_start), 3) if up.first_start else None,
         "timeline_rows": phase.timeline.rows,
         "locust": phase.locust,

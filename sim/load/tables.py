@@ -33,6 +33,8 @@ def load_table(r: dict) -> Table:
     table.add_row("deepest queue", f"{r['max_queue_depth']} messages (DLQ max {r['max_dlq_depth']})")
     table.add_row("most pending files", str(r["max_pending_files"]))
     table.add_row("drain after last upload", f"{r['drain_after_last_upload_s']:.1f} s")
+    if r.get("verdict_after_last_upload_s") is not None:
+        table.add_row("verdict after last upload", f"{r['verdict_after_last_upload_s']:.1f} s (the drain, then validation)")
     table.add_row("longest stall", stall_text(r))
     timeouts = r.get("builder_timeouts")
     table.add_row("builder timeouts", "not counted (no engine log)" if timeouts is None else str(timeouts))

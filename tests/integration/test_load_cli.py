@@ -74,6 +74,7 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     assert r["cpu_s_until_drained"]["validation"] == 0 and r["cpu_s_until_drained"]["converter"] <= cpu["converter"]
     assert r["cpu_lowered_processes"]["builder"] >= 1 and r["cpu_lowered_processes"]["converter"] >= 1
     assert r["cpu_nice"]["converter"] > r["cpu_nice"]["engine"] == r["cpu_nice"]["load_generator"] == 0
+    assert r["verdict_after_last_upload_s"] >= r["drain_after_last_upload_s"] + v["seconds"]["total"] - 1
 
     run_dir = Path(r["run_dir"])
     run = read_run(run_dir)

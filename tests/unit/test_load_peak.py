@@ -80,3 +80,15 @@ def test_the_burst_says_a_missed_rate_once(tmp_path):
     r = summarize(_phase(tmp_path, b, n, n), None, LoadOptions(), [], 0, {"files_per_s": 70.0})
     assert r["pass"] is False and r["peak_window"]["same_as_window"] is True and r["peak_window"]["pass"] is False
     assert len(r["reasons"]) == 1 and r["reasons"][0].startswith("achieved ")
+
+
+def test_the_wait_for_the_verdict_after_the_last_upload_is_the_drain_then_validation(tmp_path):
+    from sim.load.runner import LoadOptions, summarize
+
+    b = shapes.make("burst", multiplier=600, duration_s=60)
+    n = int(b.target_files_per_s * 60)
+    phase = _phase(tmp_path, b, n, n)  # the last upload ends at 70 s, the drain at 71 s
+    assert summarize(phase, None, LoadOptions(), [], 0)["verdict_after_last_upload_s"] is None  # not validated
+    phase.verdict_at = phase.upload_end + 31.5
+    r = summarize(phase, None, LoadOptions(), [], 0)
+    assert r["verdict_after_last_upload_s"] == 31.5 and r["drain_after_last_upload_s"] == 1.0
