@@ -54,12 +54,20 @@ Land = TypedDict("Land", {
     "validation": Validation,
 })
 
+# The peak window's verdict (sim/load/peak.py).
+PeakWindow = TypedDict("PeakWindow", {
+    "window_s": list[Number], "target_files_per_s": Number, "achieved_files_per_s": Number,
+    "limit": Literal["target", "raw_put_ceiling"], "limit_files_per_s": Number, "required_files_per_s": Number,
+    "pass": bool, "reason": Optional[str], "limited_by": Optional[str],
+})
+
 Load = TypedDict("Load", {
     "pass": bool, "profile": str, "target_files_per_s": Number, "achieved_files_per_s": Number,
     "upload_ms": Percentiles, "end_to_end_s": Percentiles, "max_queue_depth": int, "longest_stall_s": Number,
     "builder_timeouts": Optional[int], "rate_limited_by": Optional[str],
     "raw_put_ceiling_files_per_s": Optional[Number], "reasons": list[str], "run_dir": str,
     "validation": Optional[Validation],
+    "peak_window": NotRequired[PeakWindow],  # since the peak window is judged; older load.json files lack it
 })
 
 Bench = TypedDict("Bench", {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sim.core import contract
 from sim.core.runs import write_run
 from sim.infra.project import Project
-from sim.jobs.steps import drain, finish, open_run, validate_all
+from sim.jobs.steps import drain, finish, open_run, validate_all, watch_cpu
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import Progress
 from sim.workload.upload import upload_generated
@@ -36,13 +36,17 @@ def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Dem
     run_dir = open_run("demo", fresh, opts.files, opts.file_size)
     progress.phase(f"landing {opts.files} files")
     t1 = time.monotonic()
-    uploaded = upload_generated(project.target.client("s3", max_pool=16), project.names.landing_bucket, opts.files,
-                                opts.file_size, opts.seed, opts.date_prefix, on_file=progress.uploaded)
-    timings["upload_s"] = uploaded.seconds
-    final = drain(fresh, opts.files, progress, opts.stall_timeout_s)
-    timings["drain_s"] = time.monotonic() - t1
-    write_run(run_dir, ended_at=time.time(), records=uploaded.records, bytes_landed=uploaded.bytes)
-    verdict, timings["validate_s"] = validate_all(project, progress)
+    watch = watch_cpu(fresh)
+    try:
+        uploaded = upload_generated(project.target.client("s3", max_pool=16), project.names.landing_bucket,
+                                    opts.files, opts.file_size, opts.seed, opts.date_prefix, on_file=progress.uploaded)
+        timings["upload_s"] = uploaded.seconds
+        final = drain(fresh, opts.files, progress, opts.stall_timeout_s)
+        timings["drain_s"] = time.monotonic() - t1
+        write_run(run_dir, ended_at=time.time(), records=uploaded.records, bytes_landed=uploaded.bytes)
+        verdict, timings["validate_s"] = validate_all(project, progress)
+    finally:
+        cpu_s = watch.stop()
     timings["total_s"] = time.monotonic() - t0
     # After a wipe, the bucket holds exactly what was generated: the accounting must agree.
     generator_agrees = opts.keep_data or verdict["records_in"] == uploaded.records
@@ -58,4 +62,5 @@ def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Dem
         "generator_agrees_with_validation": generator_agrees,
         "upload_files_per_s": round(uploaded.files_per_s, 2),
         "end_to_end_files_per_s": round(opts.files / timings["drain_s"], 2) if timings["drain_s"] else None,
+        "cpu_s": cpu_s,  # the uploads are sim's own threads here: `harness`
     }, final, timings, verdict)

@@ -15,7 +15,7 @@ from sim.core import contract
 from sim.core.errors import SimError
 from sim.core.runs import write_run
 from sim.infra.project import Project
-from sim.jobs.steps import drain, finish, open_run, validate_all
+from sim.jobs.steps import drain, finish, open_run, validate_all, watch_cpu
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import Progress
 from sim.workload.localfiles import Selection, select
@@ -52,13 +52,17 @@ def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progre
     run_dir = open_run("land", fresh, len(chosen.files), chosen.bytes // len(chosen.files))
     progress.phase(f"landing {len(chosen.files)} files ({chosen.bytes} bytes)")
     t1 = time.monotonic()
-    uploaded = upload_files(project.target.client("s3", max_pool=16), project.names.landing_bucket, chosen.files,
-                            on_file=progress.uploaded)
-    timings["upload_s"] = uploaded.seconds
-    final = drain(fresh, len(chosen.files), progress)
-    timings["drain_s"] = time.monotonic() - t1
-    write_run(run_dir, ended_at=time.time(), bytes_landed=uploaded.bytes)
-    verdict, timings["validate_s"] = validate_all(project, progress)
+    watch = watch_cpu(fresh)
+    try:
+        uploaded = upload_files(project.target.client("s3", max_pool=16), project.names.landing_bucket, chosen.files,
+                                on_file=progress.uploaded)
+        timings["upload_s"] = uploaded.seconds
+        final = drain(fresh, len(chosen.files), progress)
+        timings["drain_s"] = time.monotonic() - t1
+        write_run(run_dir, ended_at=time.time(), bytes_landed=uploaded.bytes)
+        verdict, timings["validate_s"] = validate_all(project, progress)
+    finally:
+        cpu_s = watch.stop()
     timings["total_s"] = time.monotonic() - t0
     return finish("land", run_dir, fresh, {
         "pass": bool(verdict["pass"]),
@@ -67,4 +71,5 @@ def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progre
         "keys": {str(f.path): f.key for f in chosen.files},
         "skipped": [{"path": p, "reason": r} for p, r in chosen.skipped],
         "not_ndjson": [{"path": p, "reason": r} for p, r in chosen.doubtful],
+        "cpu_s": cpu_s,  # the uploads are sim's own threads here: `harness`
     }, final, timings, verdict)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sim.core.runs import new_run_dir, write_run
 from sim.infra.project import Project
+from sim.ops import priority
 from sim.ops.fresh import FreshPipeline
 from sim.ops.progress import Progress
 from sim.ops.outside import watcher_for
@@ -36,12 +37,21 @@ def drain(fresh: FreshPipeline, files: int, progress: Progress, stall_timeout_s:
 
 
 def validate_all(project: Project, progress: Progress) -> tuple[dict, float]:
-    """Validate every record; the verdict and the seconds it took."""
+    """Validate every record, below the engine's priority (sim/ops/priority.py); the verdict and the
+    seconds it took."""
     progress.phase("validating every record")
     t0 = time.monotonic()
-    verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase,
-                       pipeline=project.pipeline)
+    verdict = priority.at_priority(priority.VALIDATION_NICE, validate, project.target, project.names,
+                                   project.cache_dir(), on_step=progress.phase, pipeline=project.pipeline)
     return verdict, time.monotonic() - t0
+
+
+def watch_cpu(fresh: FreshPipeline) -> priority.CpuWatch:
+    """From now on the builder and the converter run below the engine, and the CPU of each part is
+    tallied (stop() gives it)."""
+    names = fresh.project.names
+    return priority.CpuWatch(fresh.engine.pid if fresh.engine else None, names.builder_function,
+                             names.converter_function).start()
 
 
 def finish(kind: str, run_dir: Path, fresh: FreshPipeline, own: dict, final: StageCounts, timings: dict,

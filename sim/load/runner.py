@@ -23,10 +23,11 @@ from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
-from sim.load import engine_log, latency, locust_run, record, shapes, stalls
+from sim.load import engine_log, latency, locust_run, peak, record, shapes, stalls
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
 from sim.load.timeline import Sampler, Timeline, read_timeline
+from sim.ops import priority
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import NoProgress, Progress
 from sim.ops.outside import watcher_for
@@ -34,7 +35,7 @@ from sim.ops.watch import StageCounts
 from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
-MIN_RATE_RATIO = 0.95
+MIN_RATE_RATIO = peak.MIN_RATE_RATIO
 MAX_STALL_S = 30.0  # longer with work in hand and nothing moving fails the run
 DEFAULT_CEILING_S = 5.0
 
@@ -80,6 +81,7 @@ class Phase:
     stall: dict = field(default_factory=dict)  # the longest, see sim/load/stalls.py
     builder_timeouts: dict = field(default_factory=dict)  # see sim/load/engine_log.py
     users: dict = field(default_factory=dict)  # how the harness sized its users
+    verdict_at: float | None = None  # when validation gave its verdict (epoch)
 
 
 def replay(project: Project, settings, opts: LoadOptions, shape: shapes.Shape, run_dir: Path, progress: Progress,
@@ -171,23 +173,19 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
                                       workers=opts.workers)
         if not opts.latency_s and ceiling["upload_ms"].get("p95"):
             opts = dataclasses.replace(opts, latency_s=ceiling["upload_ms"]["p95"] / 1000)
+    watch = priority.CpuWatch(engine.pid if engine else None, project.names.builder_function,
+                              project.names.converter_function).start()
     write_run(run_dir, kind="load", started_at=time.time(), profile=shape.name, shape=shape.describe(),
               files=shape.total_files, file_size_bytes=opts.file_size, batch_size=settings.batch_size,
               target=project.target.name, endpoint=project.target.endpoint, workdir=str(project.workdir),
               telemetry_file=settings.telemetry_file, workers=opts.workers, **project.run_fields())
     progress.phase(f"{shape.name}: {shape.total_files} files over {shape.duration_s:.0f} s "
                    f"(target {shape.target_files_per_s:.1f} files/s, peak {shape.peak_files_per_s:.1f}) with Locust")
-    phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)
-    write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
-              bytes_landed=phase.uploads.bytes, glue_slots=local_glue_slots(project) if engine else None)
-    progress.phase("recording per-file and per-manifest times for the model")
-    recorded = record.write(run_dir, project, phase.uploads.landed_at, phase.started_at, time.time())
-
-    verdict = None
-    if opts.validate:
-        progress.phase("validating every record")
-        verdict = validate(project.target, project.names, project.cache_dir(), on_step=progress.phase,
-                           pipeline=project.pipeline)
+    try:
+        phase, cpu_until_drained, verdict, recorded = _replay_and_validate(project, settings, opts, shape, run_dir,
+                                                                           progress, engine, watch)
+    finally:
+        cpu_s = watch.stop()
     if project.pipeline.own:
         progress.phase("measuring end-to-end latency")
         conversions = latency.read_conversions(project.target, project.names)
@@ -197,9 +195,34 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     result = summarize(phase, verdict, opts, e2e, unconverted, ceiling)
     result.update({"record": recorded, "endpoint": project.target.endpoint, "target": project.target.name,
                    "engine_log": engine.log if engine else None, "batch_size": settings.batch_size,
-                   "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2)})
+                   "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2),
+                   "cpu_s": cpu_s, "cpu_s_until_drained": cpu_until_drained, "cpu_nice": cpu_nice(),
+                   "cpu_lowered_processes": watch.lowered_counts()})
     (run_dir / "load.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
     return result
+
+
+def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engine, watch):
+    """The load, its drain, the record for the model and validation (at its lower priority)."""
+    phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)
+    cpu_until_drained = watch.totals()
+    write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
+              bytes_landed=phase.uploads.bytes, glue_slots=local_glue_slots(project) if engine else None)
+    progress.phase("recording per-file and per-manifest times for the model")
+    recorded = record.write(run_dir, project, phase.uploads.landed_at, phase.started_at, time.time())
+    verdict = None
+    if opts.validate:
+        progress.phase("validating every record")
+        verdict = priority.at_priority(priority.VALIDATION_NICE, validate, project.target, project.names,
+                                       project.cache_dir(), on_step=progress.phase, pipeline=project.pipeline)
+        phase.verdict_at = time.time()
+    return phase, cpu_until_drained, verdict, recorded
+
+
+def cpu_nice() -> dict:
+    """The nice value each part ran at (sim/ops/priority.py): higher is a lower priority."""
+    return {"engine": 0, "load_generator": 0, "builder": priority.BUILDER_NICE,
+            "converter": priority.CONVERTER_NICE, "validation": priority.VALIDATION_NICE}
 
 
 def local_glue_slots(project: Project) -> int:
@@ -212,13 +235,16 @@ def local_glue_slots(project: Project) -> int:
     return int(os.environ.get(glue_slots.ENV) or LOCAL_GLUE_CONCURRENT_RUNS)
 
 
-def rate_limit(phase: Phase, ceiling: dict | None) -> tuple[str, str]:
-    """Who missed the rate, the harness or the engine, and why, from what the run recorded: the
-    Locust log, how the users were sized and used, and the raw PUT ceiling measured in the run."""
+def rate_limit(phase: Phase, ceiling: dict | None, target: float | None = None,
+               achieved: float | None = None) -> tuple[str, str]:
+    """Who missed the rate (the whole window's, or the one given), the harness or the engine, and
+    why, from what the run recorded: the Locust log, how the users were sized and used, and the raw
+    PUT ceiling measured in the run."""
     log = phase.run_dir / "locust.log"
     text = log.read_text(errors="replace") if log.exists() else ""
     cpu = any(m in text for m in ("CPU usage above", "CPU usage threshold", "CPU usage was too high"))
-    return judge_rate(phase.shape.target_files_per_s, phase.uploads.achieved_files_per_s,
+    return judge_rate(phase.shape.target_files_per_s if target is None else target,
+                      phase.uploads.achieved_files_per_s if achieved is None else achieved,
                       percentiles(phase.uploads.latencies_ms)["p95"] or 0.0, phase.users,
                       (ceiling or {}).get("files_per_s") or 0.0, cpu)
 
@@ -252,6 +278,25 @@ def judge_rate(target: float, achieved: float, p95_ms: float, users: dict, ceili
 MAX_USERS_NOTE = "enough for 4 s of upload latency at the peak rate"
 
 
+def judge_peak_window(phase: Phase, ceiling: dict | None, rate_failed: bool) -> dict:
+    """The peak window judged (sim/load/peak.py), with who held it back when it fell short. Where
+    the peak window is the judged window itself (the burst's hold), a missed rate is already the
+    reason: the verdict keeps the figures and adds no second reason."""
+    shape, up = phase.shape, phase.uploads
+    same = tuple(shape.peak_window) == tuple(shape.window)
+    target = shape.mean_rate(*shape.peak_window)
+    result = peak.judge_peak(shape.peak_window, target, up.peak_achieved_files_per_s,
+                             (ceiling or {}).get("files_per_s"), same_as_window=same)
+    result["limited_by"] = None
+    if not result["pass"]:
+        who, why = rate_limit(phase, ceiling, target, up.peak_achieved_files_per_s)
+        result["limited_by"] = who
+        result["reason"] = f"{result['reason']}; limited by the {who}: {why}"
+        if same and rate_failed:
+            result["reason"] = None
+    return result
+
+
 def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[float], unconverted: int,
               ceiling: dict | None = None) -> dict:
     shape, up = phase.shape, phase.uploads
@@ -264,6 +309,9 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         limited_by, why = rate_limit(phase, ceiling)
         reasons.append(f"achieved {achieved:.2f} files/s is {ratio:.0%} of the target {target:.2f} "
                        f"(at least {MIN_RATE_RATIO:.0%} needed); limited by the {limited_by}: {why}")
+    peak_window = judge_peak_window(phase, ceiling, rate_failed=ratio < MIN_RATE_RATIO)
+    if peak_window["reason"]:
+        reasons.append(peak_window["reason"])
     if up.failed:
         reasons.append(f"{up.failed} upload(s) failed: {up.errors}")
     if verdict is not None:
@@ -309,6 +357,7 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         "shape": shape.describe(),
         "peak_window_target_files_per_s": round(shape.mean_rate(*shape.peak_window), 3),
         "peak_window_achieved_files_per_s": round(up.peak_achieved_files_per_s, 3),
+        "peak_window": peak_window,
         "files_scheduled": shape.total_files,
         "files_uploaded": up.ok,
         "upload_failures": up.failed,
@@ -320,6 +369,8 @@ def summarize(phase: Phase, verdict: dict | None, opts: LoadOptions, e2e: list[f
         "end_to_end_files": len(e2e),
         "upload_s": round(phase.upload_end - phase.started_at, 2),
         "drain_after_last_upload_s": round(phase.drained_at - phase.upload_end, 2),
+        # what the user waits for after the last upload: the drain, then validation
+        "verdict_after_last_upload_s": round(phase.verdict_at - phase.upload_end, 2) if phase.verdict_at else None,
         "end_to_end_files_per_s": round(up.ok / (phase.drained_at - up.first_start), 3) if up.first_start else None,
         "timeline_rows": phase.timeline.rows,
         "locust": phase.locust,

@@ -23,7 +23,7 @@ def load_table(r: dict) -> Table:
     table.add_column("value")
     table.add_row("target rate", f"{r['target_files_per_s']:.2f} files/s")
     table.add_row("achieved rate", f"{r['achieved_files_per_s']:.2f} files/s ({r['rate_ratio']:.1%} of target)")
-    table.add_row("peak window", f"{r['peak_window_achieved_files_per_s']:.2f} of {r['peak_window_target_files_per_s']:.2f} files/s")
+    table.add_row("peak window", peak_text(r))
     table.add_row("files", f"{r['files_uploaded']} uploaded of {r['files_scheduled']} scheduled, "
                            f"{r['upload_failures']} failed, {format_size(r['file_size_bytes'])} each")
     table.add_row("upload latency p50/p95/p99", _ms(r["upload_ms"]) + " ms")
@@ -33,6 +33,8 @@ def load_table(r: dict) -> Table:
     table.add_row("deepest queue", f"{r['max_queue_depth']} messages (DLQ max {r['max_dlq_depth']})")
     table.add_row("most pending files", str(r["max_pending_files"]))
     table.add_row("drain after last upload", f"{r['drain_after_last_upload_s']:.1f} s")
+    if r.get("verdict_after_last_upload_s") is not None:
+        table.add_row("verdict after last upload", f"{r['verdict_after_last_upload_s']:.1f} s (the drain, then validation)")
     table.add_row("longest stall", stall_text(r))
     timeouts = r.get("builder_timeouts")
     table.add_row("builder timeouts", "not counted (no engine log)" if timeouts is None else str(timeouts))
@@ -44,7 +46,36 @@ def load_table(r: dict) -> Table:
                                       f"{sizing['peak_in_flight']} busy at once at most")
     if r.get("rate_limited_by"):
         table.add_row("rate limited by", r["rate_limited_by"])
+    if r.get("cpu_s"):
+        table.add_row("CPU seconds by part", cpu_text(r["cpu_s"], r.get("cpu_nice") or {}))
+        if r.get("cpu_s_until_drained"):
+            table.add_row("  of which until drained", cpu_text(r["cpu_s_until_drained"], {}))
     return table
+
+
+CPU_LABELS = {"engine": "engine", "builder": "builder", "converter": "converter", "validation": "validation",
+              "load_generator": "load generator", "harness": "sim itself"}
+
+
+def cpu_text(cpu: dict, nice: dict) -> str:
+    """`engine 41.2 s, builder 5.1 s (nice 5), ...`: the CPU each part used (sim/ops/priority.py)."""
+    def one(part: str) -> str:
+        value = cpu.get(part)
+        shown = "not measured" if value is None else f"{value:.1f} s"
+        return f"{CPU_LABELS[part]} {shown}" + (f" (nice {nice[part]})" if nice.get(part) else "")
+    return ", ".join(one(p) for p in CPU_LABELS if p in cpu)
+
+
+def peak_text(r: dict) -> str:
+    """The peak window's figure and verdict (sim/load/peak.py); older load.json files carry only the figures."""
+    p = r.get("peak_window")
+    if not p:
+        return f"{r['peak_window_achieved_files_per_s']:.2f} of {r['peak_window_target_files_per_s']:.2f} files/s"
+    lo, hi = p["window_s"]
+    held = ("the raw PUT ceiling" if p["limit"] == "raw_put_ceiling" else "its target")
+    mark = "[green]reached[/]" if p["pass"] else "[red]missed[/]"
+    return (f"{p['achieved_files_per_s']:.2f} of {p['target_files_per_s']:.2f} files/s ({lo:.0f}-{hi:.0f} s); "
+            f"{mark} {p['required_files_per_s']:.2f} (95% of {held}, {p['limit_files_per_s']:.2f})")
 
 
 def stall_text(r: dict) -> str:

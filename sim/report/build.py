@@ -136,6 +136,7 @@ def build(run_dir: Path, inputs: Inputs, refresh: bool = False, grace_s: float |
         "seed_claims": cl,
         "verdicts": verdicts,
         "not_measured": m.get("not_measured", []),
+        "load_cpu": loadseries.cpu_by_part(run_dir),
     }
     report["files"] = write_outputs(run_dir, report, (m.get("end_to_end") or {}).get("quantiles_s"))
     return report

@@ -117,3 +117,19 @@ def work_by_stage(run_dir: Path) -> tuple[list[tuple[float, dict]], float | None
             uploads_end = t
     points.sort(key=lambda p: p[0])
     return points, uploads_end
+
+
+def cpu_by_part(run_dir: Path) -> dict | None:
+    """The CPU each part used over a load run, as `sim load` sampled it (load.json's `cpu_s`, and
+    what had been used when the pipeline drained, before validation); None for other runs."""
+    summary = run_dir / "load.json"
+    if not summary.exists():
+        return None
+    try:
+        data = json.loads(summary.read_text())
+    except ValueError:
+        return None
+    if not isinstance(data.get("cpu_s"), dict):
+        return None
+    return {"whole_run": data["cpu_s"], "until_drained": data.get("cpu_s_until_drained") or {},
+            "nice": data.get("cpu_nice") or {}}

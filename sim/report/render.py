@@ -30,6 +30,27 @@ def _requests_line(per_file: dict | None) -> list[str]:
     return [f"Requests per landed file by service: {services}."]
 
 
+CPU_PARTS = (("engine", "Engine (MiniStack: S3, SQS, DynamoDB, Step Functions)"), ("builder", "Builder Lambda"),
+             ("converter", "Converter (Glue runs)"), ("validation", "Validation"), ("load_generator", "Load generator (Locust)"),
+             ("harness", "sim itself (watching, recording)"))
+
+
+def cpu_blocks(cpu: dict) -> list[tuple]:
+    """The CPU each part of a load run used, sampled from its processes (sim/ops/priority.py)."""
+    whole, drained, nice = cpu["whole_run"], cpu.get("until_drained") or {}, cpu.get("nice") or {}
+
+    def sec(x) -> str:
+        return "not measured" if x is None else f"{x:.1f}"
+
+    rows = [[label, sec(whole.get(part)), sec(drained.get(part)) if drained else "n/a", str(nice.get(part, 0))]
+            for part, label in CPU_PARTS if part in whole]
+    return [("h3", "CPU by part"),
+            ("p", "CPU seconds each part used over the run, sampled from its own processes; the builder, the "
+                  "converter and validation ran at a lower priority (a higher nice value) than the engine and the "
+                  "load generator, so the front door kept the CPU it needed."),
+            ("table", ["Part", "CPU s, whole run", "CPU s, until drained", "Nice"], rows)]
+
+
 def blocks(r: dict) -> list[tuple]:
     run, cap, cost, claims = r["run"], r["capacity"], r["cost"], r["seed_claims"]
     p = r["inputs"]["params"]
@@ -86,11 +107,14 @@ def blocks(r: dict) -> list[tuple]:
                      f"bill, such as tiering and the lifecycle rule, only the larger counts). The plan says ~$220."))
     load_charts = (("work_by_stage", "Where the work waits, by stage"), ("queue_depth", "Queue depth over time"),
                    ("latency_cdf", "End-to-end latency"))
-    if any(name in r["files"]["charts"] for name, _ in load_charts):
+    cpu = r.get("load_cpu")
+    if cpu or any(name in r["files"]["charts"] for name, _ in load_charts):
         out.append(("h2", "Load run"))
         for name, title in load_charts:
             if name in r["files"]["charts"]:
                 out.append(("chart", name, title))
+        if cpu:
+            out += cpu_blocks(cpu)
     out.append(("h2", "The plan's claims"))
     out.append(("table", ["Section", "Claim", "Plan", "Model", "Verdict", "Reason"],
                 [[c["section"], c["claim"], _num(c["seed_value"]), _num(c["model_value"]), ("verdict", c["verdict"]),

@@ -102,6 +102,9 @@ def test_demo_json_passes_on_a_small_run(engine):
     assert result["pass"] and v["records_in"] == v["records_out"] == result["records_generated"] > 0
     assert contract.problems(result, contract.Demo) == []
     assert v["duplicates"] == 0 and v["missing"] == 0 and v["manifests"] == 3
+    # The CPU each part used, the builder and the converter having run (sim/ops/priority.py).
+    cpu = result["cpu_s"]
+    assert all(cpu[p] > 0 for p in ("engine", "builder", "converter", "validation", "harness")), cpu
     validate = json.loads(sim("validate", "--json", workdir=engine).stdout)
     assert {"pass", "files_landed", "files_in_manifests", "manifests", "records_in", "records_out", "duplicates",
             "missing", "quarantined", "orphans"} <= set(validate)

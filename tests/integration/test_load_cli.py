@@ -51,9 +51,30 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     assert r["longest_stall_s"] >= 0 and (r["longest_stall_s"] > 30) == any("stalled" in x for x in r["reasons"])
     # The raw PUT ceiling measured before the load, and the users sized from its latency.
     assert r["raw_put_ceiling_files_per_s"] > 0 and r["ceiling"]["files"] > 0
+    # The peak window judged in the verdict: the burst's is its hold, held to 95% of the lower of its
+    # target and the ceiling; short of it, the verdict fails on the rate and says so once.
+    peak = r["peak_window"]
+    assert peak["window_s"] == r["shape"]["peak_window_s"] and peak["same_as_window"] is True
+    assert peak["achieved_files_per_s"] == r["peak_window_achieved_files_per_s"]
+    held = min(r["target_files_per_s"], r["raw_put_ceiling_files_per_s"])
+    assert peak["limit"] == ("raw_put_ceiling" if r["raw_put_ceiling_files_per_s"] < r["target_files_per_s"] else "target")
+    assert abs(peak["required_files_per_s"] - 0.95 * held) < 0.01
+    assert peak["pass"] == (peak["achieved_files_per_s"] >= peak["required_files_per_s"])
+    assert r["pass"] <= peak["pass"]
+    assert "peak window" in peak["summary"] and f"{peak['achieved_files_per_s']:.2f} files/s" in peak["summary"]
     sizing = r["users_sizing"]
     assert sizing["start"] >= 8 and sizing["start"] <= sizing["max"] <= sizing["limit"]
     assert 0 < sizing["peak_in_flight"] <= sizing["max"]
+
+    # The front door first: the builder's and the Glue runs' processes ran lowered, validation too,
+    # and the CPU each part used was sampled from the processes themselves.
+    cpu = r["cpu_s"]
+    assert set(cpu) == {"engine", "builder", "converter", "validation", "load_generator", "harness"}, cpu
+    assert all(cpu[p] > 0 for p in ("engine", "builder", "converter", "validation", "load_generator")), cpu
+    assert r["cpu_s_until_drained"]["validation"] == 0 and r["cpu_s_until_drained"]["converter"] <= cpu["converter"]
+    assert r["cpu_lowered_processes"]["builder"] >= 1 and r["cpu_lowered_processes"]["converter"] >= 1
+    assert r["cpu_nice"]["converter"] > r["cpu_nice"]["engine"] == r["cpu_nice"]["load_generator"] == 0
+    assert r["verdict_after_last_upload_s"] >= r["drain_after_last_upload_s"] + v["seconds"]["total"] - 1
 
     run_dir = Path(r["run_dir"])
     run = read_run(run_dir)
@@ -74,6 +95,8 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     charts = report["files"]["charts"]
     assert "work_by_stage" in charts and ET.parse(charts["work_by_stage"]).getroot().tag.endswith("svg")
     assert "Where the work waits" in Path(report["files"]["report_md"]).read_text()
+    page = Path(report["files"]["report_html"]).read_text()
+    assert "CPU by part" in page and f"{cpu['converter']:.1f}" in page
 
 
 def test_bad_profile_is_one_line_before_anything_starts(engine):

@@ -55,3 +55,21 @@ def test_the_chart_shows_the_files_waiting_where_they_wait(tmp_path):
     assert px(at(5), y0 + 3) == "#ffffff" and px(at(5), bottom) == colors["pending"]  # half landed at 5 s
     texts = [el.text for el in ET.fromstring(scene.svg()).iter() if el.tag.endswith("text")]
     assert "uploads end" in texts and "pending a manifest" in texts
+
+
+def test_the_cpu_by_part_of_a_load_run_is_a_table_of_the_report(tmp_path):
+    import json
+
+    from sim.report import loadseries, render
+
+    assert loadseries.cpu_by_part(tmp_path) is None  # not a load run
+    cpu = {"engine": 41.2, "builder": 5.1, "converter": 60.3, "validation": 20.0, "load_generator": 12.1, "harness": 3.0}
+    (tmp_path / "load.json").write_text(json.dumps({"cpu_s": cpu, "cpu_s_until_drained": {**cpu, "validation": 0.0},
+                                                    "cpu_nice": {"converter": 10, "builder": 5, "validation": 10}}))
+    got = loadseries.cpu_by_part(tmp_path)
+    table = next(b for b in render.cpu_blocks(got) if b[0] == "table")
+    rows = {row[0]: row[1:] for row in table[2]}
+    assert rows["Converter (Glue runs)"] == ["60.3", "60.3", "10"] and rows["Validation"] == ["20.0", "0.0", "10"]
+    assert rows["Engine (MiniStack: S3, SQS, DynamoDB, Step Functions)"][2] == "0"
+    page = render.html_of(render.cpu_blocks(got), "t", {})
+    assert "CPU by part" in page and "60.3" in page
