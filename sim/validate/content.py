@@ -59,6 +59,12 @@ def risky_lines(lines: list[bytes]) -> list[bool]:
     return [bool(n) for n in counts.to_pylist()]
 
 
+def needs_exact(line: bytes) -> bool:
+    """Does one line hold a number token that must be compared exactly (risky_lines for one)?"""
+    return _RISKY_BYTES.search(line) is not None
+
+
+_RISKY_BYTES = re.compile(RISKY_NUMBER.encode())
 _NULL_MEMBER = re.compile(rb"[:,\[][ \t\r\n]*null")  # null as a value (a string may match too: a strip for nothing)
 
 
