@@ -328,6 +328,13 @@ def _compare_chunk(result: UnitResult, key: str, numbers: list[int], lines: list
         nums, texts, j, exact_rows = rows.numbers, rows.texts, rows.at, rows.exact_rows
         end = len(nums)
         slow = []  # (line number, index in the chunk, index in the batch, read exactly)
+        if at is None and nums[j] >= first:  # a run of rows for consecutive lines, all equal: settled at once
+            k = min(end - j, last - nums[j] + 1)
+            i = nums[j] - first
+            if (k > 1 and nums[j + k - 1] - nums[j] == k - 1 and canon[i:i + k] == texts[j:j + k]
+                    and (not any(careful[i:i + k]) or (plain and not (exact_rows and any(exact_rows[j:j + k]))))):
+                compared += k
+                j += k
         while j < end:
             n = nums[j]
             if n > last:

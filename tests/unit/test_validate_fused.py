@@ -71,3 +71,16 @@ def test_a_decimal_column_is_compared_value_by_value_too(tmp_path):
     result = record_pass({key: body}, path, "m1")
     assert (result.compared, result.altered) == (2, 1)
     assert result.altered_examples == [{"key": key, "line": 1, "path": "/d"}]
+
+
+def test_an_altered_row_among_consecutive_equal_ones_is_found(tmp_path):
+    key = "plain/2026-11-25/c.ndjson"
+    body = b"".join(b'{"i":%d,"s":"v%d"}\n' % (i, i) for i in range(1, 101))
+    path = str(tmp_path / "out.parquet")
+    s = [f"v{i}" for i in range(1, 101)]
+    s[56] = "changed"  # line 57
+    pq.write_table(pa.table({"i": list(range(1, 101)), "s": s, "_source_key": [key] * 100,
+                             "_line": list(range(1, 101)), "_manifest_id": ["m1"] * 100}), path)
+    result = record_pass({key: body}, path, "m1")
+    assert (result.compared, result.altered) == (100, 1)
+    assert result.altered_examples == [{"key": key, "line": 57, "path": "/s"}]
