@@ -112,6 +112,7 @@ def test_bench_writes_every_contract_field(engine):
     assert r["validation_baseline_s"] > 0 and r["validation_s"] > 0 and val["workers"] >= 1
     assert r["validation_ratio_to_baseline"] == round(r["validation_s"] / r["validation_baseline_s"], 2)
     assert val["records"] == val["validation_records_in"] > 0 and val["files"] == step["files"]
+    assert val["rows"] > 0 and val["outputs"] > 0  # the outputs were read too
     if step["sustained"]:
         assert val["validation_pass"] and val["rows"] == val["records"] == step["validation"]["records_in"]
     assert code == (0 if r["pass"] else 1), err
