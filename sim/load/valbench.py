@@ -52,8 +52,8 @@ def measure(project, workers: int | None = None) -> dict:
 def baseline(target_spec: tuple, landing_bucket: str, output_bucket: str, landed: list[tuple[str, int]],
              outputs: list[tuple[str, int]], workers: int) -> dict:
     """Seconds to read and parse everything, with `workers` processes, biggest objects first."""
-    tasks = sorted([(landing_bucket, k, n, False) for k, n in landed] + [(output_bucket, k, n, True) for k, n in outputs],
-                   key=lambda t: -t[2])
+    tasks = [(landing_bucket, k, n, False) for k, n in landed] + [(output_bucket, k, n, True) for k, n in outputs]
+    tasks.sort(key=lambda t: -t[2])
     t0 = time.monotonic()
     records = rows = 0
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init,

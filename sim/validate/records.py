@@ -316,8 +316,8 @@ def _compare_chunk(result: UnitResult, key: str, numbers: list[int], lines: list
     the rest are compared value by value. So is every line holding a number that needs an exact
     reading (`careful` is a superset of those lines), unless the row holds no value read exactly
     (no decimal column, no JSON text holding a long decimal): only two exact decimals can share a
-    text and differ (canonical.py). A row for a line that is not there (blank, or beyond the file) is not
-    compared: the lineage accounting reports it."""
+    text and differ (canonical.py). A row for a line that is not there (blank, or beyond the
+    file) is not compared: the lineage accounting reports it."""
     if not numbers or not rows.ready():
         return
     first, last = numbers[0], numbers[-1]

@@ -13,8 +13,8 @@ from tests.unit.localvalidation import record_pass
 from tests.unit.test_validate_parts import FILES, output, run  # noqa: F401 (the fixture)
 
 
-def _multiset(tables):
-    return sorted(zip(*(t.column(c).to_pylist() for c in t.column_names)) for t in tables)
+def _tuples(tables, columns):
+    return sorted(x for t in tables for x in zip(*(t.column(c).to_pylist() for c in columns)))
 
 
 def test_the_record_pass_digests_are_the_multiset_checks_own(output):  # noqa: F811
@@ -32,11 +32,11 @@ def test_the_record_pass_digests_are_the_multiset_checks_own(output):  # noqa: F
     texts = RowTexts(table.schema, content.LINEAGE).texts(table)
     expected_rows = pa.table({"h": hashing.digest.digests(texts), "file": hashing.repeated("out.parquet", len(table)),
                               "row": pa.array(range(len(table)), pa.int64())}, schema=hashing.ROWS)
-    got_landed = sorted(x for t in landed for x in zip(*(t.column(c).to_pylist() for c in ("h", "key", "line"))))
-    want_landed = sorted(x for t in expected_landed for x in zip(*(t.column(c).to_pylist() for c in ("h", "key", "line"))))
+    got_landed = _tuples(landed, ("h", "key", "line"))
+    want_landed = _tuples(expected_landed, ("h", "key", "line"))
     assert got_landed == want_landed and len(got_landed) == sum(b.count(b"\n") for b in FILES.values())
-    got_rows = sorted(x for t in rows for x in zip(*(t.column(c).to_pylist() for c in ("h", "file", "row"))))
-    want_rows = sorted(zip(*(expected_rows.column(c).to_pylist() for c in ("h", "file", "row"))))
+    got_rows = _tuples(rows, ("h", "file", "row"))
+    want_rows = _tuples([expected_rows], ("h", "file", "row"))
     assert got_rows == want_rows  # every row once, over all parts
     assert sum(h.lines for h in hashed if hashing.is_landed(h)) == len(got_landed)
 
