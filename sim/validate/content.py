@@ -169,19 +169,6 @@ class RowReader:
         return [{k: v for k, v in zip(names, row) if v is not None} for row in zip(*columns)]
 
 
-_SORTED = orjson.OPT_SORT_KEYS
-
-
-def plainly_equal(text: bytes, row: dict) -> bool:
-    """The fast test for a line that needs no exact numbers: its sorted-key JSON text is the row's.
-    Equal texts mean equal values (and tell `true` from `1`); False only means "not shown equal
-    here": `equal` decides then (1 against 1.0, a line orjson refuses, JSON text parsed exactly)."""
-    try:
-        return orjson.dumps(parse(text, exact=False), option=_SORTED) == orjson.dumps(row, option=_SORTED)
-    except (NotJson, orjson.JSONEncodeError):
-        return False
-
-
 def equal(record: dict, row: dict, exact: bool) -> bool:
     """The landed record against its row. Python's == is the fast test, but it takes True for 1;
     JSON text of both (C speed) tells a boolean from a number, and `same` settles the rest (1
