@@ -75,6 +75,8 @@ Bench = TypedDict("Bench", {
     "sustained_multiple_of_production": Number, "ratio_to_ceiling": Number, "converter_mb_per_s": Optional[Number],
     "converter_peak_rss_mb": Optional[Number], "converter_baseline_mb_per_s": Optional[Number],
     "converter_ratio_to_baseline": Optional[Number], "requests_per_file": dict, "run_dir": str,
+    "validation_baseline_s": Optional[Number], "validation_s": Optional[Number],
+    "validation_ratio_to_baseline": Optional[Number],
 })
 
 Utilization = TypedDict("Utilization", {"1x": Optional[Number], "600x": Optional[Number]})

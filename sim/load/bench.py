@@ -18,7 +18,9 @@
     Steps start at 30% of the lower of (a) and (b), grow by `growth` until one falls behind, then
     bisect between the last kept and the first missed;
 (d) requests per file by service, from each step's telemetry and workflow histories (counted as the
-    step ends, before the next wipe removes the histories); the headline takes the best kept step's.
+    step ends, before the next wipe removes the histories); the headline takes the best kept step's;
+(e) validation against its floor, on the last step's data: GET and parse every landed line with
+    orjson and read every output into Arrow (valbench.py), then `sim validate`, and their ratio.
 Ratios are what to compare: timings move with whatever else runs on the machine.
 """
 
@@ -37,7 +39,7 @@ from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
-from sim.load import convbench, latency, requests, shapes
+from sim.load import convbench, latency, requests, shapes, valbench
 from sim.load.measure import read_uploads
 from sim.load.payloads import PayloadPool
 from sim.load.runner import LoadOptions, MIN_RATE_RATIO, NoProgress, replay
@@ -91,6 +93,10 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
     best = max(kept, key=lambda s: s["achieved_files_per_s"]) if kept else None
     source = best or (steps[-1] if steps else None)
     per_file = source["requests_per_file"] if source else {}  # (d), counted as each step ended
+    val = None
+    if steps:
+        phase("(e) validation beside a plain read-and-parse of the same data")
+        val = valbench.measure(project)
     write_run(run_dir, ended_at=time.time(), files=sum(s["files"] for s in steps))
 
     sustained = best["achieved_files_per_s"] if best else 0.0
@@ -118,6 +124,10 @@ def run(project: Project, opts: BenchOptions, phase: Callable[[str], None] = lam
         "converter_baseline_peak_rss_mb": conv["baseline"]["peak_rss_mb"],
         "converter_ratio_to_baseline": conv["ratio_to_baseline"],
         "requests_per_file": per_file,
+        "validation_baseline_s": val["baseline_s"] if val else None,
+        "validation_s": val["validation_s"] if val else None,
+        "validation_ratio_to_baseline": val["ratio_to_baseline"] if val else None,
+        "validation": val,
         "ceiling": ceiling,
         "converter": conv,
         "steps": steps,

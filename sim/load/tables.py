@@ -101,6 +101,7 @@ def bench_rows(r: dict) -> list[tuple[str, str]]:
         ("sustained end to end", f"{r['sustained_files_per_s']:.2f} files/s = "
                                  f"{r['sustained_multiple_of_production']:.0f}x production"),
         ("ratio to the ceiling", f"{r['ratio_to_ceiling']:.2f}"),
+        ("validation", _validation(r)),
     ]
     for step in r["steps"]:
         rows.append((f"  step {step['multiple']:.0f}x", f"{'kept up' if step['sustained'] else 'fell behind'}: "
@@ -120,6 +121,14 @@ def _baseline(r: dict) -> str:
     ratio = r.get("converter_ratio_to_baseline")
     return (f"{r['converter_baseline_mb_per_s']:.1f} MB/s, peak RSS {base.get('peak_rss_mb', 0):.0f} MB; "
             f"the converter runs at {ratio:.2f} of it" if ratio is not None else "-")
+
+
+def _validation(r: dict) -> str:
+    v = r.get("validation")
+    if not v or r.get("validation_ratio_to_baseline") is None:
+        return "not measured"
+    return (f"{r['validation_s']:.1f} s for {v['records']:,} records = {r['validation_ratio_to_baseline']:.2f}x "
+            f"a plain read-and-parse of the same data ({r['validation_baseline_s']:.1f} s, {v['workers']} processes)")
 
 
 def bench_markdown(r: dict) -> str:

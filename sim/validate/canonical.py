@@ -150,13 +150,40 @@ def _object_text(members: dict) -> bytes:
     parts = []
     for key in sorted(members):
         name = orjson.dumps(string(key)) if _encodable(key) else json.dumps(key).encode()
-        parts.append(name + b":" + orjson.dumps(members[key], option=_SORTED))
+        parts.append(name + b":" + _sorted_dumps(members[key]))
     return b"{" + b",".join(parts) + b"}"
 
 
 def text(value) -> bytes:
     """The canonical text of any parsed JSON value (or of a value read from a Parquet row)."""
-    return orjson.dumps(normal(value), option=_SORTED)
+    return _sorted_dumps(normal(value))
+
+
+def _sorted_dumps(value) -> bytes:
+    """orjson's sorted text of a normal() value, also when nested deeper than orjson writes."""
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except TypeError:  # nested deeper than orjson writes (255 levels)
+        return _deep_text(value)
+
+
+def _text_or_none(value) -> bytes | None:
+    """text(), or None for a value nested deeper than Python's recursion allows (a line the
+    standard library reads as no JSON either)."""
+    try:
+        return text(value)
+    except RecursionError:
+        return None
+
+
+def _deep_text(value) -> bytes:
+    """orjson's sorted text of a normal() value, written level by level (no depth limit)."""
+    kind = type(value)
+    if kind is dict:
+        return b"{" + b",".join(orjson.dumps(k) + b":" + _deep_text(value[k]) for k in sorted(value)) + b"}"
+    if kind is list:
+        return b"[" + b",".join(_deep_text(v) for v in value) + b"]"
+    return orjson.dumps(value)
 
 
 def _members(pairs):
@@ -200,14 +227,15 @@ def exact_text(line, long_digits: bool = True) -> bytes | None:
     decoder = _DECODERS[b"null" in line, long_digits]
     try:
         value = decoder.decode(line.decode("utf-8") if isinstance(line, bytes) else line)
-    except (ValueError, RecursionError):  # NotJson and invalid UTF-8 are ValueErrors
+    except (ValueError, RecursionError, ArithmeticError):  # NotJson and invalid UTF-8 are ValueErrors;
+        # ArithmeticError: an exponent past Decimal's range (content.parse says the same)
         return None
     if type(value) is not dict:
         return None
     try:
         return orjson.dumps(value, option=_SORTED)
     except (orjson.JSONEncodeError, TypeError):  # a lone surrogate in a string or a name
-        return text(value)
+        return _text_or_none(value)
 
 
 def line_text(line: bytes, careful: bool) -> bytes | None:
@@ -230,11 +258,14 @@ def line_text(line: bytes, careful: bool) -> bytes | None:
         if top:
             value = {k: v for k, v in value.items() if v is not None}
         if top != line.count(b"null"):
-            value = content.strip_nulls(value)
+            try:
+                value = content.strip_nulls(value)
+            except RecursionError:  # nested deeper than Python's recursion allows
+                return None
     try:
         return orjson.dumps(value, option=_SORTED)
     except (orjson.JSONEncodeError, TypeError):  # a lone surrogate the standard library read
-        return text(value)
+        return _text_or_none(value)
 
 
 def lines_texts(lines: list[bytes], careful: list[bool]) -> list[bytes | None]:

@@ -59,6 +59,12 @@ def risky_lines(lines: list[bytes]) -> list[bool]:
     return [bool(n) for n in counts.to_pylist()]
 
 
+def needs_exact(line: bytes) -> bool:
+    """Does one line hold a number token that must be compared exactly (risky_lines for one)?"""
+    return _RISKY_BYTES.search(line) is not None
+
+
+_RISKY_BYTES = re.compile(RISKY_NUMBER.encode())
 _NULL_MEMBER = re.compile(rb"[:,\[][ \t\r\n]*null")  # null as a value (a string may match too: a strip for nothing)
 
 
@@ -161,19 +167,6 @@ class RowReader:
             columns.append(values)
         names = [self.names[n] for n in self.own]
         return [{k: v for k, v in zip(names, row) if v is not None} for row in zip(*columns)]
-
-
-_SORTED = orjson.OPT_SORT_KEYS
-
-
-def plainly_equal(text: bytes, row: dict) -> bool:
-    """The fast test for a line that needs no exact numbers: its sorted-key JSON text is the row's.
-    Equal texts mean equal values (and tell `true` from `1`); False only means "not shown equal
-    here": `equal` decides then (1 against 1.0, a line orjson refuses, JSON text parsed exactly)."""
-    try:
-        return orjson.dumps(parse(text, exact=False), option=_SORTED) == orjson.dumps(row, option=_SORTED)
-    except (NotJson, orjson.JSONEncodeError):
-        return False
 
 
 def equal(record: dict, row: dict, exact: bool) -> bool:

@@ -60,6 +60,7 @@ class Result:
     gone: list[str] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # outputs that cannot be read as Parquet, and why
     seconds: float = 0.0  # the worker's time on the unit
+    name: str | None = None  # the one landed key or output it covers, when made by the lineage pass
 
 
 def is_landed(result: Result) -> bool:

@@ -17,6 +17,7 @@ in unmatched.py.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Callable
 
 import pyarrow as pa
@@ -31,8 +32,21 @@ EXAMPLES = 5
 PAIR_LIMIT = 20_000  # unmatched records of each side read again for pairing
 
 
-def check(target, options: Options, on_step: Callable[[str], None] | None = None) -> dict:
-    """The multiset check of what `target` holds now; a dict in the validation's --json shape."""
+@dataclass
+class Hashed:
+    """Digests already made (by the lineage pass of sim's own pipeline, records.py), one
+    hashing.Result per landed key or output named by its `name`: what they cover is not read again."""
+
+    results: list[hashing.Result] = field(default_factory=list)
+
+    def covers(self, listed: dict[str, int]) -> set[str]:
+        return {r.name for r in self.results if r.name in listed}
+
+
+def check(target, options: Options, on_step: Callable[[str], None] | None = None,
+          hashed: Hashed | None = None) -> dict:
+    """The multiset check of what `target` holds now; a dict in the validation's --json shape.
+    `hashed`: digests made already, of keys and outputs listed now (any other is left out)."""
     started = time.monotonic()
     step = on_step or (lambda _m: None)
     s3 = target.client("s3", max_pool=8)
@@ -42,10 +56,16 @@ def check(target, options: Options, on_step: Callable[[str], None] | None = None
                if o["Key"].endswith(".parquet")}
     q_keys = quarantine.list_objects(s3, options.output_bucket, options.quarantine_prefix) \
         if options.quarantine_prefix else []
-    units = hashing.plan(s3, options, landed, outputs)
-    step(f"hashing {len(landed)} landed files and {len(outputs)} Parquet files")
+    hashed = hashed or Hashed()
+    done_landed, done_outputs = hashed.covers(landed), hashed.covers(outputs)
+    units = hashing.plan(s3, options, {k: n for k, n in landed.items() if k not in done_landed},
+                         {k: n for k, n in outputs.items() if k not in done_outputs})
+    step(f"hashing {len(landed) - len(done_landed)} landed files and {len(outputs) - len(done_outputs)} Parquet files"
+         + (f" ({len(done_landed)} and {len(done_outputs)} hashed already)" if hashed.results else ""))
     t0 = time.monotonic()
-    results = hashing.run(units, (target.name, target.endpoint, target.region), options)
+    results = hashing.run(units, (target.name, target.endpoint, target.region), options) if units else []
+    results += [r for r in hashed.results
+                if r.name in (done_landed if hashing.is_landed(r) else done_outputs)]
     hashing_s = time.monotonic() - t0
     quarantined = quarantine.read_lines(s3, options.output_bucket, q_keys) if q_keys else \
         pa.table({"key": pa.array([], pa.string()), "line": pa.array([], pa.int64())})

@@ -8,6 +8,13 @@ otherwise be one process's work). Units run in worker processes; each streams la
 S3 (nothing is mirrored to disk) and keeps one Parquet file at a time in a temporary folder (kept
 while the next unit is a part of the same output), whose peak size over the run is reported. A
 part reads only the row groups that hold its files' rows.
+
+The same pass feeds the multiset check (multiset.py): each line is brought to its canonical text
+once (canonical.py), each row too, in Arrow (rowtext.py). A row whose text is its line's holds the
+line's values under the mapping; any other row, and the row of every line holding a number that
+needs an exact reading, is compared value by value (content.py). The texts' digests, with their
+lineage-free names (key and line, output and row), are what the multiset check counts, so each
+landed object is read and parsed once for both checks.
 """
 
 from __future__ import annotations
@@ -33,7 +40,10 @@ import pyarrow.parquet as pq
 
 from sim.pipeline.gz import GunzipReader
 from sim.pipeline.lines import LongLine, read_chunks, split_lines
-from sim.validate import content
+from sim.validate import canonical, content, digest
+from sim.validate.hashing import Result as Hashed
+from sim.validate.rowtext import RowTexts
+from sim.validate.tally import LANDED, NAMED_LINES, ROWS, repeated
 
 EXAMPLES = 5
 BATCH_ROWS = 4096
@@ -80,6 +90,9 @@ class UnitResult:
     landed_bytes: int = 0
     parquet_bytes: int = 0
     disk: tuple[float, float, int] | None = None  # when the Parquet file was on disk, and its size
+    # For the multiset check: one per landed key read as owned (its line digests) and one per
+    # output part (its row digests), in hashing.Result's shape.
+    hashed: list[Hashed] = field(default_factory=list)
 
 
 RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
@@ -211,13 +224,18 @@ class _Worker:
                                     "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)})
         rins = []
         seen: set[str] = set()
-        rows = _Rows(pf, content.RowReader(pf.schema_arrow))
+        rows = _Rows(pf, content.RowReader(pf.schema_arrow), RowTexts(pf.schema_arrow, content.LINEAGE),
+                     unit.output_key)
+        hashed = Hashed(ROWS.empty_table(), name=unit.output_key)
+        result.hashed.append(hashed)
         compared = [key for key, _, _ in runs if key not in unit.skip and unit.compares(key)]
         listed_first = set(compared)
         order = compared + [k for k in unit.own if k not in listed_first]
         with _Prefetch(self.s3, self.landing, order) as fetched:
             for key, start, end in runs:
                 if key in unit.skip or not unit.compares(key):
+                    if key in unit.skip and unit.compares(key):
+                        hashed.set_aside_rows += end - start
                     rows.skip_to(end)
                     continue
                 own = key in unit.own_set and key not in seen
@@ -227,63 +245,113 @@ class _Worker:
                 if key not in seen:
                     rins.append(self._read(fetched, key, True, None, result))
         result.rin = _concat(rins, RIN_SCHEMA)
+        hashed.table = _concat(rows.hashed, ROWS)
         return result
 
     def _read(self, fetched: "_Prefetch", key: str, own: bool, rows, result: UnitResult) -> pa.Table:
-        """Read one landed file: its line numbers (when owned), and each given row compared
-        with its line. `rows` yields (line number, record) in line order."""
+        """Read one landed file: its line numbers and line digests (when owned), and each given
+        row compared with its line. `rows` (a _RowCursor) yields rows in line order."""
         body = fetched.get(key)
         if body is None:  # gone from the landing bucket
+            if own:
+                result.hashed.append(Hashed(LANDED.empty_table(), gone=[key], name=key))
             return RIN_SCHEMA.empty_table()
         stream = GunzipReader(body) if key.lower().endswith(".gz") else body
         numbers_in: list[int] = []
         cut: list[tuple[int, bytes]] = []  # a last line a broken gzip stream cut short: a record in
+        hashed = Hashed(LANDED.empty_table(), name=key)
+        records: list[bytes] = []  # canonical texts of the lines that are JSON objects, and their numbers
+        numbers_of_records: list[int] = []
+        bad: list[int] = []  # numbers of lines that are no JSON object
+        unread: list[int] = []  # lines too long to hold, or cut short
         try:
             for piece in read_chunks(stream, cut_tail=cut):
                 if isinstance(piece, LongLine):
                     numbers_in.append(piece.number)
+                    unread.append(piece.number)
                     continue
                 result.landed_bytes += len(piece.data)
+                hashed.bytes += len(piece.data)
                 numbers, texts = split_lines(piece)
+                compare = rows is not None and not rows.done
+                if not own and not compare:
+                    continue
+                careful = canonical.careful_lines(texts)
+                canon = canonical.lines_texts(texts, careful)
                 if own:
                     numbers_in.extend(numbers)
-                if rows is not None and not rows.done:
-                    _compare_chunk(result, key, numbers, texts, rows)
+                    if None in canon:
+                        bad += [n for n, t in zip(numbers, canon) if t is None]
+                        numbers_of_records += [n for n, t in zip(numbers, canon) if t is not None]
+                        records += [t for t in canon if t is not None]
+                    else:
+                        numbers_of_records += numbers
+                        records += canon
+                if compare:
+                    _compare_chunk(result, key, numbers, texts, canon, careful, rows)
         finally:
             if hasattr(stream, "close"):
                 stream.close()
-        numbers_in.extend(number for number, raw in cut if raw.strip())
+        cut_lines = [number for number, raw in cut if raw.strip()]
+        numbers_in.extend(cut_lines)
         if not own:
             return RIN_SCHEMA.empty_table()
+        unread += cut_lines
+        hashed.lines = len(numbers_in)
+        for numbers_of, found in ((bad, hashed.not_records), (unread, hashed.unread)):
+            if numbers_of:
+                found.append(pa.table({"key": repeated(key, len(numbers_of)),
+                                       "line": pa.array(numbers_of, pa.int64())}, schema=NAMED_LINES))
+        hashed.table = pa.table({"h": digest.digests(records), "key": repeated(key, len(records)),
+                                 "line": pa.array(numbers_of_records, pa.int64())}, schema=LANDED)
+        result.hashed.append(hashed)
         return pa.table({"key": pa.repeat(pa.scalar(key, pa.string()), len(numbers_in)),
                          "line": pa.array(numbers_in, pa.int64())})
 
 
-def _compare_chunk(result: UnitResult, key: str, numbers: list[int], texts: list[bytes], rows: "_RowCursor") -> None:
+def _compare_chunk(result: UnitResult, key: str, numbers: list[int], lines: list[bytes], canon: list,
+                   careful: list[bool], rows: "_RowCursor") -> None:
     """Compare the rows of the lines of one chunk (rows come in line order; those past the chunk
-    are left for the next one). A row for a line that is not there (blank, or beyond the file) is
-    not compared: the lineage accounting reports it."""
+    are left for the next one). A row whose canonical text is its line's holds the line's values;
+    the rest are compared value by value. So is every line holding a number that needs an exact
+    reading (`careful` is a superset of those lines), unless the row holds no value read exactly
+    (no decimal column, no JSON text holding a long decimal): only two exact decimals can share a
+    text and differ (canonical.py). A row for a line that is not there (blank, or beyond the
+    file) is not compared: the lineage accounting reports it."""
     if not numbers or not rows.ready():
         return
-    exact = content.risky_lines(texts)
     first, last = numbers[0], numbers[-1]
     at = {n: i for i, n in enumerate(numbers)} if last - first + 1 != len(numbers) else None
-    plainly_equal = content.plainly_equal
+    plain = rows.plain
     compared = 0
     while rows.ready():
-        nums, recs, j = rows.numbers, rows.records, rows.at
+        nums, texts, j, exact_rows = rows.numbers, rows.texts, rows.at, rows.exact_rows
         end = len(nums)
+        slow = []  # (line number, index in the chunk, index in the batch, read exactly)
+        if at is None and nums[j] >= first:  # a run of rows for consecutive lines, all equal: settled at once
+            k = min(end - j, last - nums[j] + 1)
+            i = nums[j] - first
+            if (k > 1 and nums[j + k - 1] - nums[j] == k - 1 and canon[i:i + k] == texts[j:j + k]
+                    and (not any(careful[i:i + k]) or (plain and not (exact_rows and any(exact_rows[j:j + k]))))):
+                compared += k
+                j += k
         while j < end:
             n = nums[j]
             if n > last:
                 break
             i = (n - first if n >= first else None) if at is None else at.get(n)
             if i is not None:
-                if not exact[i] and plainly_equal(texts[i], recs[j]):
+                exact = careful[i] and content.needs_exact(lines[i])
+                if canon[i] is not None and canon[i] == texts[j] and (
+                        not exact or (plain and not (exact_rows and exact_rows[j]))):
                     compared += 1
                 else:
-                    _compare_one(result, key, n, texts[i], exact[i], recs[j])
+                    slow.append((n, i, j, exact))
             j += 1
+        if slow:
+            records = rows.records([c[2] for c in slow])
+            for (n, i, _, exact), record in zip(slow, records):
+                _compare_one(result, key, n, lines[i], exact, record)
         rows.at = j
         if j < end:
             break
@@ -291,12 +359,16 @@ def _compare_chunk(result: UnitResult, key: str, numbers: list[int], texts: list
 
 
 class _RowCursor:
-    """The rows of one landed file in line order, as (line numbers, records) batches."""
+    """The rows of one landed file in line order, a batch at a time: their line numbers and
+    canonical texts, and the records they stand for on demand (for the value-by-value comparison)."""
 
-    def __init__(self, batches):
+    def __init__(self, batches, plain: bool):
         self.batches = batches
+        self.plain = plain  # the rows hold no value read exactly (no JSON text, no decimal)
         self.numbers: list[int] = []
-        self.records: list[dict] = []
+        self.texts: list[bytes] = []
+        self.exact_rows: list[bool] | None = None  # rows with a JSON text value holding a long decimal
+        self.records = lambda _indices: []
         self.at = 0
         self.done = False
 
@@ -307,7 +379,7 @@ class _RowCursor:
             if batch is None:
                 self.done = True
                 return False
-            self.numbers, self.records = batch
+            self.numbers, self.texts, self.exact_rows, self.records = batch
             self.at = 0
         return True
 
@@ -382,9 +454,15 @@ class _Rows:
     """The output's rows in file order, read in batches, handed out by row range; whole row groups
     that hold only skipped rows are never read."""
 
-    def __init__(self, pf: pq.ParquetFile, reader: content.RowReader):
+    def __init__(self, pf: pq.ParquetFile, reader: content.RowReader, texts: RowTexts, name: str):
         self.pf = pf
         self.reader = reader
+        self.row_texts = texts
+        self.name = name  # the output's key, naming its rows for the multiset check
+        self.hashed: list[pa.Table] = []  # (digest, output, row) of every row taken
+        # No decimal (nor any type JSON has no value of) in any column: JSON text columns aside
+        # (looked at row by row), no value is read exactly
+        self.plain = all(n in reader.text or _plain(pf.schema_arrow.field(n).type) for n in reader.own)
         sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)]
         self.bounds = list(itertools.accumulate(sizes, initial=0))  # first row of each group, then the total
         self.batches = None  # batches from row group `self.group` on, opened when first needed
@@ -392,9 +470,6 @@ class _Rows:
         self.read_to = 0  # global index after the last row read
         self.buffer: pa.Table | None = None  # rows read and not yet handed out; it ends at read_to
         self.start = 0  # global index of the buffer's first row (read_to when there is no buffer)
-        # Columns seen holding a null below their top level in any batch read so far: rows of
-        # those columns are stripped of nulls (a superset is harmless; looking per slice is not free)
-        self.nested: set[str] = set()
 
     def _fill_to(self, end: int) -> None:
         while self.buffer is None or self.start + self.buffer.num_rows < end:
@@ -402,7 +477,6 @@ class _Rows:
                 self.batches = self.pf.iter_batches(batch_size=BATCH_ROWS,
                                                     row_groups=range(self.group, len(self.bounds) - 1))
             table = pa.Table.from_batches([next(self.batches)])
-            self.nested = self.reader.nested_nulls(table, self.nested)
             self.read_to += table.num_rows
             self.buffer = table if self.buffer is None else pa.concat_tables([self.buffer, table])
 
@@ -417,22 +491,62 @@ class _Rows:
         self.buffer, self.start = None, self.read_to
 
     def take(self, start: int, end: int, lines: pa.ChunkedArray):
-        """Rows [start, end) in line order, turned into records a batch at a time."""
+        """Rows [start, end) in line order, with their canonical texts (whose digests are kept
+        for the multiset check); records are made only for the rows that need them."""
         self._fill_to(end)
         rows = self.buffer.slice(start - self.start, end - start)
         self.buffer = self.buffer.slice(end - self.start)
         self.start = end
+        texts = self.row_texts.texts(rows).to_pylist()
+        self.hashed.append(pa.table({"h": digest.digests(texts), "file": repeated(self.name, end - start),
+                                     "row": pa.array(range(start, end), pa.int64())}, schema=ROWS))
         numbers = lines.slice(start, end - start).combine_chunks()
         values = numbers.to_pylist()
         if not _ascending(values):
             order = pc.sort_indices(numbers)
             rows, values = rows.take(order), numbers.take(order).to_pylist()
-        return _RowCursor(_batches(rows, values, self.reader, self.nested))
+            texts = [texts[k] for k in order.to_pylist()]
+        return _RowCursor(_batches(rows, values, texts, self.reader), self.plain)
 
 
-def _batches(rows: pa.Table, numbers: list[int], reader: content.RowReader, nested: set[str]):
+def _batches(rows: pa.Table, numbers: list[int], texts: list[bytes], reader: content.RowReader):
     for at in range(0, rows.num_rows, BATCH_ROWS):
-        yield numbers[at:at + BATCH_ROWS], reader.records(rows.slice(at, BATCH_ROWS), nested)
+        batch = rows.slice(at, BATCH_ROWS)
+        yield (numbers[at:at + BATCH_ROWS], texts[at:at + BATCH_ROWS], _exact_rows(batch, reader),
+               lambda indices, b=batch: reader.records(b.take(pa.array(indices, pa.int64()))))
+
+
+_DECIMAL_MARK = r"[.eE]"
+
+
+def _exact_rows(rows: pa.Table, reader: content.RowReader) -> list[bool] | None:
+    """Which rows hold a JSON text value with a number read exactly that may be a decimal (a
+    superset: a long number and a fraction or exponent mark anywhere in the text); None when the
+    rows have no JSON text column."""
+    found = None
+    for name in reader.text:
+        column = rows.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_binary(column.type)):
+            return [True] * rows.num_rows  # not looked into: every row is compared value by value
+        hit = pc.and_(pc.match_substring_regex(column, content.RISKY_NUMBER),
+                      pc.match_substring_regex(column, _DECIMAL_MARK))
+        found = hit if found is None else pc.or_(found, hit)
+    return None if found is None else pc.fill_null(found, False).to_pylist()
+
+
+_PLAIN_LEAVES = (pa.types.is_null, pa.types.is_boolean, pa.types.is_integer, pa.types.is_floating,
+                 pa.types.is_string, pa.types.is_large_string)
+
+
+def _plain(kind: pa.DataType) -> bool:
+    """Does a column type hold only JSON's own kinds of value (no decimal, no timestamp)?"""
+    if pa.types.is_dictionary(kind):
+        return _plain(kind.value_type)
+    if pa.types.is_struct(kind):
+        return all(_plain(kind.field(i).type) for i in range(kind.num_fields))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return _plain(kind.value_type)
+    return any(test(kind) for test in _PLAIN_LEAVES)
 
 
 def _ascending(values: list[int]) -> bool:

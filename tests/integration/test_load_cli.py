@@ -18,7 +18,8 @@ LOAD_KEYS = {"pass", "profile", "target_files_per_s", "achieved_files_per_s", "u
              "max_queue_depth", "longest_stall_s", "builder_timeouts", "validation"}
 BENCH_KEYS = {"file_size_bytes", "raw_put_ceiling_files_per_s", "sustained_files_per_s",
               "sustained_multiple_of_production", "ratio_to_ceiling", "converter_mb_per_s", "converter_peak_rss_mb",
-              "converter_baseline_mb_per_s", "converter_ratio_to_baseline", "requests_per_file"}
+              "converter_baseline_mb_per_s", "converter_ratio_to_baseline", "requests_per_file",
+              "validation_baseline_s", "validation_s", "validation_ratio_to_baseline"}
 
 
 def sim_json(*args, workdir, timeout=240) -> tuple[int, dict, str]:
@@ -130,9 +131,17 @@ def test_bench_writes_every_contract_field(engine):
     assert {"s3", "sqs", "dynamodb", "lambda", "stepfunctions"} <= set(per["by_service"]), dumps(per)
     assert per["by_operation"]["stepfunctions.StateTransition"] > 0 and per["executions"] > 0
     assert step["requests_per_file"] == per
+    val = r["validation"]  # on the step's data: the plain read found what validation counted
+    assert r["validation_baseline_s"] > 0 and r["validation_s"] > 0 and val["workers"] >= 1
+    assert r["validation_ratio_to_baseline"] == round(r["validation_s"] / r["validation_baseline_s"], 2)
+    assert val["records"] == val["validation_records_in"] > 0 and val["files"] == step["files"]
+    assert val["rows"] > 0 and val["outputs"] > 0  # the outputs were read too
+    if step["sustained"]:
+        assert val["validation_pass"] and val["rows"] == val["records"] == step["validation"]["records_in"]
     assert code == (0 if r["pass"] else 1), err
     run_dir = Path(r["run_dir"])
     assert read_run(run_dir)["kind"] == "bench"
     assert json.loads((run_dir / "bench.json").read_text())["ratio_to_ceiling"] == r["ratio_to_ceiling"]
     md = (run_dir / "bench.md").read_text()
     assert "Headline" in md and f"**{r['converter_ratio_to_baseline']:.2f}** of a plain pyarrow" in md
+    assert f"= {r['validation_ratio_to_baseline']:.2f}x a plain read-and-parse" in md
