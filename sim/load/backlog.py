@@ -70,7 +70,8 @@ def item_size(item: dict) -> int:
 class ReadMeter:
     """Every read a DynamoDB client makes while on: requests, items read, the ConsumedCapacity the
     engine reports (ReturnConsumedCapacity=TOTAL is asked on each read) and the read units DynamoDB
-    would charge for the items returned (4 KB units; half for eventually consistent reads)."""
+    would charge for the items returned (4 KB units; half for eventually consistent reads). A
+    COUNT query returns no items: its units are not estimated, its items read are counted."""
 
     def __init__(self, client):
         self.client = client
@@ -81,6 +82,7 @@ class ReadMeter:
         self.estimated_units = 0.0
         self.by_operation: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._consistent = threading.local()  # the current request's ConsistentRead
         events = client.meta.events
         events.register("provide-client-params.dynamodb.*", self._params)
         events.register("after-call.dynamodb.*", self._after)
@@ -95,6 +97,10 @@ class ReadMeter:
     def _params(self, params, model, **_):
         if self.on and model.name in _READS:
             params.setdefault("ReturnConsumedCapacity", "TOTAL")
+            consistent = bool(params.get("ConsistentRead"))
+            if model.name == "BatchGetItem":
+                consistent = any(r.get("ConsistentRead") for r in params.get("RequestItems", {}).values())
+            self._consistent.value = consistent
 
     def _after(self, parsed, model, **_):
         if not self.on or model.name not in _READS or not isinstance(parsed, dict):
@@ -113,8 +119,8 @@ class ReadMeter:
             items = [i for group in (parsed.get("Responses") or {}).values() for i in group]
             items = [i.get("Item", i) if isinstance(i, dict) and "Item" in i else i for i in items]
             read, units = len(items), sum(max(1, math.ceil(item_size(i) / 4096)) for i in items)
-        # Strongly consistent reads cost a unit per 4 KB; the meter cannot see the request's flag
-        # here, so it counts every read as strongly consistent (an upper bound).
+        if not getattr(self._consistent, "value", True):
+            units /= 2  # eventually consistent: half a unit per 4 KB
         with self._lock:
             self.requests += 1
             self.items_read += read
