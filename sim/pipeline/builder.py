@@ -18,6 +18,8 @@ Work per invocation is bounded whatever the backlog: a batch reads at most one m
 of pending files, claims go 99 to a round trip, and the deadline (the function's timeout less a
 margin) is checked before each manifest and between claim groups; out of time, the builder
 submits what it has claimed and leaves the rest pending for the next invocation or the flush.
+The flush reads the registry of dates with pending files and one item per date, never the
+backlog, and its recovery stops at half the time it has.
 
 The flush also retries: a failed manifest is redriven (`<id>--redrive-<attempt>`) until
 MANIFEST_MAX_ATTEMPTS attempts have run; then it stays failed for a person (`sim redrive`).
@@ -300,8 +302,9 @@ class Builder:
         redriven = self.retry_failed(until=recovery_deadline)
         built: list[str] = []
         cutoff = Decimal(str(time.time() - max_wait_s))
-        dates = self.state.pending_dates(idle_margin_s=self.settings.lease_s)
-        for date_prefix, oldest in sorted(dates.items()):
+        dates = 0
+        for date_prefix, oldest in self.state.each_pending_date(idle_margin_s=self.settings.lease_s):
+            dates += 1
             if self._out_of_time():
                 log.info(kv("deadline_stop", date=date_prefix, built=len(built)))
                 break
@@ -312,7 +315,7 @@ class Builder:
         leases_held = self._leases_held()
         log.info(kv("flush", max_wait_s=max_wait_s, manifests=len(built), recovered=len(recovered),
                     redriven=len(redriven["started"]), gave_up=len(redriven["gave_up"]),
-                    leases_held=len(leases_held), dates=len(dates)))
+                    leases_held=len(leases_held), dates=dates))
         return {"manifests": built, "recovered": recovered, "redriven": confirmed + redriven["started"],
                 "gave_up": redriven["gave_up"], "leases_held": leases_held}
 

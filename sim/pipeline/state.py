@@ -258,14 +258,18 @@ class State:
 
     def pending_dates(self, idle_margin_s: float | None = None) -> dict[str, Decimal | None]:
         """Dates with pending files, with the oldest pending file's tracking time (None when the
-        pending files carry none). Reads the DATE registry and one item per date: O(dates).
+        pending files carry none): see `each_pending_date`."""
+        return dict(self.each_pending_date(idle_margin_s))
+
+    def each_pending_date(self, idle_margin_s: float | None = None):
+        """(date, oldest pending file's tracking time) in date order, each read as the caller gets
+        to it: the DATE registry, then one item per date (O(dates), never the pending files).
 
         With `idle_margin_s`, a registered date with no pending file whose DATE item nobody
         touched for that long is removed (conditionally: a touch meanwhile keeps it). The margin
         must exceed TOUCH_EVERY_S plus the longest a write can take plus the index's lag, so any
         file whose touch is older than it is visible to the read that found the date empty; it is
         never less than MIN_IDLE_MARGIN_S."""
-        oldest: dict[str, Decimal | None] = {}
         if idle_margin_s is not None:
             idle_margin_s = max(idle_margin_s, MIN_IDLE_MARGIN_S)
         for item in self.registered_dates():
@@ -276,8 +280,7 @@ class State:
                 if idle_margin_s is not None:
                     self._forget_date(date_prefix, Decimal(str(round(looked - idle_margin_s, 3))))
                 continue
-            oldest[date_prefix] = t
-        return oldest
+            yield date_prefix, t
 
     def _forget_date(self, date_prefix: str, touched_before: Decimal) -> bool:
         self._touched.pop(date_prefix, None)

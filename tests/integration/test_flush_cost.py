@@ -55,7 +55,6 @@ def test_a_flush_reads_the_same_at_1000_and_10000_pending_files(project, pipelin
         assert len(result["manifests"]) == MANIFESTS and all(m.startswith("2026-02-01") for m in result["manifests"])
         seen[files] = reads
     small, large = seen[1_000], seen[10_000]
-    print("flush reads", seen)
     # The second flush also looks at the second date (one more registered date: O(dates)), and
     # builds from the first, which still has pending files: a constant, not 9,000 more files.
     assert large["requests"] - small["requests"] <= 3, seen
