@@ -98,10 +98,10 @@ class State:
         self._touched: dict[str, float] = {}  # date -> monotonic time this State last touched it
 
     # -- dates with pending files --------------------------------------------------------------
-    def touch_date(self, date_prefix: str, force: bool = False) -> None:
+    def touch_date(self, date_prefix: str) -> None:
         """Register a date before a file of it becomes pending (at most every TOUCH_EVERY_S per State)."""
         last = self._touched.get(date_prefix)
-        if not force and last is not None and time.monotonic() - last < TOUCH_EVERY_S:
+        if last is not None and time.monotonic() - last < TOUCH_EVERY_S:
             return
         started = time.monotonic()
         self.table.update_item(
