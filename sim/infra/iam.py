@@ -38,7 +38,8 @@ grants; scenarios/least_privilege.py shows it on an enforcing engine.
 from __future__ import annotations
 
 from sim.engine import profiles
-from sim.infra.spec import MANIFESTS_PREFIX, OPEN_MANIFEST_INDEX, PARQUET_PREFIX, PENDING_INDEX, QUARANTINE_PREFIX, Wiring
+from sim.infra.spec import (MANIFESTS_PREFIX, OPEN_MANIFEST_INDEX, PARQUET_PREFIX, PENDING_AGE_INDEX, PENDING_INDEX,
+                            QUARANTINE_PREFIX, Wiring)
 
 LOG_ACTIONS = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 GLUE_LOG_GROUPS = "/aws-glue/*"  # Python-shell jobs write to /aws-glue/python-jobs/{output,error}
@@ -83,11 +84,12 @@ def builder_policy(w: Wiring) -> dict:
         _function_logs(w, n.builder_function),
         _allow("ReceiveLandingEvents", ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
                [w.queue_arn(n.queue)]),
-        # Claims are TransactWriteItems of UpdateItem actions with one ConditionCheckItem each.
+        # Claims are TransactWriteItems of UpdateItem actions (the manifest's own update checks it is
+        # open); a manifest's files are read back with BatchGetItem.
         _allow("TrackAndClaimFiles", ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                                       "dynamodb:Query", "dynamodb:ConditionCheckItem"],
+                                       "dynamodb:Query", "dynamodb:BatchGetItem"],
                [w.table_arn()]),
-        _allow("FindPendingFiles", ["dynamodb:Query", "dynamodb:Scan"], [w.index_arn(PENDING_INDEX)]),
+        _allow("FindPendingFiles", ["dynamodb:Query"], [w.index_arn(PENDING_INDEX), w.index_arn(PENDING_AGE_INDEX)]),
         _allow("FindOpenManifests", ["dynamodb:Query"], [w.index_arn(OPEN_MANIFEST_INDEX)]),
         _allow("WriteManifests", ["s3:PutObject"], [f"{w.bucket_arn(n.output_bucket)}/{MANIFESTS_PREFIX}*"]),
         # DescribeExecution: an execution that already exists may have closed as failed.

@@ -26,6 +26,7 @@ QUEUE_RETENTION_S = 4 * 24 * 3600
 MAX_RECEIVE_COUNT = 5  # AWS advises at least 5 on a queue feeding Lambda: throttled batches are returned too
 VISIBILITY_MULTIPLE = 6
 PENDING_INDEX = "pending-index"
+PENDING_AGE_INDEX = "pending-age-index"
 OPEN_MANIFEST_INDEX = "open-manifest-index"
 # Key prefixes of the output bucket (sim/pipeline/manifests.py writes under them; a unit test keeps
 # the two in step), so each role can be given only its own prefix.

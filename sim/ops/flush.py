@@ -95,13 +95,18 @@ def flush(watcher: Watcher, wait_s: float | None = None,
 
 def waiting_for(result: dict) -> str:
     """One line: what a retry waits for."""
-    parts = [f"{lease['pending']} file(s) on {lease['date_prefix']} behind another builder's lease"
+    parts = [f"{_files(lease)} file(s) on {lease['date_prefix']} behind another builder's lease"
              for lease in result["leases_held"]]
     if not parts and result["pending"]:
         parts.append(f"{result['pending']} file(s) pending")
     if result["queue"]:
         parts.append(f"{result['queue']} message(s) in the queue")
     return ", ".join(parts) or "nothing"
+
+
+def _files(lease: dict) -> str:
+    """The files behind a lease: the flush counts up to one manifest's worth ("at least N")."""
+    return f"at least {lease['pending']}" if lease.get("pending_at_least") else str(lease["pending"])
 
 
 def _utc(epoch: float) -> str:
@@ -119,7 +124,7 @@ def describe(result: dict) -> list[str]:
     if outcome == "lease_held":
         for lease in result["leases_held"]:
             until = "until " + _utc(lease["expires_at"]) if lease.get("expires_at") is not None else "(let go since)"
-            lines.append(f"{lease['pending']} file(s) pending on {lease['date_prefix']}: another builder holds the "
+            lines.append(f"{_files(lease)} file(s) pending on {lease['date_prefix']}: another builder holds the "
                          f"date's lease {until}; retry in {lease['retry_in_s']:.0f} s, or use --wait")
     elif outcome == "pending_left":
         lines.append(f"{result['pending']} file(s) pending and no manifest started; retry in a few seconds, "

@@ -18,6 +18,8 @@ Work per invocation is bounded whatever the backlog: a batch reads at most one m
 of pending files, claims go 99 to a round trip, and the deadline (the function's timeout less a
 margin) is checked before each manifest and between claim groups; out of time, the builder
 submits what it has claimed and leaves the rest pending for the next invocation or the flush.
+The flush reads the registry of dates with pending files and one item per date, never the
+backlog, and its recovery stops at half the time it has.
 
 The flush also retries: a failed manifest is redriven (`<id>--redrive-<attempt>`) until
 MANIFEST_MAX_ATTEMPTS attempts have run; then it stays failed for a person (`sim redrive`).
@@ -38,7 +40,7 @@ from botocore.exceptions import ClientError
 from . import cloudwatch, manifests, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
-from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, REDRIVE, RETRY, SUBMIT, State
+from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, OPEN, REDRIVE, RETRY, SUBMIT, State
 
 log = get_logger("manifest_builder")
 
@@ -89,6 +91,7 @@ class Builder:
         # monotonic time after which no new manifest is started and claiming stops (the
         # function's timeout nears)
         self.deadline = deadline
+        self.clock = time.monotonic  # what the deadline is measured on
         dynamodb = dynamodb or boto3.resource("dynamodb")
         self.state = State(dynamodb.Table(settings.table))
         self.s3 = s3 or boto3.client("s3")
@@ -99,7 +102,7 @@ class Builder:
         self.lease_busy: set[str] = set()
 
     def _out_of_time(self) -> bool:
-        return self.deadline is not None and time.monotonic() > self.deadline
+        return self.deadline is not None and self.clock() > self.deadline
 
     # -- SQS batch -------------------------------------------------------------------------
     def handle_sqs(self, records: list[dict]) -> dict:
@@ -288,44 +291,69 @@ class Builder:
     # -- flush and recovery ----------------------------------------------------------------
     def flush(self, max_wait_s: float) -> dict:
         """Finish manifests a crashed builder left open, confirm or redo redrives, redrive failed
-        manifests with attempts left, then turn old pending files into manifests."""
-        self.recover_open_manifests()
-        confirmed = self.recover_redrives()
-        redriven = self.retry_failed()
+        manifests with attempts left, then turn old pending files into manifests.
+
+        What it reads does not grow with the backlog: the DATE registry and one item per date
+        (`pending_dates`), then per manifest built at most one manifest's worth of pending files.
+        Recovery may use half the time left before the deadline, so a flush always gets to build."""
+        recovery_deadline = self._share_of_time_left(0.5)
+        self.recover_open_manifests(until=recovery_deadline)
+        confirmed = self.recover_redrives(until=recovery_deadline)
+        redriven = self.retry_failed(until=recovery_deadline)
         built: list[str] = []
         cutoff = Decimal(str(time.time() - max_wait_s))
-        for date_prefix, oldest in sorted(self.state.pending_dates().items()):
+        dates = 0
+        for date_prefix, oldest in self.state.each_pending_date(idle_margin_s=self.settings.lease_s):
+            dates += 1
             if self._out_of_time():
                 log.info(kv("deadline_stop", date=date_prefix, built=len(built)))
                 break
             # Full batches are always built; a partial one only once its oldest file waited long enough.
-            built.extend(self.build_ready(date_prefix, flush=oldest <= cutoff))
+            due = oldest is not None and oldest <= cutoff
+            built.extend(self.build_ready(date_prefix, flush=due))
         recovered = list(dict.fromkeys(self.recovered))  # here, and under each date's lease
         leases_held = self._leases_held()
         log.info(kv("flush", max_wait_s=max_wait_s, manifests=len(built), recovered=len(recovered),
                     redriven=len(redriven["started"]), gave_up=len(redriven["gave_up"]),
-                    leases_held=len(leases_held)))
+                    leases_held=len(leases_held), dates=dates))
         return {"manifests": built, "recovered": recovered, "redriven": confirmed + redriven["started"],
                 "gave_up": redriven["gave_up"], "leases_held": leases_held}
 
+    def _share_of_time_left(self, share: float) -> float | None:
+        """A deadline `share` of the way from now to the invocation's deadline (None: no deadline)."""
+        if self.deadline is None:
+            return None
+        now = self.clock()
+        return now + max(0.0, self.deadline - now) * share
+
+    def _past(self, until: float | None) -> bool:
+        return self._out_of_time() or (until is not None and self.clock() > until)
+
     def _leases_held(self) -> list[dict]:
         """Dates this flush could not build because another builder held their lease: how many
-        files wait there and when that lease runs out (None: released since), so a caller can
-        say when to retry."""
+        files wait there (counted up to one manifest's worth: `pending_at_least` when there are
+        more) and when that lease runs out (None: released since), so a caller can say when to
+        retry."""
         held = []
+        most = max(1, self.settings.batch_size)
         for date_prefix in sorted(self.lease_busy):
             expires = self.state.lease_expiry(date_prefix)
-            held.append({"date_prefix": date_prefix, "pending": self.state.count_pending(date_prefix),
+            pending = self.state.count_pending(date_prefix, most=most)
+            held.append({"date_prefix": date_prefix, "pending": pending, "pending_at_least": pending >= most,
                          "expires_at": None if expires is None else float(expires)})
         return held
 
-    def recover_open_manifests(self, only_date: str | None = None) -> list[str]:
+    def recover_open_manifests(self, only_date: str | None = None, until: float | None = None) -> list[str]:
         """Finish manifests whose builder died (or stalled past its lease) between opening them
         and starting their workflow: seal them, so nothing more is claimed into them, then submit
-        the files they hold, or drop them when they hold none."""
+        the files they hold, or drop them when they hold none. Stops at the deadline (or `until`):
+        the next flush goes on."""
         cutoff = Decimal(str(time.time() - self.settings.open_manifest_grace_s))
         recovered = []
-        for item in self.state.open_manifests():
+        for item in self.state.each_flagged(OPEN, date_prefix=only_date):
+            if self._past(until):
+                log.info(kv("deadline_stop", step="recover_open_manifests", recovered=len(recovered)))
+                break
             if item.get("created_at", cutoff) > cutoff or (only_date and item["date_prefix"] != only_date):
                 continue  # a live builder may still be working on it
             if item.get("status") != CLAIMING:
@@ -345,22 +373,26 @@ class Builder:
             self.recovered.append(mid)
         return recovered
 
-    def recover_redrives(self) -> list[str]:
+    def recover_redrives(self, until: float | None = None) -> list[str]:
         """A redrive recorded but not confirmed (its starter died): start the same execution."""
         cutoff = Decimal(str(time.time() - self.settings.open_manifest_grace_s))
         done = []
-        for item in self.state.flagged(REDRIVE):
+        for item in self.state.each_flagged(REDRIVE):
+            if self._past(until):
+                log.info(kv("deadline_stop", step="recover_redrives", confirmed=len(done)))
+                break
             if item.get("redriven_at", cutoff) > cutoff:
                 continue
             self._start_redrive(item, int(item.get("attempt", 2)))
             done.append(item["manifest_id"])
         return done
 
-    def retry_failed(self) -> dict:
+    def retry_failed(self, until: float | None = None) -> dict:
         """Redrive failed manifests while attempts are left; after the last, leave them failed."""
         started, gave_up = [], []
-        for item in self.state.flagged(RETRY):
-            if self._out_of_time():
+        for item in self.state.each_flagged(RETRY):
+            if self._past(until):
+                log.info(kv("deadline_stop", step="retry_failed", redriven=len(started)))
                 break
             if item.get("status") != FAILED:
                 continue

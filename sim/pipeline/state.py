@@ -2,13 +2,24 @@
 
 Table keys: `date_prefix` (partition), `file_key` (sort).
 - File item: status `pending` -> `manifested` (with `manifest_id`). While pending it carries
-  `pending_date`, the key of the sparse `pending-index`, so pending files are found without a scan.
+  `pending_date`, the key of the sparse `pending-index` (files in key order) and of the sparse
+  `pending-age-index` (files by `tracked_at`), so a date's pending files and its oldest one are
+  found without a scan.
+- DATE item (`date_prefix` = `DATES`, `file_key` = `<date>`): the registry of dates that may have
+  pending files, so the flush reads O(dates) items, never the pending files themselves. It is
+  touched (`touched_at`) before any file of its date becomes pending (`track_file`, `release`), and
+  removed only when the date has no pending file and nobody touched it for a margin longer than an
+  invocation (`pending_dates`). It may list a date with nothing pending (a crash between touch and
+  put, a duplicate notification), never miss one that has a pending file. Anything that makes a
+  file pending must touch its date first.
 - MANIFEST item (`file_key` = `MANIFEST#<id>`): status `claiming` (open) -> `started` ->
   `succeeded` | `failed`, and `failed` -> `started` only by a redrive that records its `attempt`
   (1 for the first execution). Every transition is a conditional write, so a late or repeated
   writer cannot move a status backwards. While open it is claimed into until someone seals it
   (`sealed_at`, `seal` = `submit` or `abandon`): claims check in the same transaction that it is
-  still open and unsealed, so after the seal its file set is fixed.
+  still open and unsealed, so after the seal its file set is fixed. The same transaction adds the
+  claimed keys to the item's `claimed_keys` set, so its files are read by key (`files_of_manifest`),
+  not by reading its date.
   `open_flag`, the key of the sparse `open-manifest-index`, says what the flush must look at:
   `OPEN` (not started yet), `REDRIVE` (a redrive recorded, its execution not yet confirmed),
   `RETRY` (failed, with attempts left).
@@ -27,6 +38,13 @@ from decimal import Decimal
 from botocore.exceptions import ClientError
 
 PENDING_INDEX = "pending-index"
+PENDING_AGE_INDEX = "pending-age-index"
+DATES = "DATES"  # the partition of DATE items
+# A State re-touches a date at most this often while tracking into it; removing a DATE item needs
+# it untouched for longer than this plus the longest write (see `pending_dates`).
+TOUCH_EVERY_S = 10.0
+# The least idle time after which an empty date leaves the registry (see `pending_dates`).
+MIN_IDLE_MARGIN_S = 3 * TOUCH_EVERY_S
 OPEN_MANIFEST_INDEX = "open-manifest-index"
 MANIFEST_PREFIX = "MANIFEST#"
 LOCK_KEY = "LOCK"
@@ -77,10 +95,42 @@ def now() -> Decimal:
 class State:
     def __init__(self, table):
         self.table = table
+        self._touched: dict[str, float] = {}  # date -> monotonic time this State last touched it
+
+    # -- dates with pending files --------------------------------------------------------------
+    def touch_date(self, date_prefix: str) -> None:
+        """Register a date before a file of it becomes pending (at most every TOUCH_EVERY_S per State)."""
+        last = self._touched.get(date_prefix)
+        if last is not None and time.monotonic() - last < TOUCH_EVERY_S:
+            return
+        started = time.monotonic()
+        self.table.update_item(
+            Key={"date_prefix": DATES, "file_key": date_prefix},
+            UpdateExpression="SET record_type = :r, touched_at = :t ADD touches :one",
+            ExpressionAttributeValues={":r": "DATE", ":t": now(), ":one": 1},
+        )
+        self._touched[date_prefix] = started
+
+    def registered_dates(self) -> list[dict]:
+        """The DATE items: one per date that may have pending files (one consistent query)."""
+        return [item for resp in self._pages("query", KeyConditionExpression="date_prefix = :d",
+                                             ExpressionAttributeValues={":d": DATES}, ConsistentRead=True)
+                for item in resp.get("Items", [])]
+
+    def oldest_pending(self, date_prefix: str) -> Decimal | None:
+        """When the date's oldest pending file was tracked (one item read), or None when none is.
+        The index may lag: a file claimed a moment ago can still show, which only makes the date
+        look older (a partial batch built sooner), never younger."""
+        resp = self.table.query(IndexName=PENDING_AGE_INDEX, KeyConditionExpression="pending_date = :d",
+                                ExpressionAttributeValues={":d": date_prefix}, Limit=1, ScanIndexForward=True)
+        items = resp.get("Items", [])
+        return items[0]["tracked_at"] if items else None
 
     # -- files -----------------------------------------------------------------------------
     def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str, sequencer: str = "") -> bool:
-        """Record a landed file as pending; False when it was already tracked (see `seen_again`)."""
+        """Record a landed file as pending; False when it was already tracked (see `seen_again`).
+        Its date is registered first, so a crash in between lists a date, never loses one."""
+        self.touch_date(date_prefix)
         try:
             self.table.put_item(
                 Item={
@@ -192,27 +242,62 @@ class State:
                 return items[:limit]
         return items
 
-    def count_pending(self, date_prefix: str) -> int:
-        """Every pending file of a date (reads them all: for tools and tests, never per batch)."""
-        return sum(
-            resp.get("Count", 0)
-            for resp in self._pages("query", IndexName=PENDING_INDEX, KeyConditionExpression="pending_date = :d",
-                                    ExpressionAttributeValues={":d": date_prefix}, Select="COUNT")
-        )
+    def count_pending(self, date_prefix: str, most: int | None = None) -> int:
+        """Pending files of a date. With `most`, one bounded read that stops counting there (what
+        a flush reports); without it every pending file is read (tools and tests only)."""
+        kwargs = {"IndexName": PENDING_INDEX, "KeyConditionExpression": "pending_date = :d",
+                  "ExpressionAttributeValues": {":d": date_prefix}, "Select": "COUNT"}
+        if most is not None:
+            kwargs["Limit"] = most
+        count = 0
+        for resp in self._pages("query", **kwargs):
+            count += resp.get("Count", 0)
+            if most is not None and count >= most:
+                return most
+        return count
 
-    def pending_dates(self) -> dict[str, Decimal]:
-        """Every date with pending files, with the oldest pending file's tracking time."""
-        oldest: dict[str, Decimal] = {}
-        for resp in self._pages("scan", IndexName=PENDING_INDEX):
-            for item in resp.get("Items", []):
-                d, t = item["pending_date"], item.get("tracked_at", now())
-                if d not in oldest or t < oldest[d]:
-                    oldest[d] = t
-        return oldest
+    def pending_dates(self, idle_margin_s: float | None = None) -> dict[str, Decimal | None]:
+        """Dates with pending files, with the oldest pending file's tracking time (None when the
+        pending files carry none): see `each_pending_date`."""
+        return dict(self.each_pending_date(idle_margin_s))
+
+    def each_pending_date(self, idle_margin_s: float | None = None):
+        """(date, oldest pending file's tracking time) in date order, each read as the caller gets
+        to it: the DATE registry, then one item per date (O(dates), never the pending files).
+
+        With `idle_margin_s`, a registered date with no pending file whose DATE item nobody
+        touched for that long is removed (conditionally: a touch meanwhile keeps it). The margin
+        must exceed TOUCH_EVERY_S plus the longest a write can take plus the index's lag, so any
+        file whose touch is older than it is visible to the read that found the date empty; it is
+        never less than MIN_IDLE_MARGIN_S."""
+        if idle_margin_s is not None:
+            idle_margin_s = max(idle_margin_s, MIN_IDLE_MARGIN_S)
+        for item in self.registered_dates():
+            date_prefix = item["file_key"]
+            looked = time.time()
+            t = self.oldest_pending(date_prefix)
+            if t is None and not self.pending_files(date_prefix, limit=1):
+                if idle_margin_s is not None:
+                    self._forget_date(date_prefix, Decimal(str(round(looked - idle_margin_s, 3))))
+                continue
+            yield date_prefix, t
+
+    def _forget_date(self, date_prefix: str, touched_before: Decimal) -> bool:
+        self._touched.pop(date_prefix, None)
+        try:
+            self.table.delete_item(Key={"date_prefix": DATES, "file_key": date_prefix},
+                                   ConditionExpression="touched_at < :b",
+                                   ExpressionAttributeValues={":b": touched_before})
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return False
 
     def claim_files(self, date_prefix: str, keys: list[str], manifest_id: str) -> tuple[list[str], bool]:
         """Move up to 99 pending files to this manifest in one transaction that also checks the
-        manifest is still open and unsealed. Returns (keys claimed, manifest still open).
+        manifest is still open and unsealed and adds the keys to its `claimed_keys`. Returns (keys
+        claimed, manifest still open).
 
         A file someone else claimed meanwhile cancels the transaction; it is retried without the
         files whose condition failed. A sealed or missing manifest claims nothing more."""
@@ -222,12 +307,13 @@ class State:
         client, name, t = self.table.meta.client, self.table.name, now()
         conflicts = 0
         while keys:
-            items = [{"ConditionCheck": {
+            items = [{"Update": {
                 "TableName": name,
                 "Key": {"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
+                "UpdateExpression": "ADD claimed_keys :ks",
                 "ConditionExpression": "#s = :c AND attribute_not_exists(sealed_at)",
                 "ExpressionAttributeNames": {"#s": "status"},
-                "ExpressionAttributeValues": {":c": CLAIMING},
+                "ExpressionAttributeValues": {":c": CLAIMING, ":ks": set(keys)},
             }}]
             items += [{"Update": {
                 "TableName": name,
@@ -265,7 +351,9 @@ class State:
         return bool(claimed)
 
     def release(self, date_prefix: str, key: str, manifest_id: str) -> None:
-        """Give a claimed file back to pending (only if this manifest still holds it)."""
+        """Give a claimed file back to pending (only if this manifest still holds it); its date is
+        registered first."""
+        self.touch_date(date_prefix)
         try:
             self.table.update_item(
                 Key={"date_prefix": date_prefix, "file_key": key},
@@ -279,6 +367,30 @@ class State:
                 raise
 
     def files_of_manifest(self, date_prefix: str, manifest_id: str) -> list[dict]:
+        """The file items a manifest holds: its item's `claimed_keys`, read by key (at most one
+        manifest's worth, whatever else the date holds). Keys given back by an abandon are left out.
+        A manifest written before claims were listed (no `claims_listed`) is found by reading its date."""
+        item = self.manifest(date_prefix, manifest_id)
+        if item is None:
+            return []
+        if not item.get("claims_listed"):
+            return self._files_of_manifest_by_date(date_prefix, manifest_id)
+        keys = sorted(item.get("claimed_keys") or ())
+        client, name, found = self.table.meta.client, self.table.name, []  # the resource's client: plain values
+        for i in range(0, len(keys), 100):
+            want = [{"date_prefix": date_prefix, "file_key": k} for k in keys[i:i + 100]]
+            tries = 0
+            while want:
+                resp = client.batch_get_item(RequestItems={name: {"Keys": want, "ConsistentRead": True}})
+                found += resp.get("Responses", {}).get(name, [])
+                want = resp.get("UnprocessedKeys", {}).get(name, {}).get("Keys", [])
+                tries += 1
+                if want:
+                    time.sleep(min(1.0, 0.05 * 2 ** tries))
+        return sorted((f for f in found if f.get("record_type") == "FILE" and f.get("manifest_id") == manifest_id),
+                      key=lambda f: f["file_key"])
+
+    def _files_of_manifest_by_date(self, date_prefix: str, manifest_id: str) -> list[dict]:
         return [
             item
             for resp in self._pages("query", KeyConditionExpression="date_prefix = :d", ConsistentRead=True,
@@ -334,6 +446,7 @@ class State:
                 "attempt": 1,
                 "owner": owner,
                 "open_flag": OPEN,
+                "claims_listed": True,
                 "created_at": now(),
                 "updated_at": now(),
             },
@@ -466,10 +579,19 @@ class State:
 
     def flagged(self, flag: str) -> list[dict]:
         """MANIFEST items the flush must look at, by their `open_flag` (OPEN, REDRIVE, RETRY)."""
-        return [item for resp in self._pages("query", IndexName=OPEN_MANIFEST_INDEX,
-                                             KeyConditionExpression="open_flag = :f",
-                                             ExpressionAttributeValues={":f": flag})
-                for item in resp.get("Items", [])]
+        return list(self.each_flagged(flag))
+
+    def each_flagged(self, flag: str, date_prefix: str | None = None, page: int = 25):
+        """The same, a page of `page` items at a time, read only as far as the caller iterates (a
+        caller out of time stops reading). With `date_prefix`, that date's manifests only (their
+        ids start with the date)."""
+        condition, values = "open_flag = :f", {":f": flag}
+        if date_prefix is not None:
+            condition += " AND begins_with(file_key, :m)"
+            values[":m"] = f"{MANIFEST_PREFIX}{date_prefix}-"
+        for resp in self._pages("query", IndexName=OPEN_MANIFEST_INDEX, KeyConditionExpression=condition,
+                                ExpressionAttributeValues=values, Limit=page):
+            yield from resp.get("Items", [])
 
     def open_manifests(self) -> list[dict]:
         return self.flagged(OPEN)

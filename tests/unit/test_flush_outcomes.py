@@ -51,6 +51,16 @@ def test_a_held_lease_says_until_when_and_in_how_long_to_retry():
                                  f"{until}; retry in {r['retry_in_s']:.0f} s, or use --wait"]
 
 
+def test_a_held_lease_over_more_than_a_manifest_says_at_least():
+    # the builder counts the files behind a lease up to one manifest's worth, never the backlog
+    w = Scripted([({"manifests": [], "recovered": [],
+                    "leases_held": [{"date_prefix": "2026-11-29", "pending": 200, "pending_at_least": True,
+                                     "expires_at": time.time() + 50}]}, snap(pending=5000))])
+    r = flush.flush(w)
+    assert flush.describe(r)[0].startswith("at least 200 file(s) pending on 2026-11-29: another builder holds")
+    assert flush.waiting_for(r) == "at least 200 file(s) on 2026-11-29 behind another builder's lease"
+
+
 def test_a_lease_over_a_date_with_nothing_pending_holds_nothing_back():
     w = Scripted([({"manifests": [], "recovered": [],
                     "leases_held": [{"date_prefix": "2026-11-29", "pending": 0, "expires_at": time.time() + 50}]},

@@ -91,8 +91,8 @@ def test_builder_role_is_exactly_what_the_builder_calls():
         ("sqs:DeleteMessage", arn("sqs", "sim-ingest-landing-events")),
         ("sqs:GetQueueAttributes", arn("sqs", "sim-ingest-landing-events")),
         ("dynamodb:PutItem", TABLE), ("dynamodb:GetItem", TABLE), ("dynamodb:UpdateItem", TABLE),
-        ("dynamodb:DeleteItem", TABLE), ("dynamodb:Query", TABLE), ("dynamodb:ConditionCheckItem", TABLE),
-        ("dynamodb:Query", TABLE + "/index/pending-index"), ("dynamodb:Scan", TABLE + "/index/pending-index"),
+        ("dynamodb:DeleteItem", TABLE), ("dynamodb:Query", TABLE), ("dynamodb:BatchGetItem", TABLE),
+        ("dynamodb:Query", TABLE + "/index/pending-index"), ("dynamodb:Query", TABLE + "/index/pending-age-index"),
         ("dynamodb:Query", TABLE + "/index/open-manifest-index"),
         ("s3:PutObject", f"{OUTPUT}/manifests/*"),
         ("states:StartExecution", arn("states", "stateMachine:sim-ingest-manifest-workflow")),
@@ -151,8 +151,9 @@ CALLS = {
     "upload_file": "s3:PutObject", "delete_object": "s3:DeleteObject", "download_file": "s3:GetObject",
     "start_execution": "states:StartExecution", "get_item": "dynamodb:GetItem",
     "put_metric_data": "cloudwatch:PutMetricData", "describe_execution": "states:DescribeExecution",
-    # a transaction needs the action of each of its parts: claims (Update) and the manifest check
-    "transact_write_items": ("dynamodb:UpdateItem", "dynamodb:ConditionCheckItem"),
+    "batch_get_item": "dynamodb:BatchGetItem",
+    # a transaction needs the action of each of its parts: claims and the manifest's own update
+    "transact_write_items": ("dynamodb:UpdateItem",),
 }
 
 

@@ -37,7 +37,7 @@ from .recorded import Recorded
 
 LAMBDA_MB_PER_VCPU = 1769  # docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
 MAX_FILES = 200_000  # files the model follows one by one; more is an error, not a long wait
-TRACK_CALLS_FIXED = 1
+TRACK_CALLS_FIXED = 2  # a batch's calls beyond one PutItem per record: the date's touch and the pending query
 
 
 @dataclass(frozen=True)

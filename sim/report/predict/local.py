@@ -34,7 +34,7 @@ from .recorded import Recorded
 
 MINISTACK_ESM_CONCURRENCY = 5  # ministack/services/lambda_svc.py _ESM_SQS_DEFAULT_CONCURRENCY (1.5.33)
 WINDOW_S = 10.0
-TRACK_CALLS_FIXED = 1  # a batch's calls beyond one PutItem per record: the pending query
+TRACK_CALLS_FIXED = 2  # a batch's calls beyond one PutItem per record: the date's touch and the pending query
 
 
 def _median(values: list[float], default: float = 0.0) -> float:
