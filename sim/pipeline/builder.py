@@ -38,7 +38,7 @@ from botocore.exceptions import ClientError
 from . import cloudwatch, manifests, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
-from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, REDRIVE, RETRY, SUBMIT, State
+from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, REDRIVE, RETRY, STARTED, SUBMIT, WATCH, State
 
 log = get_logger("manifest_builder")
 
@@ -65,6 +65,10 @@ class BuilderSettings:
     open_manifest_grace_s: float = 120.0
     max_attempts: int = 3
     claim_group: int = MAX_CLAIMS_PER_TRANSACTION
+    # How long a converter run can go on (its timeout): an execution that closed without
+    # recording its outcome (stopped by hand, its Mark step failed) may have left a run going, so
+    # it is redriven only this long after it closed, when no run of it can still be writing.
+    converter_run_limit_s: float = 0.0
 
     @classmethod
     def from_env(cls) -> "BuilderSettings":
@@ -81,6 +85,7 @@ class BuilderSettings:
                 os.environ.get("OPEN_MANIFEST_GRACE_SECONDS", os.environ.get("LOCK_LEASE_SECONDS", "120"))
             ),
             max_attempts=int(os.environ.get("MANIFEST_MAX_ATTEMPTS", "3")),
+            converter_run_limit_s=float(os.environ.get("CONVERTER_RUN_LIMIT_SECONDS", "0")),
         )
 
 class Builder:
@@ -287,10 +292,12 @@ class Builder:
 
     # -- flush and recovery ----------------------------------------------------------------
     def flush(self, max_wait_s: float) -> dict:
-        """Finish manifests a crashed builder left open, confirm or redo redrives, redrive failed
-        manifests with attempts left, then turn old pending files into manifests."""
+        """Finish manifests a crashed builder left open, confirm or redo redrives, record
+        executions that closed without recording their outcome, redrive failed manifests with
+        attempts left, then turn old pending files into manifests."""
         self.recover_open_manifests()
         confirmed = self.recover_redrives()
+        self.recover_unrecorded()
         redriven = self.retry_failed()
         built: list[str] = []
         cutoff = Decimal(str(time.time() - max_wait_s))
@@ -355,6 +362,44 @@ class Builder:
             self._start_redrive(item, int(item.get("attempt", 2)))
             done.append(item["manifest_id"])
         return done
+
+    def recover_unrecorded(self) -> list[str]:
+        """Manifests still `started` whose execution closed without recording its outcome: stopped
+        by hand (ABORTED), timed out, or failed in MarkSucceeded or MarkFailed themselves. Each is
+        recorded failed (RETRY), to be redriven, once no converter run it started can still be
+        going (`converter_run_limit_s` after the execution closed). Found by their STARTED flag:
+        one query of the manifests in flight, never a scan; a running one older than the grace
+        costs one DescribeExecution."""
+        cutoff = Decimal(str(time.time() - self.settings.open_manifest_grace_s))
+        recorded = []
+        for item in self.state.flagged(WATCH):
+            if self._out_of_time():
+                break
+            if item.get("status") != STARTED or item.get("updated_at", cutoff) > cutoff or not item.get("execution_arn"):
+                continue  # the index lags, or it started a moment ago
+            date_prefix, mid, attempt = item["date_prefix"], item["manifest_id"], int(item.get("attempt", 1))
+            try:
+                execution = self.sfn.describe_execution(executionArn=item["execution_arn"])
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ExecutionDoesNotExist":
+                    raise
+                execution = {"status": "MISSING"}
+            status = execution["status"]
+            if status == "RUNNING":
+                continue
+            stopped = execution.get("stopDate")
+            if stopped is not None and time.time() < stopped.timestamp() + self.settings.converter_run_limit_s:
+                log.info(kv("unrecorded_execution_waiting_out_run", manifest_id=mid, status=status,
+                            until=round(stopped.timestamp() + self.settings.converter_run_limit_s, 3)))
+                continue
+            # SUCCEEDED while the item says started: the outcome was never recorded (the workflow
+            # records success before it succeeds), so the manifest is converted again.
+            if self.state.mark_failed_closed(date_prefix, mid, attempt,
+                                             f"execution closed as {status} without recording its outcome"):
+                log.warning(kv("unrecorded_execution_recorded_failed", manifest_id=mid, attempt=attempt,
+                               status=status))
+                recorded.append(mid)
+        return recorded
 
     def retry_failed(self) -> dict:
         """Redrive failed manifests while attempts are left; after the last, leave them failed."""

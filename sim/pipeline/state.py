@@ -11,7 +11,9 @@ Table keys: `date_prefix` (partition), `file_key` (sort).
   still open and unsealed, so after the seal its file set is fixed.
   `open_flag`, the key of the sparse `open-manifest-index`, says what the flush must look at:
   `OPEN` (not started yet), `REDRIVE` (a redrive recorded, its execution not yet confirmed),
-  `RETRY` (failed, with attempts left).
+  `RETRY` (failed, with attempts left), `STARTED` (its execution runs: only the execution's own
+  MarkSucceeded or MarkFailed removes or replaces it, so an execution that closed without
+  recording its outcome, stopped by hand, or whose Mark step failed, is found by the flush).
 - LOCK item (`file_key` = `LOCK`): a lease so that one builder at a time assembles a date's
   manifests; claims stay conditional underneath, so even an expired lease cannot double-claim.
 - KEY item (`date_prefix` = `KEY#<key>`, `file_key` = `IDENTITY`), for keys without a date
@@ -36,6 +38,7 @@ IDENTITY = "IDENTITY"
 OPEN = "OPEN"
 REDRIVE = "REDRIVE"
 RETRY = "RETRY"
+WATCH = "STARTED"
 # MANIFEST statuses, and the fate of a sealed open manifest
 CLAIMING, STARTED, SUCCEEDED, FAILED = "claiming", "started", "succeeded", "failed"
 SUBMIT, ABANDON = "submit", "abandon"
@@ -384,11 +387,12 @@ class State:
         try:
             self.table.update_item(
                 Key=self._mkey(date_prefix, manifest_id),
-                UpdateExpression="SET #s = :s, execution_arn = :a, file_count = :n, updated_at = :t REMOVE open_flag",
+                UpdateExpression="SET #s = :s, execution_arn = :a, file_count = :n, updated_at = :t, "
+                                 "open_flag = :watch",
                 ConditionExpression="#s = :c AND seal = :submit",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":s": STARTED, ":a": execution_arn, ":n": file_count, ":t": now(),
-                                           ":c": CLAIMING, ":submit": SUBMIT},
+                                           ":c": CLAIMING, ":submit": SUBMIT, ":watch": WATCH},
             )
             return True
         except ClientError as exc:
@@ -435,13 +439,14 @@ class State:
             raise
 
     def redrive_started(self, date_prefix: str, manifest_id: str, attempt: int, execution_arn: str) -> None:
-        """The redrive's execution is confirmed: the flush need not look at it again."""
+        """The redrive's execution is confirmed: the flush watches it as any started execution."""
         try:
             self.table.update_item(
                 Key=self._mkey(date_prefix, manifest_id),
-                UpdateExpression="SET execution_arn = :a REMOVE open_flag",
+                UpdateExpression="SET execution_arn = :a, open_flag = :watch, updated_at = :t",
                 ConditionExpression="attempt = :n AND open_flag = :redrive",
-                ExpressionAttributeValues={":a": execution_arn, ":n": attempt, ":redrive": REDRIVE},
+                ExpressionAttributeValues={":a": execution_arn, ":n": attempt, ":redrive": REDRIVE,
+                                           ":watch": WATCH, ":t": now()},
             )
         except ClientError as exc:
             if not _conditional_failed(exc):
@@ -465,7 +470,7 @@ class State:
             return False
 
     def flagged(self, flag: str) -> list[dict]:
-        """MANIFEST items the flush must look at, by their `open_flag` (OPEN, REDRIVE, RETRY)."""
+        """MANIFEST items the flush must look at, by their `open_flag` (OPEN, REDRIVE, RETRY, STARTED)."""
         return [item for resp in self._pages("query", IndexName=OPEN_MANIFEST_INDEX,
                                              KeyConditionExpression="open_flag = :f",
                                              ExpressionAttributeValues={":f": flag})
