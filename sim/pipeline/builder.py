@@ -127,12 +127,14 @@ class Builder:
                     date_prefix = f.date_prefix
                     if not f.dated:
                         date_prefix = self.state.date_for_undated(f.key, date_prefix, f.etag, f.sequencer)
-                    if self.state.track_file(date_prefix, f.key, f.bucket, f.size, f.etag, f.sequencer):
+                    if self.state.track_file(date_prefix, f.key, f.bucket, f.size, f.etag, f.sequencer,
+                                             version_id=f.version_id):
                         tracked += 1
                         log.debug(kv("tracked", key=f.key, date=date_prefix, size=f.size))
                         touched.add(date_prefix)
                         continue
-                    outcome = self.state.seen_again(date_prefix, f.key, f.size, f.etag, f.sequencer)
+                    outcome = self.state.seen_again(date_prefix, f.key, f.size, f.etag, f.sequencer,
+                                                    version_id=f.version_id)
                     if outcome == "duplicate":
                         duplicates += 1
                         log.info(kv("already_tracked_skipped", key=f.key, date=date_prefix))

@@ -48,6 +48,33 @@ def values_withheld(manifest_id: str):
                                "(its message is withheld: it may quote record values)") from None
 
 
+def opener(s3, listed: dict):
+    """Open exactly the content the manifest pins: its version when it names one, else the
+    object only while it still has the listed ETag. Content that changed since is not read: the
+    file is quarantined whole with the reason (a newer content is a file of its own)."""
+    kwargs = {"Bucket": listed["bucket"], "Key": listed["key"]}
+    if listed.get("version_id"):
+        kwargs["VersionId"] = listed["version_id"]
+    elif listed.get("etag"):
+        kwargs["IfMatch"] = '"%s"' % str(listed["etag"]).strip('"')
+
+    def open_():
+        try:
+            return s3.get_object(**kwargs)["Body"]
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code in ("NoSuchKey", "404"):
+                raise SourceGone("object deleted before conversion") from None
+            if code in ("NoSuchVersion",):
+                raise SourceGone("the listed version was deleted before conversion") from None
+            if code in ("PreconditionFailed", "412"):
+                raise SourceGone("content changed before conversion: the object no longer has the ETag "
+                                 "its manifest lists; that content is not converted") from None
+            raise
+
+    return open_
+
+
 def run(
     manifest_bucket: str,
     manifest_key: str,
@@ -63,18 +90,7 @@ def run(
     mid, date_prefix = doc["manifest_id"], doc["date_prefix"]
     log.info(kv("convert_start", manifest_id=mid, files=len(doc["files"])))
 
-    def opener(bucket: str, key: str):
-        def open_():
-            try:
-                return s3.get_object(Bucket=bucket, Key=key)["Body"]
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                    raise SourceGone("object deleted before conversion") from None
-                raise
-
-        return open_
-
-    sources = [Source(f["key"], opener(f["bucket"], f["key"])) for f in doc["files"]]
+    sources = [Source(f["key"], opener(s3, f)) for f in doc["files"]]
     out_key = manifests.output_key(date_prefix, mid)
     with tempfile.TemporaryDirectory(prefix="manifest-") as work:
         local = os.path.join(work, "out.parquet")

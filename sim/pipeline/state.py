@@ -82,11 +82,13 @@ class State:
         self.table = table
 
     # -- files -----------------------------------------------------------------------------
-    def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str, sequencer: str = "") -> bool:
-        """Record a landed file as pending; False when it was already tracked (see `seen_again`)."""
+    def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str, sequencer: str = "",
+                   version_id: str = "") -> bool:
+        """Record a landed file as pending; False when it was already tracked (see `seen_again`).
+        Its ETag (and version, from a versioned bucket) is the content its manifest pins."""
         try:
             self.table.put_item(
-                Item={
+                Item={**({"version_id": version_id} if version_id else {}),
                     "date_prefix": date_prefix,
                     "file_key": key,
                     "record_type": "FILE",
@@ -106,18 +108,21 @@ class State:
                 return False
             raise
 
-    def seen_again(self, date_prefix: str, key: str, size: int, etag: str, sequencer: str = "") -> str:
+    def seen_again(self, date_prefix: str, key: str, size: int, etag: str, sequencer: str = "",
+                   version_id: str = "") -> str:
         """A notification for a key already tracked. The semantics of an overwritten key:
 
         - `duplicate`: the same content again (S3 and SQS deliver at least once);
         - `stale`: an older version's notification arriving after a newer one's (S3 sequencers);
-        - `refreshed`: new content while the file is still pending: the item takes the new ETag,
-          and the manifest will convert whatever the object holds when it is converted;
-        - `overwritten`: new content after the file went into a manifest. The manifest converts
-          what the object holds when the converter reads it (the first content, unless the
-          overwrite came between claim and read); it is not converted again. The item records the
-          overwrite, the builder alarms, and validation reports the key. Land corrections under
-          a new key.
+        - `refreshed`: new content while the file is still pending: the item takes the new ETag
+          (and version), which its manifest pins, so the new content is converted once and the
+          replaced content is not converted;
+        - `overwritten`: new content after the file went into a manifest. The manifest pins the
+          first content (its ETag, or its version in a versioned bucket) and the converter reads
+          exactly that: when it can no longer be read (an unversioned bucket overwritten before
+          the read), the file is quarantined whole with the reason. The new content is not
+          converted. The item records the overwrite, the builder alarms, and validation reports
+          the key. Land corrections under a new key.
         """
         for _ in range(3):  # optimistic: re-read when another builder changed the item meanwhile
             item = self.table.get_item(Key={"date_prefix": date_prefix, "file_key": key}, ConsistentRead=True).get("Item")
@@ -146,11 +151,12 @@ class State:
                 if item.get("status") == "pending":
                     self.table.update_item(
                         Key={"date_prefix": date_prefix, "file_key": key},
-                        UpdateExpression="SET etag = :e, #sz = :s, #q = :q, refreshed_at = :t",
+                        UpdateExpression="SET etag = :e, #sz = :s, #q = :q, refreshed_at = :t, version_id = :v",
                         ConditionExpression="#st = :p AND etag = :old",
                         ExpressionAttributeNames={"#sz": "size", "#q": "sequencer", "#st": "status"},
                         ExpressionAttributeValues={":e": etag, ":s": size, ":q": sequencer, ":t": now(),
-                                                   ":p": "pending", ":old": item.get("etag", "")},
+                                                   ":p": "pending", ":old": item.get("etag", ""),
+                                                   ":v": version_id},
                     )
                     return "refreshed"
                 self.table.update_item(
