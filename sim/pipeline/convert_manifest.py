@@ -1,9 +1,9 @@
 """Run one manifest's conversion against S3 and DynamoDB: the body of both entry points.
 
-Reads the manifest object, streams each listed NDJSON object from S3 through the converter,
-uploads the Parquet file to the contract key (a rerun overwrites the same key), writes the lines it
-could not convert to the quarantine key beside it (with key, line number and reason), and writes
-the record and quarantine counts back to the MANIFEST item.
+Reads the manifest object, streams each listed NDJSON object (the content the manifest pins) from
+S3 through the converter, writes the lines it could not convert to the quarantine key (with key,
+line number and reason), then uploads the Parquet file to the contract key (a rerun overwrites both
+keys), and writes the record and quarantine counts back to the MANIFEST item.
 """
 
 from __future__ import annotations
@@ -103,16 +103,20 @@ def run(
                 on_file=lambda key, n: log.debug(kv("file_converted", manifest_id=mid, key=key, records=n)),
                 max_gz_bytes=int(os.environ.get("GZIP_MAX_BYTES") or MAX_DECOMPRESSED_BYTES),
             )
+        # The quarantine first, the Parquet file last: the output is the conversion's commit, so a
+        # run killed between the two leaves no output beside a quarantine it does not match, and
+        # the next run (the workflow's retry or a redrive) writes both again.
+        q_key = manifests.quarantine_key(date_prefix, mid)
+        if result.quarantined:
+            body = "".join(json.dumps(q.as_record(mid), ensure_ascii=False) + "\n" for q in result.quarantined)
+            s3.put_object(Bucket=output_bucket, Key=q_key, Body=body.encode(), ContentType="application/x-ndjson")
+            for q in result.quarantined[:20]:
+                log.warning(kv("quarantined", manifest_id=mid, key=q.key, line=q.line,
+                               reason=q.reason.replace(" ", "_")))
+        else:
+            s3.delete_object(Bucket=output_bucket, Key=q_key)  # a rerun that converts everything leaves none
         s3.upload_file(local, output_bucket, out_key)
         out_bytes = os.path.getsize(local)
-    q_key = manifests.quarantine_key(date_prefix, mid)
-    if result.quarantined:
-        body = "".join(json.dumps(q.as_record(mid), ensure_ascii=False) + "\n" for q in result.quarantined)
-        s3.put_object(Bucket=output_bucket, Key=q_key, Body=body.encode(), ContentType="application/x-ndjson")
-        for q in result.quarantined[:20]:
-            log.warning(kv("quarantined", manifest_id=mid, key=q.key, line=q.line, reason=q.reason.replace(" ", "_")))
-    else:
-        s3.delete_object(Bucket=output_bucket, Key=q_key)  # a rerun that converts everything leaves none
     whole_files = sum(1 for q in result.quarantined if q.line is None)
     State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key,
                                                         quarantined=len(result.quarantined) - whole_files,
