@@ -88,6 +88,10 @@ def run(
     started = time.monotonic()
     doc = manifests.parse_manifest(s3.get_object(Bucket=manifest_bucket, Key=manifest_key)["Body"].read())
     mid, date_prefix = doc["manifest_id"], doc["date_prefix"]
+    state = State(dynamodb.Table(table_name))
+    if not state.begin_conversion(date_prefix, mid):
+        log.warning(kv("conversion_skipped", manifest_id=mid, reason="the manifest already succeeded, or is gone"))
+        return {"manifest_id": mid, "records": None, "skipped": "the manifest already succeeded, or is gone"}
     log.info(kv("convert_start", manifest_id=mid, files=len(doc["files"])))
 
     sources = [Source(f["key"], opener(s3, f)) for f in doc["files"]]
@@ -118,9 +122,10 @@ def run(
         s3.upload_file(local, output_bucket, out_key)
         out_bytes = os.path.getsize(local)
     whole_files = sum(1 for q in result.quarantined if q.line is None)
-    State(dynamodb.Table(table_name)).record_conversion(date_prefix, mid, result.records, out_key,
-                                                        quarantined=len(result.quarantined) - whole_files,
-                                                        quarantined_files=whole_files)
+    if not state.record_conversion(date_prefix, mid, result.records, out_key,
+                                   quarantined=len(result.quarantined) - whole_files, quarantined_files=whole_files):
+        log.error(kv("conversion_finished_after_success", manifest_id=mid,
+                     why="another run converted this manifest meanwhile; its counts stand"))
     cloudwatch.emit({"QuarantinedRecords": len(result.quarantined) - whole_files, "QuarantinedFiles": whole_files})
     summary = {
         "manifest_id": mid,

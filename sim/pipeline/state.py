@@ -485,18 +485,43 @@ class State:
     def open_manifests(self) -> list[dict]:
         return self.flagged(OPEN)
 
+    def begin_conversion(self, date_prefix: str, manifest_id: str) -> bool:
+        """A converter run about to write this manifest's output: False (write nothing) when the
+        manifest already succeeded, so a late run (an orphan of a start that seemed to fail, a
+        replayed execution) never replaces a complete output, or when it is gone."""
+        try:
+            self.table.update_item(
+                Key=self._mkey(date_prefix, manifest_id),
+                UpdateExpression="SET conversion_started_at = :t",
+                ConditionExpression="attribute_exists(file_key) AND #s <> :done",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":t": now(), ":done": SUCCEEDED},
+            )
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return False
+
     def record_conversion(self, date_prefix: str, manifest_id: str, record_count: int, output_key: str,
-                          quarantined: int = 0, quarantined_files: int = 0) -> None:
+                          quarantined: int = 0, quarantined_files: int = 0) -> bool:
         """The converter writes back how many records it produced, where, and how many lines and
-        whole files it quarantined."""
-        self.table.update_item(
-            Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
-            UpdateExpression="SET record_count = :n, output_key = :o, quarantined = :q, quarantined_files = :f, "
-                             "converted_at = :t, updated_at = :t",
-            ConditionExpression="attribute_exists(file_key)",
-            ExpressionAttributeValues={":n": record_count, ":o": output_key, ":q": quarantined,
-                                       ":f": quarantined_files, ":t": now()},
-        )
+        whole files it quarantined; False (nothing written) when the manifest succeeded meanwhile."""
+        try:
+            self.table.update_item(
+                Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
+                UpdateExpression="SET record_count = :n, output_key = :o, quarantined = :q, "
+                                 "quarantined_files = :f, converted_at = :t, updated_at = :t",
+                ConditionExpression="attribute_exists(file_key) AND #s <> :done",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":n": record_count, ":o": output_key, ":q": quarantined,
+                                           ":f": quarantined_files, ":t": now(), ":done": SUCCEEDED},
+            )
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return False
 
     # -- lease -----------------------------------------------------------------------------
     def acquire_lock(self, date_prefix: str, owner: str, lease_s: float) -> bool:

@@ -57,3 +57,31 @@ def test_a_run_killed_between_quarantine_and_output_leaves_no_output_and_the_nex
     assert [r["a"] for r in rows] == [1]
     quarantine = s3.get_object(Bucket=out, Key=q_key)["Body"].read().decode().splitlines()
     assert len(quarantine) == 1 and '"line": 2' in quarantine[0]
+
+
+def test_a_late_run_never_replaces_the_output_of_a_manifest_that_succeeded(project, pipeline):
+    """A run that starts after its manifest succeeded (an orphan of a start that seemed to fail, a
+    replayed execution) writes nothing, even when the source has changed since."""
+    t, s3 = project.target, project.target.client("s3")
+    bucket, out = project.names.artifacts_bucket, project.names.output_bucket
+    day, mid, key = "2026-03-07", "2026-03-07-late", "2026-03-07/done.ndjson"
+    etag = s3.put_object(Bucket=bucket, Key=key, Body=b'{"a": 1}\n{"a": 2}\n')["ETag"].strip('"')
+    mkey = manifests.manifest_key(day, mid)
+    s3.put_object(Bucket=out, Key=mkey, Body=manifests.manifest_document(
+        mid, day, [{"bucket": bucket, "file_key": key, "size": 18, "etag": etag}]))
+    ddb = t.session.resource("dynamodb", endpoint_url=t.endpoint)
+    state = State(ddb.Table(project.names.table))
+    state.open_manifest(day, mid, mkey)
+    assert convert_manifest.run(out, mkey, out, project.names.table, s3=s3, dynamodb=ddb)["records"] == 2
+    state.table.update_item(Key={"date_prefix": day, "file_key": "MANIFEST#" + mid},
+                            UpdateExpression="SET #s = :s", ExpressionAttributeNames={"#s": "status"},
+                            ExpressionAttributeValues={":s": "succeeded"})
+    s3.delete_object(Bucket=bucket, Key=key)  # the source is gone since
+
+    late = convert_manifest.run(out, mkey, out, project.names.table, s3=s3, dynamodb=ddb)
+    assert late["records"] is None and late["skipped"]
+    out_key = manifests.output_key(day, mid)
+    rows = pq.read_table(io.BytesIO(s3.get_object(Bucket=out, Key=out_key)["Body"].read())).to_pylist()
+    assert [r["a"] for r in rows] == [1, 2]
+    item = state.manifest(day, mid)
+    assert (int(item["record_count"]), int(item["quarantined_files"])) == (2, 0)
