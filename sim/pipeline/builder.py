@@ -49,9 +49,10 @@ _CLOSED_FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
 class ExecutionClosedFailed(Exception):
     """StartExecution found this attempt's execution already closed, and not as SUCCEEDED."""
 
-    def __init__(self, status: str):
+    def __init__(self, status: str, stopped_at: float | None = None):
         super().__init__(status)
         self.status = status
+        self.stopped_at = stopped_at  # epoch seconds the execution closed, when known
 
 
 @dataclass
@@ -257,7 +258,7 @@ class Builder:
         try:
             arn = self._start_workflow(date_prefix, mid, mkey, len(files), attempt)
         except ExecutionClosedFailed as closed:
-            self._closed_failed(date_prefix, mid, attempt, closed.status)
+            self._closed_failed(date_prefix, mid, attempt, closed)
             return
         if self.state.mark_started(date_prefix, mid, arn, len(files)):
             log.info(kv("manifest_started", manifest_id=mid, date=date_prefix, files=len(files), execution_arn=arn))
@@ -266,9 +267,22 @@ class Builder:
         log.info(kv("mark_started_skipped", manifest_id=mid, date=date_prefix, status=item.get("status", "gone"),
                     reason="the manifest is no longer open"))
 
-    def _closed_failed(self, date_prefix: str, mid: str, attempt: int, status: str) -> None:
-        recorded = self.state.mark_failed_closed(date_prefix, mid, attempt, f"execution found closed as {status}")
-        log.warning(kv("execution_closed_failed", manifest_id=mid, attempt=attempt, status=status,
+    def _run_may_be_going(self, stopped_at: float | None) -> bool:
+        """An execution closed at `stopped_at` may have left a converter run going (stopped by
+        hand, it does not stop the run) until the converter's run limit has passed."""
+        return stopped_at is not None and time.time() < stopped_at + self.settings.converter_run_limit_s
+
+    def _closed_failed(self, date_prefix: str, mid: str, attempt: int, closed: ExecutionClosedFailed) -> None:
+        """Record the attempt failed (to be redriven), once no run it started can still be going;
+        until then the manifest keeps its flag and a later flush comes back to it."""
+        if self._run_may_be_going(closed.stopped_at):
+            log.info(kv("execution_closed_failed_waiting_out_run", manifest_id=mid, attempt=attempt,
+                        status=closed.status,
+                        until=round(closed.stopped_at + self.settings.converter_run_limit_s, 3)))
+            return
+        recorded = self.state.mark_failed_closed(date_prefix, mid, attempt,
+                                                 f"execution found closed as {closed.status}")
+        log.warning(kv("execution_closed_failed", manifest_id=mid, attempt=attempt, status=closed.status,
                        recorded=recorded))
 
     def _start_workflow(self, date_prefix: str, mid: str, mkey: str, file_count: int, attempt: int = 1) -> str:
@@ -286,10 +300,12 @@ class Builder:
                 raise
         # It exists: running or succeeded is done; closed otherwise, this attempt failed.
         arn = manifests.execution_arn(self.settings.state_machine_arn, name)
-        status = self.sfn.describe_execution(executionArn=arn)["status"]
+        execution = self.sfn.describe_execution(executionArn=arn)
+        status = execution["status"]
         log.info(kv("execution_already_exists", manifest_id=mid, execution=name, status=status))
         if status in _CLOSED_FAILED:
-            raise ExecutionClosedFailed(status)
+            stopped = execution.get("stopDate")
+            raise ExecutionClosedFailed(status, stopped.timestamp() if stopped is not None else None)
         return arn
 
     # -- flush and recovery ----------------------------------------------------------------
@@ -390,7 +406,7 @@ class Builder:
             if status == "RUNNING":
                 continue
             stopped = execution.get("stopDate")
-            if stopped is not None and time.time() < stopped.timestamp() + self.settings.converter_run_limit_s:
+            if self._run_may_be_going(stopped.timestamp() if stopped is not None else None):
                 log.info(kv("unrecorded_execution_waiting_out_run", manifest_id=mid, status=status,
                             until=round(stopped.timestamp() + self.settings.converter_run_limit_s, 3)))
                 continue
@@ -437,7 +453,7 @@ class Builder:
         try:
             arn = self._start_workflow(date_prefix, mid, item["manifest_key"], int(item.get("file_count", 0)), attempt)
         except ExecutionClosedFailed as closed:
-            self._closed_failed(date_prefix, mid, attempt, closed.status)
+            self._closed_failed(date_prefix, mid, attempt, closed)
             return None
         self.state.redrive_started(date_prefix, mid, attempt, arn)
         log.warning(kv("manifest_redriven", manifest_id=mid, attempt=attempt,

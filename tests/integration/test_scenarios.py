@@ -39,6 +39,9 @@ def check_crash_matrix(scenario):
     assert {c["ordering"] for c in matrix} == {"seed-original", "seed-plan", "hardened"}
     assert {c["mode"] for c in matrix} >= {"exception", "kill"}
     assert all(not c["violations"] for c in matrix if c["ordering"] == "hardened")
+    # Recovery reached the path that finds an execution closed without recording (StartExecution,
+    # then DescribeExecution): the cell says so, or it is a violation.
+    assert [c["executions_closed"] for c in matrix if "ABORTED" in c.get("recovered_after", "")] == [["ABORTED"]]
     calls = scenario["evidence"]["calls"]
     assert len(calls["hardened"]) > 5 and "stepfunctions.StartExecution #1" in calls["seed-plan"]
     # Every boundary of every ordering has a row in each mode.

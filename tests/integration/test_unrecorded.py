@@ -3,6 +3,7 @@ found by the flush, and a lost MarkSucceeded reply does not fail a conversion th
 
 import json
 
+from sim.pipeline import manifests
 from sim.pipeline.state import State
 
 from .test_builder_recovery import _item, _wait_closed, builder_for
@@ -73,4 +74,38 @@ def test_a_lost_mark_succeeded_reply_does_not_fail_the_execution(project, pipeli
     arn = sfn.start_execution(stateMachineArn=pipeline.wiring.state_machine_arn(), name=replay,
                               input=payload)["executionArn"]
     assert _wait_closed(project, arn) == "SUCCEEDED"
+    assert _item(state, day, mid)["status"] == "succeeded"
+
+
+def test_recovery_that_finds_the_execution_stopped_waits_out_its_run_before_redriving(project, pipeline):
+    """The builder died after StartExecution and the execution was stopped by hand: recovery finds
+    it closed ABORTED (StartExecution says it exists), and records the attempt failed only once
+    the converter run it may have left can no longer be going."""
+    day = "2026-01-09"
+    b = builder_for(project, pipeline, open_manifest_grace_s=0.0, converter_run_limit_s=3600.0)
+    state: State = b.state
+    s3, bucket = project.target.client("s3"), project.names.landing_bucket
+    key = f"{day}/dead/0.ndjson"
+    etag = s3.put_object(Bucket=bucket, Key=key, Body=b'{"a": 1}\n')["ETag"].strip('"')
+    state.track_file(day, key, bucket, 9, etag)
+    mid = f"{day}-deadafterstart"
+    mkey = f"manifests/date={day}/{mid}.json"
+    state.open_manifest(day, mid, mkey)
+    assert state.claim(day, key, mid) and state.seal(day, mid, "submit") == "submit"
+    files = state.files_of_manifest(day, mid)
+    s3.put_object(Bucket=pipeline.wiring.names.output_bucket, Key=mkey,
+                  Body=manifests.manifest_document(mid, day, files))
+    arn = b._start_workflow(day, mid, mkey, 1)  # ... and the builder dies here
+    sfn = project.target.client("stepfunctions")
+    sfn.stop_execution(executionArn=arn, cause="stopped by an operator")
+    assert _wait_closed(project, arn) == "ABORTED"
+
+    b.flush(max_wait_s=3600)
+    assert _item(state, day, mid)["status"] == "claiming"  # its run may still be going: not yet
+    b.settings.converter_run_limit_s = 0.0
+    result = b.flush(max_wait_s=3600)
+    assert mid in result["redriven"]
+    item = _item(state, day, mid)
+    assert (int(item["attempt"]), item["last_failure"]) == (2, "execution found closed as ABORTED")
+    assert _wait_closed(project, item["execution_arn"]) == "SUCCEEDED"
     assert _item(state, day, mid)["status"] == "succeeded"
