@@ -78,6 +78,58 @@ def _aborted_execution_cell(ctx) -> dict:
     return row
 
 
+def _redrive_cell(ctx) -> dict:
+    """A flush killed between recording a redrive (the MANIFEST item `started` at attempt 2, flag
+    REDRIVE) and starting its execution: the next flush must start that very execution (REDRIVE
+    recovery), and nothing else can (the item is no longer `failed`)."""
+    settings = ctx.settings()
+    converter_fails = {"process": "converter", "action": "kill", "when": "exit",
+                       "times": settings.conversion_max_runs}
+    batch = explorer._prepare(ctx, FILES, [converter_fails], False, FILES, conversion_retry_wait_s=1)
+    answer = explorer._invoke(ctx, batch.event)
+    ctx.wait_workflows(timeout=180)
+    table = ctx.target.session.resource("dynamodb", endpoint_url=ctx.target.endpoint).Table(ctx.names.table)
+
+    def manifest() -> dict:
+        items = [i for i in table.scan(ConsistentRead=True)["Items"] if i.get("record_type") == "MANIFEST"]
+        return items[0] if len(items) == 1 else {"manifests": len(items)}
+
+    failed_first = manifest().get("status")
+    # The flush dies right before the redrive's StartExecution (the rule's own count: the first).
+    die = Boundary(1, None, Call("stepfunctions.StartExecution", 1)).rule("builder", "kill")
+    same = {"conversion_retry_wait_s": 1, "batch_size": FILES, **explorer.timings(ctx)}  # the scaled timeline kept
+    ctx.redeploy(rules=[converter_fails, die], **same)
+    died = ""
+    try:
+        ctx.watcher().flush(3600)
+    except Exception as exc:  # noqa: BLE001 - the death is the point
+        died = f"{type(exc).__name__}"
+    after_death = manifest()
+    sfn = ctx.target.client("stepfunctions")
+    names_after_death = sorted(e["name"] for e in sfn.list_executions(
+        stateMachineArn=ctx.wiring.state_machine_arn())["executions"])
+    ctx.redeploy(rules=[], **same)
+    timeline = explorer.recover(ctx, batch, redeliver=False, started=time.monotonic())
+    executions = sorted((e["name"], e["status"]) for e in sfn.list_executions(
+        stateMachineArn=ctx.wiring.state_machine_arn())["executions"])
+    row = explorer.judge(ctx, {"ordering": "hardened", "boundary": "flush: before stepfunctions.StartExecution "
+                                                                   "of a recorded redrive",
+                               "crash_point": "redrive_recorded_not_started", "mode": "kill",
+                               "crashed": bool(died), "recovered_after": "a redrive recorded, its execution never "
+                                                                         "started",
+                               "first_invocation_error": answer["error"], "first_attempt": failed_first,
+                               "after_death": {k: str(after_death.get(k)) for k in ("status", "attempt", "open_flag")},
+                               "executions": executions, **timeline}, batch)
+    set_up = (failed_first == "failed" and died and after_death.get("open_flag") == "REDRIVE"
+              and int(after_death.get("attempt", 0)) == 2 and not any("--redrive-" in n for n in names_after_death))
+    if not set_up:
+        row["violations"].append("the flush did not die between recording the redrive and starting it: "
+                                 "the case was not set up")
+    elif [st for n, st in executions if n.endswith("--redrive-2")] != ["SUCCEEDED"]:
+        row["violations"].append(f"the recorded redrive was not started and converted by recovery: {executions}")
+    return row
+
+
 def _stalled_past_lease(ctx) -> dict:
     """The builder stalls mid-claims (before its second claim transaction) past its lease and the
     grace; the flush takes its manifest over; the builder resumes and claims nothing more."""
@@ -130,6 +182,8 @@ def run(ctx):
     ctx.say("  kill after StartExecution, recovery after the execution closed SUCCEEDED / FAILED / ABORTED")
     extra = [_closed_execution_cell(ctx, "SUCCEEDED"), _closed_execution_cell(ctx, "FAILED"),
              _aborted_execution_cell(ctx)]
+    ctx.say("  a flush killed between recording a redrive and starting its execution")
+    extra.append(_redrive_cell(ctx))
     ctx.say("  a builder stalled mid-claims past its lease, then resuming")
     stalled = _stalled_past_lease(ctx)
     hardened = [c for c in matrix + extra if c["ordering"] == "hardened"]
