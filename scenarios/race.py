@@ -95,7 +95,12 @@ def _queue_idle(ctx) -> bool:
 
 
 def _own_pool_race(ctx) -> dict:
-    """sim's own builders, in-process, started together on one pending pool."""
+    """sim's own builders, in-process, started together on one pending pool, each outliving its
+    lease (a lease that has run out when it is taken: every builder gets the date, as builders
+    slower than their lease do), and all holding their first claim until every one has read the
+    pool and opened its manifest: the same files are claimed by all at once, and only the
+    conditional claims keep each in one manifest. What the lease alone would do (send three of
+    four builders home) is not what is tested here."""
     ctx.fresh()
     ctx.target.client("s3").put_bucket_notification_configuration(
         Bucket=ctx.names.landing_bucket, NotificationConfiguration={})
@@ -104,12 +109,29 @@ def _own_pool_race(ctx) -> dict:
     tracker = in_process_builder(ctx.target, ctx.wiring)
     for key in up.keys:
         tracker.state.track_file("2026-11-25", key, ctx.names.landing_bucket, 1024, "")
-    barrier = threading.Barrier(BUILDERS)
+    barrier, first_claims = threading.Barrier(BUILDERS), threading.Barrier(BUILDERS)
     built: list[str] = []
     lock = threading.Lock()
+    contest = Counter()
 
     def build():
-        b = in_process_builder(ctx.target, ctx.wiring, Builder)
+        b = in_process_builder(ctx.target, ctx.wiring, Builder, settings={"lease_s": -1.0})
+        claim_files, waited = b.state.claim_files, []
+
+        def contested_claim(date_prefix, keys, manifest_id):
+            if not waited:  # every builder has read the pool and opened its manifest first
+                waited.append(True)
+                try:
+                    first_claims.wait(timeout=30)
+                except threading.BrokenBarrierError:
+                    pass
+            got, still_open = claim_files(date_prefix, keys, manifest_id)
+            with lock:
+                contest["wanted"] += len(keys)
+                contest["taken_by_another"] += len(keys) - len(got)
+            return got, still_open
+
+        b.state.claim_files = contested_claim
         barrier.wait()
         mids = b.build_ready("2026-11-25", flush=False)
         with lock:
@@ -120,11 +142,17 @@ def _own_pool_race(ctx) -> dict:
         t.start()
     for t in threads:
         t.join()
+    # Files a losing builder gave back (it abandons a manifest it could not fill) are built by
+    # the next flush, as the schedule would.
+    flushed = ctx.watcher().flush(0).get("manifests", [])
     ctx.wait_workflows(timeout=120)
     v = ctx.validate()
     return {"variant": "hardened", "builders": BUILDERS, "files": POOL, "manifests": len(built),
+            "manifests_by_the_flush_after": len(flushed), "claims_wanted": contest["wanted"],
+            "claims_taken_by_another": contest["taken_by_another"],
             "files_in_two_manifests": v["files_in_two_manifests"], "duplicate_records": v["duplicates"],
-            "missing": v["missing"], "pass": v["pass"]}
+            "missing": v["missing"], "records_out": v["records_out"], "records_generated": up.records,
+            "pass": v["pass"]}
 
 
 def run(ctx):
@@ -145,8 +173,12 @@ def run(ctx):
             findings.append(f"without conditional claims, {BUILDERS} builders outliving the plan's lock converted "
                             f"{seed['duplicate_records']} records of a pool of {POOL} files more than once: the race "
                             "the plan's item 13 fixes")
+        if not hardened["claims_taken_by_another"]:
+            findings.append("sim's own builders never contested a claim: the case was not set up")
         passed = (deployed["pass"] and deployed["duplicates"] == 0 and hardened["pass"]
-                  and hardened["files_in_two_manifests"] == 0 and hardened["manifests"] == POOL // 5
+                  and hardened["claims_taken_by_another"] > 0 and hardened["files_in_two_manifests"] == 0
+                  and hardened["duplicate_records"] == 0
+                  and hardened["records_out"] == hardened["records_generated"]
                   and seed["duplicate_records"] > 0)
         return ctx.verdict(passed, evidence, findings)
     pool = pool_race(ctx)

@@ -55,9 +55,9 @@ def timings(ctx) -> dict:
     return {"lease_s": LEASE_S, "flush_max_wait_s": 0}
 
 
-def _prepare(ctx, files: int, rules: list[dict] | None, record: bool, batch_size: int) -> Batch:
-    """A clean pipeline with these rules, the notification detached, one batch landed."""
-    ctx.fresh(rules=rules or [], record=record, batch_size=batch_size, **timings(ctx))
+def _prepare(ctx, files: int, rules: list[dict] | None, record: bool, batch_size: int, **overrides) -> Batch:
+    """A clean pipeline with these rules (and settings), the notification detached, one batch landed."""
+    ctx.fresh(rules=rules or [], record=record, batch_size=batch_size, **{**timings(ctx), **overrides})
     ctx.target.client("s3").put_bucket_notification_configuration(
         Bucket=ctx.names.landing_bucket, NotificationConfiguration={})
     up = ctx.land_generated(files, size=2048, seed=17, date_prefix=DATE)

@@ -100,6 +100,7 @@ class Deployer(ResourceSteps):
         self._ensure_uploader_role()
         for bucket in (self.names.landing_bucket, self.names.output_bucket, self.names.artifacts_bucket):
             self._ensure_bucket(bucket)
+        self._ensure_output_lifecycle()
         self._ensure_topic()
         self._ensure_queue(self.names.dlq, self.wiring.dlq_attributes())
         self._ensure_queue(self.names.queue, self.wiring.queue_attributes())
@@ -262,6 +263,18 @@ class Deployer(ResourceSteps):
             changed.append("public-access-block")
         if changed:
             self._record("s3-bucket", name, "updated", ",".join(changed))
+
+    def _ensure_output_lifecycle(self) -> None:
+        """The output bucket's rule aborting incomplete multipart uploads, beside any rules of
+        the bucket's owner (kept as they are)."""
+        s3, bucket, want = self.client("s3"), self.names.output_bucket, self.wiring.output_lifecycle_rule()
+        live = aws.live(lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]) or []
+        ours = [r for r in live if r.get("ID") == want["ID"]]
+        if len(ours) == 1 and _same_subset(ours[0], want):
+            return
+        others = [r for r in live if r.get("ID") != want["ID"]]
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": others + [want]})
+        self._record("s3-bucket", bucket, "updated", "lifecycle")
 
     def _ensure_object(self, bucket: str, key: str, body: bytes, detail: str = "") -> None:
         s3 = self.client("s3")

@@ -315,6 +315,13 @@ class Wiring:
         return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}
 
     @staticmethod
+    def output_lifecycle_rule() -> dict:
+        """The output bucket's rule that aborts multipart uploads a killed converter left behind
+        (S3 keeps, and bills, their parts until they are aborted)."""
+        return {"ID": "abort-incomplete-multipart-uploads", "Status": "Enabled", "Filter": {"Prefix": ""},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+
+    @staticmethod
     def public_access_block() -> dict:
         return {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
                 "RestrictPublicBuckets": True}

@@ -165,11 +165,11 @@ def setup(project: Project, file_size: int, files: int, n_manifests: int) -> tup
         key = manifests.manifest_key(DATE, mid)
         s3.put_object(Bucket=project.names.output_bucket, Key=key,
                       Body=manifests.manifest_document(mid, DATE, listed))
-        # Succeeded already, so neither the flush nor the sweeper touches it; the converter only
-        # needs the item to exist to write its counts back.
+        # Started, without the flag the flush looks for, so the flush leaves it alone; the
+        # converter converts a manifest that has not succeeded and writes its counts back.
         ddb.put_item(TableName=project.names.table, Item={
             "date_prefix": {"S": DATE}, "file_key": {"S": "MANIFEST#" + mid}, "record_type": {"S": "MANIFEST"},
-            "manifest_id": {"S": mid}, "status": {"S": "succeeded"}, "file_count": {"N": str(files)},
+            "manifest_id": {"S": mid}, "status": {"S": "started"}, "file_count": {"N": str(files)},
             "created_at": {"N": str(round(time.time(), 3))}})
         out.append({"manifest_id": mid, "manifest_key": key})
     return out, total

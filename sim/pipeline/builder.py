@@ -40,7 +40,7 @@ from botocore.exceptions import ClientError
 from . import cloudwatch, manifests, telemetry
 from .events import NotAnS3Event, is_landing_key, parse_body
 from .logs import get_logger, kv
-from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, OPEN, REDRIVE, RETRY, SUBMIT, State
+from .state import ABANDON, CLAIMING, FAILED, MAX_CLAIMS_PER_TRANSACTION, OPEN, REDRIVE, RETRY, STARTED, SUBMIT, WATCH, State
 
 log = get_logger("manifest_builder")
 
@@ -51,9 +51,10 @@ _CLOSED_FAILED = {"FAILED", "TIMED_OUT", "ABORTED"}
 class ExecutionClosedFailed(Exception):
     """StartExecution found this attempt's execution already closed, and not as SUCCEEDED."""
 
-    def __init__(self, status: str):
+    def __init__(self, status: str, stopped_at: float | None = None):
         super().__init__(status)
         self.status = status
+        self.stopped_at = stopped_at  # epoch seconds the execution closed, when known
 
 
 @dataclass
@@ -67,6 +68,10 @@ class BuilderSettings:
     open_manifest_grace_s: float = 120.0
     max_attempts: int = 3
     claim_group: int = MAX_CLAIMS_PER_TRANSACTION
+    # How long a converter run can go on (its timeout): an execution that closed without
+    # recording its outcome (stopped by hand, its Mark step failed) may have left a run going, so
+    # it is redriven only this long after it closed, when no run of it can still be writing.
+    converter_run_limit_s: float = 0.0
 
     @classmethod
     def from_env(cls) -> "BuilderSettings":
@@ -83,6 +88,7 @@ class BuilderSettings:
                 os.environ.get("OPEN_MANIFEST_GRACE_SECONDS", os.environ.get("LOCK_LEASE_SECONDS", "120"))
             ),
             max_attempts=int(os.environ.get("MANIFEST_MAX_ATTEMPTS", "3")),
+            converter_run_limit_s=float(os.environ.get("CONVERTER_RUN_LIMIT_SECONDS", "0")),
         )
 
 class Builder:
@@ -125,12 +131,14 @@ class Builder:
                     date_prefix = f.date_prefix
                     if not f.dated:
                         date_prefix = self.state.date_for_undated(f.key, date_prefix, f.etag, f.sequencer)
-                    if self.state.track_file(date_prefix, f.key, f.bucket, f.size, f.etag, f.sequencer):
+                    if self.state.track_file(date_prefix, f.key, f.bucket, f.size, f.etag, f.sequencer,
+                                             version_id=f.version_id):
                         tracked += 1
                         log.debug(kv("tracked", key=f.key, date=date_prefix, size=f.size))
                         touched.add(date_prefix)
                         continue
-                    outcome = self.state.seen_again(date_prefix, f.key, f.size, f.etag, f.sequencer)
+                    outcome = self.state.seen_again(date_prefix, f.key, f.size, f.etag, f.sequencer,
+                                                    version_id=f.version_id)
                     if outcome == "duplicate":
                         duplicates += 1
                         log.info(kv("already_tracked_skipped", key=f.key, date=date_prefix))
@@ -253,7 +261,7 @@ class Builder:
         try:
             arn = self._start_workflow(date_prefix, mid, mkey, len(files), attempt)
         except ExecutionClosedFailed as closed:
-            self._closed_failed(date_prefix, mid, attempt, closed.status)
+            self._closed_failed(date_prefix, mid, attempt, closed)
             return
         if self.state.mark_started(date_prefix, mid, arn, len(files)):
             log.info(kv("manifest_started", manifest_id=mid, date=date_prefix, files=len(files), execution_arn=arn))
@@ -262,9 +270,22 @@ class Builder:
         log.info(kv("mark_started_skipped", manifest_id=mid, date=date_prefix, status=item.get("status", "gone"),
                     reason="the manifest is no longer open"))
 
-    def _closed_failed(self, date_prefix: str, mid: str, attempt: int, status: str) -> None:
-        recorded = self.state.mark_failed_closed(date_prefix, mid, attempt, f"execution found closed as {status}")
-        log.warning(kv("execution_closed_failed", manifest_id=mid, attempt=attempt, status=status,
+    def _run_may_be_going(self, stopped_at: float | None) -> bool:
+        """An execution closed at `stopped_at` may have left a converter run going (stopped by
+        hand, it does not stop the run) until the converter's run limit has passed."""
+        return stopped_at is not None and time.time() < stopped_at + self.settings.converter_run_limit_s
+
+    def _closed_failed(self, date_prefix: str, mid: str, attempt: int, closed: ExecutionClosedFailed) -> None:
+        """Record the attempt failed (to be redriven), once no run it started can still be going;
+        until then the manifest keeps its flag and a later flush comes back to it."""
+        if self._run_may_be_going(closed.stopped_at):
+            log.info(kv("execution_closed_failed_waiting_out_run", manifest_id=mid, attempt=attempt,
+                        status=closed.status,
+                        until=round(closed.stopped_at + self.settings.converter_run_limit_s, 3)))
+            return
+        recorded = self.state.mark_failed_closed(date_prefix, mid, attempt,
+                                                 f"execution found closed as {closed.status}")
+        log.warning(kv("execution_closed_failed", manifest_id=mid, attempt=attempt, status=closed.status,
                        recorded=recorded))
 
     def _start_workflow(self, date_prefix: str, mid: str, mkey: str, file_count: int, attempt: int = 1) -> str:
@@ -282,16 +303,19 @@ class Builder:
                 raise
         # It exists: running or succeeded is done; closed otherwise, this attempt failed.
         arn = manifests.execution_arn(self.settings.state_machine_arn, name)
-        status = self.sfn.describe_execution(executionArn=arn)["status"]
+        execution = self.sfn.describe_execution(executionArn=arn)
+        status = execution["status"]
         log.info(kv("execution_already_exists", manifest_id=mid, execution=name, status=status))
         if status in _CLOSED_FAILED:
-            raise ExecutionClosedFailed(status)
+            stopped = execution.get("stopDate")
+            raise ExecutionClosedFailed(status, stopped.timestamp() if stopped is not None else None)
         return arn
 
     # -- flush and recovery ----------------------------------------------------------------
     def flush(self, max_wait_s: float) -> dict:
-        """Finish manifests a crashed builder left open, confirm or redo redrives, redrive failed
-        manifests with attempts left, then turn old pending files into manifests.
+        """Finish manifests a crashed builder left open, confirm or redo redrives, record
+        executions that closed without recording their outcome, redrive failed manifests with
+        attempts left, then turn old pending files into manifests.
 
         What it reads does not grow with the backlog: the DATE registry and one item per date
         (`pending_dates`), then per manifest built at most one manifest's worth of pending files.
@@ -299,6 +323,7 @@ class Builder:
         recovery_deadline = self._share_of_time_left(0.5)
         self.recover_open_manifests(until=recovery_deadline)
         confirmed = self.recover_redrives(until=recovery_deadline)
+        self.recover_unrecorded(until=recovery_deadline)
         redriven = self.retry_failed(until=recovery_deadline)
         built: list[str] = []
         cutoff = Decimal(str(time.time() - max_wait_s))
@@ -387,6 +412,45 @@ class Builder:
             done.append(item["manifest_id"])
         return done
 
+    def recover_unrecorded(self, until: float | None = None) -> list[str]:
+        """Manifests still `started` whose execution closed without recording its outcome: stopped
+        by hand (ABORTED), timed out, or failed in MarkSucceeded or MarkFailed themselves. Each is
+        recorded failed (RETRY), to be redriven, once no converter run it started can still be
+        going (`converter_run_limit_s` after the execution closed). Found by their STARTED flag:
+        one query of the manifests in flight, never a scan; a running one older than the grace
+        costs one DescribeExecution."""
+        cutoff = Decimal(str(time.time() - self.settings.open_manifest_grace_s))
+        recorded = []
+        for item in self.state.each_flagged(WATCH):
+            if self._past(until):
+                log.info(kv("deadline_stop", step="recover_unrecorded", recorded=len(recorded)))
+                break
+            if item.get("status") != STARTED or item.get("updated_at", cutoff) > cutoff or not item.get("execution_arn"):
+                continue  # the index lags, or it started a moment ago
+            date_prefix, mid, attempt = item["date_prefix"], item["manifest_id"], int(item.get("attempt", 1))
+            try:
+                execution = self.sfn.describe_execution(executionArn=item["execution_arn"])
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ExecutionDoesNotExist":
+                    raise
+                execution = {"status": "MISSING"}
+            status = execution["status"]
+            if status == "RUNNING":
+                continue
+            stopped = execution.get("stopDate")
+            if self._run_may_be_going(stopped.timestamp() if stopped is not None else None):
+                log.info(kv("unrecorded_execution_waiting_out_run", manifest_id=mid, status=status,
+                            until=round(stopped.timestamp() + self.settings.converter_run_limit_s, 3)))
+                continue
+            # SUCCEEDED while the item says started: the outcome was never recorded (the workflow
+            # records success before it succeeds), so the manifest is converted again.
+            if self.state.mark_failed_closed(date_prefix, mid, attempt,
+                                             f"execution closed as {status} without recording its outcome"):
+                log.warning(kv("unrecorded_execution_recorded_failed", manifest_id=mid, attempt=attempt,
+                               status=status))
+                recorded.append(mid)
+        return recorded
+
     def retry_failed(self, until: float | None = None) -> dict:
         """Redrive failed manifests while attempts are left; after the last, leave them failed."""
         started, gave_up = [], []
@@ -422,7 +486,7 @@ class Builder:
         try:
             arn = self._start_workflow(date_prefix, mid, item["manifest_key"], int(item.get("file_count", 0)), attempt)
         except ExecutionClosedFailed as closed:
-            self._closed_failed(date_prefix, mid, attempt, closed.status)
+            self._closed_failed(date_prefix, mid, attempt, closed)
             return None
         self.state.redrive_started(date_prefix, mid, attempt, arn)
         log.warning(kv("manifest_redriven", manifest_id=mid, attempt=attempt,

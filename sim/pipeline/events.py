@@ -29,6 +29,7 @@ class LandedFile:
     etag: str
     event_time: str
     sequencer: str
+    version_id: str = ""  # only from a versioned bucket
 
     @property
     def date_prefix(self) -> str:
@@ -109,6 +110,7 @@ def parse_body(body: str) -> list[LandedFile] | None:
                     etag=str(obj.get("eTag", "") or ""),
                     event_time=str(rec.get("eventTime", "") or ""),
                     sequencer=str(obj.get("sequencer", "") or ""),
+                    version_id=str(obj.get("versionId", "") or ""),
                 )
             )
         except (KeyError, TypeError, AttributeError) as exc:

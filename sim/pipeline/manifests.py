@@ -71,12 +71,21 @@ def manifest_document(manifest_id: str, date_prefix: str, files: list[dict]) -> 
         "date_prefix": date_prefix,
         "created_at": round(time.time(), 3),
         "file_count": len(files),
-        "files": [
-            {"bucket": f["bucket"], "key": f["file_key"], "size": int(f.get("size", 0))}
-            for f in sorted(files, key=lambda f: f["file_key"])
-        ],
+        "files": [pinned(f) for f in sorted(files, key=lambda f: f["file_key"])],
     }
     return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def pinned(f: dict) -> dict:
+    """A file as its manifest lists it: where, and which content (the ETag its notification
+    named, and its version in a versioned bucket), so the converter reads exactly that content
+    and never a newer one that is tracked, and converted, as a file of its own."""
+    entry = {"bucket": f["bucket"], "key": f["file_key"], "size": int(f.get("size", 0))}
+    if f.get("etag"):
+        entry["etag"] = str(f["etag"])
+    if f.get("version_id"):
+        entry["version_id"] = str(f["version_id"])
+    return entry
 
 
 def parse_manifest(body: bytes) -> dict:

@@ -22,7 +22,9 @@ Table keys: `date_prefix` (partition), `file_key` (sort).
   not by reading its date.
   `open_flag`, the key of the sparse `open-manifest-index`, says what the flush must look at:
   `OPEN` (not started yet), `REDRIVE` (a redrive recorded, its execution not yet confirmed),
-  `RETRY` (failed, with attempts left).
+  `RETRY` (failed, with attempts left), `STARTED` (its execution runs: only the execution's own
+  MarkSucceeded or MarkFailed removes or replaces it, so an execution that closed without
+  recording its outcome, stopped by hand, or whose Mark step failed, is found by the flush).
 - LOCK item (`file_key` = `LOCK`): a lease so that one builder at a time assembles a date's
   manifests; claims stay conditional underneath, so even an expired lease cannot double-claim.
 - KEY item (`date_prefix` = `KEY#<key>`, `file_key` = `IDENTITY`), for keys without a date
@@ -54,6 +56,7 @@ IDENTITY = "IDENTITY"
 OPEN = "OPEN"
 REDRIVE = "REDRIVE"
 RETRY = "RETRY"
+WATCH = "STARTED"
 # MANIFEST statuses, and the fate of a sealed open manifest
 CLAIMING, STARTED, SUCCEEDED, FAILED = "claiming", "started", "succeeded", "failed"
 SUBMIT, ABANDON = "submit", "abandon"
@@ -127,13 +130,15 @@ class State:
         return items[0]["tracked_at"] if items else None
 
     # -- files -----------------------------------------------------------------------------
-    def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str, sequencer: str = "") -> bool:
+    def track_file(self, date_prefix: str, key: str, bucket: str, size: int, etag: str, sequencer: str = "",
+                   version_id: str = "") -> bool:
         """Record a landed file as pending; False when it was already tracked (see `seen_again`).
-        Its date is registered first, so a crash in between lists a date, never loses one."""
+        Its ETag (and version, from a versioned bucket) is the content its manifest pins. Its date
+        is registered first, so a crash in between lists a date, never loses one."""
         self.touch_date(date_prefix)
         try:
             self.table.put_item(
-                Item={
+                Item={**({"version_id": version_id} if version_id else {}),
                     "date_prefix": date_prefix,
                     "file_key": key,
                     "record_type": "FILE",
@@ -153,18 +158,21 @@ class State:
                 return False
             raise
 
-    def seen_again(self, date_prefix: str, key: str, size: int, etag: str, sequencer: str = "") -> str:
+    def seen_again(self, date_prefix: str, key: str, size: int, etag: str, sequencer: str = "",
+                   version_id: str = "") -> str:
         """A notification for a key already tracked. The semantics of an overwritten key:
 
         - `duplicate`: the same content again (S3 and SQS deliver at least once);
         - `stale`: an older version's notification arriving after a newer one's (S3 sequencers);
-        - `refreshed`: new content while the file is still pending: the item takes the new ETag,
-          and the manifest will convert whatever the object holds when it is converted;
-        - `overwritten`: new content after the file went into a manifest. The manifest converts
-          what the object holds when the converter reads it (the first content, unless the
-          overwrite came between claim and read); it is not converted again. The item records the
-          overwrite, the builder alarms, and validation reports the key. Land corrections under
-          a new key.
+        - `refreshed`: new content while the file is still pending: the item takes the new ETag
+          (and version), which its manifest pins, so the new content is converted once and the
+          replaced content is not converted;
+        - `overwritten`: new content after the file went into a manifest. The manifest pins the
+          first content (its ETag, or its version in a versioned bucket) and the converter reads
+          exactly that: when it can no longer be read (an unversioned bucket overwritten before
+          the read), the file is quarantined whole with the reason. The new content is not
+          converted. The item records the overwrite, the builder alarms, and validation reports
+          the key. Land corrections under a new key.
         """
         for _ in range(3):  # optimistic: re-read when another builder changed the item meanwhile
             item = self.table.get_item(Key={"date_prefix": date_prefix, "file_key": key}, ConsistentRead=True).get("Item")
@@ -193,11 +201,12 @@ class State:
                 if item.get("status") == "pending":
                     self.table.update_item(
                         Key={"date_prefix": date_prefix, "file_key": key},
-                        UpdateExpression="SET etag = :e, #sz = :s, #q = :q, refreshed_at = :t",
+                        UpdateExpression="SET etag = :e, #sz = :s, #q = :q, refreshed_at = :t, version_id = :v",
                         ConditionExpression="#st = :p AND etag = :old",
                         ExpressionAttributeNames={"#sz": "size", "#q": "sequencer", "#st": "status"},
                         ExpressionAttributeValues={":e": etag, ":s": size, ":q": sequencer, ":t": now(),
-                                                   ":p": "pending", ":old": item.get("etag", "")},
+                                                   ":p": "pending", ":old": item.get("etag", ""),
+                                                   ":v": version_id},
                     )
                     return "refreshed"
                 self.table.update_item(
@@ -497,11 +506,12 @@ class State:
         try:
             self.table.update_item(
                 Key=self._mkey(date_prefix, manifest_id),
-                UpdateExpression="SET #s = :s, execution_arn = :a, file_count = :n, updated_at = :t REMOVE open_flag",
+                UpdateExpression="SET #s = :s, execution_arn = :a, file_count = :n, updated_at = :t, "
+                                 "open_flag = :watch",
                 ConditionExpression="#s = :c AND seal = :submit",
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":s": STARTED, ":a": execution_arn, ":n": file_count, ":t": now(),
-                                           ":c": CLAIMING, ":submit": SUBMIT},
+                                           ":c": CLAIMING, ":submit": SUBMIT, ":watch": WATCH},
             )
             return True
         except ClientError as exc:
@@ -548,13 +558,14 @@ class State:
             raise
 
     def redrive_started(self, date_prefix: str, manifest_id: str, attempt: int, execution_arn: str) -> None:
-        """The redrive's execution is confirmed: the flush need not look at it again."""
+        """The redrive's execution is confirmed: the flush watches it as any started execution."""
         try:
             self.table.update_item(
                 Key=self._mkey(date_prefix, manifest_id),
-                UpdateExpression="SET execution_arn = :a REMOVE open_flag",
+                UpdateExpression="SET execution_arn = :a, open_flag = :watch, updated_at = :t",
                 ConditionExpression="attempt = :n AND open_flag = :redrive",
-                ExpressionAttributeValues={":a": execution_arn, ":n": attempt, ":redrive": REDRIVE},
+                ExpressionAttributeValues={":a": execution_arn, ":n": attempt, ":redrive": REDRIVE,
+                                           ":watch": WATCH, ":t": now()},
             )
         except ClientError as exc:
             if not _conditional_failed(exc):
@@ -578,7 +589,7 @@ class State:
             return False
 
     def flagged(self, flag: str) -> list[dict]:
-        """MANIFEST items the flush must look at, by their `open_flag` (OPEN, REDRIVE, RETRY)."""
+        """MANIFEST items the flush must look at, by their `open_flag` (OPEN, REDRIVE, RETRY, STARTED)."""
         return list(self.each_flagged(flag))
 
     def each_flagged(self, flag: str, date_prefix: str | None = None, page: int = 25):
@@ -596,18 +607,43 @@ class State:
     def open_manifests(self) -> list[dict]:
         return self.flagged(OPEN)
 
+    def begin_conversion(self, date_prefix: str, manifest_id: str) -> bool:
+        """A converter run about to write this manifest's output: False (write nothing) when the
+        manifest already succeeded, so a late run (an orphan of a start that seemed to fail, a
+        replayed execution) never replaces a complete output, or when it is gone."""
+        try:
+            self.table.update_item(
+                Key=self._mkey(date_prefix, manifest_id),
+                UpdateExpression="SET conversion_started_at = :t",
+                ConditionExpression="attribute_exists(file_key) AND #s <> :done",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":t": now(), ":done": SUCCEEDED},
+            )
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return False
+
     def record_conversion(self, date_prefix: str, manifest_id: str, record_count: int, output_key: str,
-                          quarantined: int = 0, quarantined_files: int = 0) -> None:
+                          quarantined: int = 0, quarantined_files: int = 0) -> bool:
         """The converter writes back how many records it produced, where, and how many lines and
-        whole files it quarantined."""
-        self.table.update_item(
-            Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
-            UpdateExpression="SET record_count = :n, output_key = :o, quarantined = :q, quarantined_files = :f, "
-                             "converted_at = :t, updated_at = :t",
-            ConditionExpression="attribute_exists(file_key)",
-            ExpressionAttributeValues={":n": record_count, ":o": output_key, ":q": quarantined,
-                                       ":f": quarantined_files, ":t": now()},
-        )
+        whole files it quarantined; False (nothing written) when the manifest succeeded meanwhile."""
+        try:
+            self.table.update_item(
+                Key={"date_prefix": date_prefix, "file_key": MANIFEST_PREFIX + manifest_id},
+                UpdateExpression="SET record_count = :n, output_key = :o, quarantined = :q, "
+                                 "quarantined_files = :f, converted_at = :t, updated_at = :t",
+                ConditionExpression="attribute_exists(file_key) AND #s <> :done",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":n": record_count, ":o": output_key, ":q": quarantined,
+                                           ":f": quarantined_files, ":t": now(), ":done": SUCCEEDED},
+            )
+            return True
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                raise
+            return False
 
     # -- lease -----------------------------------------------------------------------------
     def acquire_lock(self, date_prefix: str, owner: str, lease_s: float) -> bool:

@@ -80,6 +80,25 @@ def test_everything_that_holds_data_is_encrypted_at_rest_and_a_deploy_restores_i
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
+def test_the_output_bucket_aborts_incomplete_multipart_uploads_and_a_deploy_restores_the_rule(project, pipeline):
+    t, n = project.target, project.names
+    s3 = t.client("s3")
+    (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=n.output_bucket)["Rules"]
+    assert (rule["Status"], rule["AbortIncompleteMultipartUpload"]) == ("Enabled", {"DaysAfterInitiation": 1})
+    assert rule["Filter"] == {"Prefix": ""}  # every key the converter writes
+
+    # An owner's own rule is kept; ours, removed by hand, comes back.
+    theirs = {"ID": "expire-scratch", "Status": "Enabled", "Filter": {"Prefix": "scratch/"},
+              "Expiration": {"Days": 7}}
+    s3.put_bucket_lifecycle_configuration(Bucket=n.output_bucket, LifecycleConfiguration={"Rules": [theirs]})
+    changes = Deployer(project.target, pipeline.settings).apply()
+    assert [(c.kind, c.name, c.detail) for c in changes if c.action == "updated"] == [
+        ("s3-bucket", n.output_bucket, "lifecycle")]
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=n.output_bucket)["Rules"]}
+    assert set(rules) == {"expire-scratch", "abort-incomplete-multipart-uploads"}
+    assert not [c for c in Deployer(project.target, pipeline.settings).apply() if c.action != "unchanged"]
+
+
 def test_a_deploy_takes_back_whatever_widened_a_role(project, pipeline):
     iam, role = project.target.client("iam"), project.names.builder_role
     wide = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}

@@ -39,6 +39,12 @@ def check_crash_matrix(scenario):
     assert {c["ordering"] for c in matrix} == {"seed-original", "seed-plan", "hardened"}
     assert {c["mode"] for c in matrix} >= {"exception", "kill"}
     assert all(not c["violations"] for c in matrix if c["ordering"] == "hardened")
+    # Recovery reached the path that finds an execution closed without recording (StartExecution,
+    # then DescribeExecution): the cell says so, or it is a violation.
+    assert [c["executions_closed"] for c in matrix if "ABORTED" in c.get("recovered_after", "")] == [["ABORTED"]]
+    # A flush killed between recording a redrive and starting it: REDRIVE recovery starts that execution.
+    (redrive,) = [c for c in matrix if c.get("crash_point") == "redrive_recorded_not_started"]
+    assert redrive["after_death"]["open_flag"] == "REDRIVE" and not redrive["violations"]
     calls = scenario["evidence"]["calls"]
     assert len(calls["hardened"]) > 5 and "stepfunctions.StartExecution #1" in calls["seed-plan"]
     # Every boundary of every ordering has a row in each mode.

@@ -141,3 +141,23 @@ def test_the_bundle_writes_telemetry_only_for_another_pipeline_on_an_emulator_wi
     aws = Wiring("123456789012", "us-east-1", Settings(target="aws"), pipeline=seed)
     assert _inject_telemetry(aws) == {"builder": None, "glue": None, "glue_names": False}
 
+
+
+def test_a_failed_glue_start_is_waited_out_before_the_failure_is_recorded():
+    """A StartJobRun that failed may still have made a run (InternalServiceException, a lost
+    reply): it is neither retried inside the execution nor recorded failed (which lets the flush
+    redrive) before the converter's run limit has passed, so two runs of a manifest never overlap."""
+    w = wiring()
+    doc = json.loads(w.state_machine_definition())["States"]
+    start = doc["StartConversion"]
+    retried = {e for r in start.get("Retry", []) for e in r["ErrorEquals"]}
+    assert retried <= {"Glue.ConcurrentRunsExceededException", "Glue.ThrottlingException"}  # refused: no run made
+    (catch,) = start["Catch"]
+    name, waited = catch["Next"], []
+    while name != "MarkFailed":
+        state = doc[name]
+        if state["Type"] == "Wait":
+            waited.append(state.get("Seconds"))
+        assert state["Type"] in ("Pass", "Wait"), name
+        name = state["Next"]
+    assert waited == [w.settings.run_limit_s]
