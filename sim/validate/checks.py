@@ -34,11 +34,14 @@ def latest_runs(executions: dict[str, str]) -> dict[str, str]:
 
 
 def check_state(inv: Inventory) -> dict:
+    # A file is a key's content: manifests pin it (version, else ETag), so a key rewritten while
+    # pending is two files in two manifests, and only the same content listed twice is one too many.
     entries = Counter(
-        f["key"] for mid, doc in inv.manifest_docs.items() if mid in inv.manifest_items for f in doc.get("files", [])
+        (f["key"], str(f.get("version_id") or f.get("etag") or ""))
+        for mid, doc in inv.manifest_docs.items() if mid in inv.manifest_items for f in doc.get("files", [])
     )
     landed, tracked = set(inv.landed), set(inv.file_items)
-    in_manifests = set(entries)
+    in_manifests = {key for key, _pin in entries}
     runs = latest_runs(inv.executions)
     without_workflow = sorted(m for m, i in inv.manifest_items.items()
                               if i.get("status") != "claiming" and m not in runs)
@@ -61,7 +64,7 @@ def check_state(inv: Inventory) -> dict:
         "files_landed": len(landed),
         "files_tracked": len(tracked),
         "files_in_manifests": sum(entries.values()),
-        "files_in_two_manifests": sorted(k for k, n in entries.items() if n > 1),
+        "files_in_two_manifests": sorted({key for (key, _pin), n in entries.items() if n > 1}),
         "landed_not_tracked": sorted(landed - tracked),
         "landed_not_in_manifest": sorted(landed - in_manifests),
         "in_manifest_not_landed": sorted(in_manifests - landed),

@@ -36,6 +36,20 @@ def test_file_in_two_manifests_and_orphans_are_reported():
     assert "files in two manifests: 1: a" in text and "workflows without a MANIFEST item" in text
 
 
+def test_a_key_rewritten_while_pending_is_two_files_but_the_same_content_twice_is_not():
+    inv = inventory()
+    inv.manifest_docs["m1"]["files"][0]["etag"] = "v1"
+    inv.manifest_items["m2"] = {"manifest_id": "m2", "status": "succeeded"}
+    inv.manifest_docs["m2"] = {"files": [{"key": "a", "etag": "v2"}]}
+    inv.executions["m2"] = "SUCCEEDED"
+    assert check_state(inv)["files_in_two_manifests"] == []
+    inv.manifest_docs["m2"]["files"][0]["etag"] = "v1"
+    assert check_state(inv)["files_in_two_manifests"] == ["a"]
+    inv.manifest_docs["m2"]["files"] = [{"key": "a", "etag": "v1", "version_id": "2"}]
+    inv.manifest_docs["m1"]["files"][0]["version_id"] = "1"
+    assert check_state(inv)["files_in_two_manifests"] == []
+
+
 def test_landed_file_never_manifested_fails():
     inv = inventory()
     inv.landed["d"] = ObjectInfo("d", "e", 1)
