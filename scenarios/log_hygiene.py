@@ -127,6 +127,8 @@ def run(ctx):
         ctx.await_alarm(inbox, ctx.names.alarm(what))
 
     # The converter's own log at DEBUG, captured while it reconverts the bad file's manifest (idempotent).
+    # A converter run writes nothing for a manifest that already succeeded, so each is set back to
+    # `started` for the rerun, as a redrive leaves it, and recorded succeeded again after.
     captured = io.StringIO()
     handler = logging.StreamHandler(captured)
     conv = logging.getLogger("converter")
@@ -136,13 +138,20 @@ def run(ctx):
     conv.setLevel(logging.DEBUG)
     conv.propagate = False
     try:
-        s3 = ctx.target.client("s3")
+        s3, ddb = ctx.target.client("s3"), ctx.target.client("dynamodb")
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=ctx.names.output_bucket, Prefix="manifests/")["Contents"]]
         for key in keys:
             listed = s3.get_object(Bucket=ctx.names.output_bucket, Key=key)["Body"].read().decode()
             if any(json.dumps(k)[1:-1] in listed for k in bad):
-                convert_manifest.run(ctx.names.output_bucket, key, ctx.names.output_bucket, ctx.names.table, s3=s3,
-                                     dynamodb=ctx.target.session.resource("dynamodb", endpoint_url=ctx.target.endpoint))
+                doc = json.loads(listed)
+                item_key = {"date_prefix": {"S": doc["date_prefix"]}, "file_key": {"S": f"MANIFEST#{doc['manifest_id']}"}}
+                _set_status(ddb, ctx.names.table, item_key, "started")
+                try:
+                    convert_manifest.run(ctx.names.output_bucket, key, ctx.names.output_bucket, ctx.names.table,
+                                         s3=s3, dynamodb=ctx.target.session.resource("dynamodb",
+                                                                                     endpoint_url=ctx.target.endpoint))
+                finally:
+                    _set_status(ddb, ctx.names.table, item_key, "succeeded")
     finally:
         conv.removeHandler(handler)
         conv.setLevel(old_level)
@@ -177,3 +186,8 @@ def run(ctx):
     passed = (levels_ok and prod_debug == 0 and dev_debug > 0 and evidence["converter_logged_the_quarantine"]
               and len(inbox.received) >= 2 and not any(leaks.values()))
     return ctx.verdict(bool(passed), evidence)
+
+
+def _set_status(ddb, table: str, key: dict, status: str) -> None:
+    ddb.update_item(TableName=table, Key=key, UpdateExpression="SET #s = :s",
+                    ExpressionAttributeNames={"#s": "status"}, ExpressionAttributeValues={":s": {"S": status}})
