@@ -60,7 +60,7 @@ WATCH = "STARTED"
 # MANIFEST statuses, and the fate of a sealed open manifest
 CLAIMING, STARTED, SUCCEEDED, FAILED = "claiming", "started", "succeeded", "failed"
 SUBMIT, ABANDON = "submit", "abandon"
-# TransactWriteItems takes 100 actions: one ConditionCheck on the MANIFEST item and 99 claims.
+# TransactWriteItems takes 100 actions: one conditional update of the MANIFEST item and 99 claims.
 MAX_CLAIMS_PER_TRANSACTION = 99
 
 

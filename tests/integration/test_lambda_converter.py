@@ -47,8 +47,9 @@ def _observed_actions(telemetry: Path) -> dict[str, set[str]]:
             service, op = call.split(".", 1)
             ops = {"CreateMultipartUpload": ["PutObject"], "UploadPart": ["PutObject"],
                    "CompleteMultipartUpload": ["PutObject"],
-                   # a transaction is authorized action by action: the claims and the manifest check
-                   "TransactWriteItems": ["UpdateItem", "ConditionCheckItem"]}.get(op, [op])
+                   # a transaction is authorized action by action: the builder's are all updates
+                   # (the claims, and the manifest's claimed keys under its open-and-unsealed condition)
+                   "TransactWriteItems": ["UpdateItem"]}.get(op, [op])
             out.setdefault(rec["component"], set()).update(f"{SERVICE_PREFIX[service]}:{o}" for o in ops)
     return out
 
