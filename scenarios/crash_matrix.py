@@ -13,9 +13,8 @@ ORDER = 7
 DESCRIPTION = ("record one builder invocation's AWS calls, then kill it (SIGKILL, and by an exception) at every "
                "boundary between two calls, on a clean pipeline each time; redelivery, the flush and recovery on "
                "the production timeline scaled down; every cell judged by validation. For sim's own pipeline also "
-               "the seed plan's orderings (examples/seed-plan, original and item 2's order), recovery after the "
-               "execution closed SUCCEEDED and FAILED (recorded by the execution) and ABORTED (found closed by "
-               "recovery), and a builder stalled past its lease")
+               "the seed plan's orderings, executions closed SUCCEEDED, FAILED and ABORTED, a flush killed "
+               "mid-redrive, and a builder stalled past its lease")
 FILES = 5
 
 

@@ -24,7 +24,7 @@ def list_(workdir: Workdir = None, as_json: Json = False):
     if as_json:
         return console.emit_json({"scenarios": rows})
     for r in rows:
-        console.out.print(f"[bold]{r['name']}[/]: {r['description']}")
+        console.out.print(f"[bold]{r['name']}[/]: {r['description']}", soft_wrap=True)  # one line each, for scripts
 
 
 @scenario_app.command("run")

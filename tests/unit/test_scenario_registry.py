@@ -62,3 +62,11 @@ def test_scenario_list_reads_the_folder_it_is_given(tmp_path):
     proc = _sim("scenario", "list", "--json", env_extra={"SIM_SCENARIOS_DIR": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["scenarios"] == [{"name": "only-one", "description": "a scenario from another folder"}]
+
+
+def test_scenario_list_prints_one_line_per_scenario_whatever_the_width():
+    for columns in ("60", "500"):
+        proc = _sim("scenario", "list", env_extra={"COLUMNS": columns})
+        assert proc.returncode == 0, proc.stderr
+        names = [line.split(":", 1)[0] for line in proc.stdout.strip().splitlines()]
+        assert names == list(registry.load_all()), (columns, proc.stdout[:2000])
