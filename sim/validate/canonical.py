@@ -268,6 +268,20 @@ def line_text(line: bytes, careful: bool) -> bytes | None:
         return _text_or_none(value)
 
 
+def add_records(numbers: list[int], texts: list[bytes | None], bad: list[int], record_numbers: list[int],
+                records: list[bytes]) -> None:
+    """Append the lines of a chunk (their numbers and `lines_texts`) to a reader's lists: the
+    numbers of lines that are no record (no text) to `bad`, the others' numbers and texts to
+    `record_numbers` and `records`."""
+    if None in texts:
+        bad += [n for n, t in zip(numbers, texts) if t is None]
+        record_numbers += [n for n, t in zip(numbers, texts) if t is not None]
+        records += [t for t in texts if t is not None]
+    else:
+        record_numbers += numbers
+        records += texts
+
+
 def lines_texts(lines: list[bytes], careful: list[bool]) -> list[bytes | None]:
     """line_text of each line. The common line (no careful number, no null, a JSON object) is read
     and written in one expression, without a call per line; any other goes through line_text, and

@@ -241,13 +241,7 @@ def landed_records(key: str, body, result: Result) -> pa.Table:
             chunk_numbers, lines = split_lines(piece)
             result.lines += len(lines)
             found = canonical.lines_texts(lines, canonical.careful_lines(lines))
-            if None in found:
-                bad += [n for n, t in zip(chunk_numbers, found) if t is None]
-                numbers += [n for n, t in zip(chunk_numbers, found) if t is not None]
-                texts += [t for t in found if t is not None]
-            else:
-                numbers += chunk_numbers
-                texts += found
+            canonical.add_records(chunk_numbers, found, bad, numbers, texts)
     finally:
         if hasattr(stream, "close"):
             stream.close()

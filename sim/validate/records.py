@@ -280,13 +280,7 @@ class _Worker:
                 canon = canonical.lines_texts(texts, careful)
                 if own:
                     numbers_in.extend(numbers)
-                    if None in canon:
-                        bad += [n for n, t in zip(numbers, canon) if t is None]
-                        numbers_of_records += [n for n, t in zip(numbers, canon) if t is not None]
-                        records += [t for t in canon if t is not None]
-                    else:
-                        numbers_of_records += numbers
-                        records += canon
+                    canonical.add_records(numbers, canon, bad, numbers_of_records, records)
                 if compare:
                     _compare_chunk(result, key, numbers, texts, canon, careful, rows)
         finally:
