@@ -8,6 +8,7 @@ metrics fall back to the telemetry lines and say which source they used.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections import Counter
 
@@ -37,6 +38,14 @@ def _ts(value) -> float:
     return value.timestamp() if isinstance(value, dt.datetime) else float(value)
 
 
+def within(value, start: float, end: float) -> bool:
+    """Whether a service's timestamp falls in the run's window. A service that keeps whole seconds
+    (the engine's Glue StartedOn) floors a start made just after the run began to before it: such a
+    timestamp counts from the run's first whole second."""
+    at = _ts(value)
+    return (math.floor(start) if at == int(at) else start) <= at <= end
+
+
 def _safe(fn):
     def wrapper(*args, **kwargs):
         try:
@@ -56,7 +65,7 @@ def state_transitions(target: Target, names: Names, start: float, end: float) ->
     arn = f"arn:aws:states:{target.region}:{account}:stateMachine:{names.state_machine}"
     executions = []
     for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
-        executions += [e for e in page["executions"] if start <= _ts(e["startDate"]) <= end]
+        executions += [e for e in page["executions"] if within(e["startDate"], start, end)]
     statuses = Counter(e["status"] for e in executions)
     sample = executions if len(executions) <= MAX_HISTORIES else random.Random(7).sample(executions, MAX_HISTORIES)
     per_exec, durations = [], []
@@ -88,7 +97,7 @@ def glue_runs(target: Target, names: Names, start: float, end: float) -> dict | 
     glue = target.client("glue")
     runs = []
     for page in glue.get_paginator("get_job_runs").paginate(JobName=names.glue_job):
-        runs += [r for r in page["JobRuns"] if start <= _ts(r["StartedOn"]) <= end]
+        runs += [r for r in page["JobRuns"] if within(r["StartedOn"], start, end)]
     return {
         "runs": len(runs),
         "by_state": dict(sorted(Counter(r["JobRunState"] for r in runs).items())),
