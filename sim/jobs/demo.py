@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sim.core import contract
 from sim.core.runs import write_run
 from sim.infra.project import Project
-from sim.jobs.steps import drain, finish, open_run, validate_all, watch_cpu
+from sim.jobs.steps import check_early, drain, finish, open_run, validate_all, watch_cpu
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import Progress
 from sim.workload.upload import upload_generated
@@ -37,6 +37,7 @@ def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Dem
     progress.phase(f"landing {opts.files} files")
     t1 = time.monotonic()
     watch = watch_cpu(fresh)
+    early = check_early(project)
     try:
         uploaded = upload_generated(project.target.client("s3", max_pool=16), project.names.landing_bucket,
                                     opts.files, opts.file_size, opts.seed, opts.date_prefix, on_file=progress.uploaded)
@@ -44,8 +45,12 @@ def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Dem
         final = drain(fresh, opts.files, progress, opts.stall_timeout_s)
         timings["drain_s"] = time.monotonic() - t1
         write_run(run_dir, ended_at=time.time(), records=uploaded.records, bytes_landed=uploaded.bytes)
-        verdict, timings["validate_s"] = validate_all(project, progress)
+        verdict, timings["validate_s"] = validate_all(project, progress, early)
+        # what the user waits for once the last file is up: the drain, then the rest of validation
+        timings["verdict_after_last_upload_s"] = time.monotonic() - t1 - uploaded.seconds
     finally:
+        if early is not None:
+            early.close()
         cpu_s = watch.stop()
     timings["total_s"] = time.monotonic() - t0
     # After a wipe, the bucket holds exactly what was generated: the accounting must agree.

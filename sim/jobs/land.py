@@ -15,7 +15,7 @@ from sim.core import contract
 from sim.core.errors import SimError
 from sim.core.runs import write_run
 from sim.infra.project import Project
-from sim.jobs.steps import drain, finish, open_run, validate_all, watch_cpu
+from sim.jobs.steps import check_early, drain, finish, open_run, validate_all, watch_cpu
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import Progress
 from sim.workload.localfiles import Selection, select
@@ -53,6 +53,7 @@ def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progre
     progress.phase(f"landing {len(chosen.files)} files ({chosen.bytes} bytes)")
     t1 = time.monotonic()
     watch = watch_cpu(fresh)
+    early = check_early(project)
     try:
         uploaded = upload_files(project.target.client("s3", max_pool=16), project.names.landing_bucket, chosen.files,
                                 on_file=progress.uploaded)
@@ -60,8 +61,12 @@ def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progre
         final = drain(fresh, len(chosen.files), progress)
         timings["drain_s"] = time.monotonic() - t1
         write_run(run_dir, ended_at=time.time(), bytes_landed=uploaded.bytes)
-        verdict, timings["validate_s"] = validate_all(project, progress)
+        verdict, timings["validate_s"] = validate_all(project, progress, early)
+        # what the user waits for once the last file is up: the drain, then the rest of validation
+        timings["verdict_after_last_upload_s"] = time.monotonic() - t1 - uploaded.seconds
     finally:
+        if early is not None:
+            early.close()
         cpu_s = watch.stop()
     timings["total_s"] = time.monotonic() - t0
     return finish("land", run_dir, fresh, {

@@ -14,6 +14,7 @@ from sim.ops.fresh import FreshPipeline
 from sim.ops.progress import Progress
 from sim.ops.outside import watcher_for
 from sim.ops.watch import StageCounts
+from sim.validate.early import EarlyCheck
 from sim.validate.run import validate
 
 
@@ -36,13 +37,26 @@ def drain(fresh: FreshPipeline, files: int, progress: Progress, stall_timeout_s:
     return watcher.wait(files, on_progress=progress.pipeline, stall_timeout_s=stall)
 
 
-def validate_all(project: Project, progress: Progress) -> tuple[dict, float]:
+def check_early(project: Project) -> EarlyCheck | None:
+    """From now on, each manifest's output is checked as soon as its workflow succeeds, at the
+    lowest priority (sim/validate/early.py). sim's own pipeline only: another is judged without
+    lineage, as a whole, at the end."""
+    return EarlyCheck(project.target, project.names).start() if project.pipeline.own else None
+
+
+def validate_all(project: Project, progress: Progress, early: EarlyCheck | None = None) -> tuple[dict, float]:
     """Validate every record, below the engine's priority (sim/ops/priority.py); the verdict and the
-    seconds it took."""
+    seconds it took. `early`: the outputs checked while the run drained are not read again."""
     progress.phase("validating every record")
     t0 = time.monotonic()
+    checked = None
+    if early is not None:
+        progress.phase(f"finishing the {early.submitted - early.done} output checks still running "
+                       f"({early.done} done while the run drained)")
+        checked = early.stop()
     verdict = priority.at_priority(priority.VALIDATION_NICE, validate, project.target, project.names,
-                                   project.cache_dir(), on_step=progress.phase, pipeline=project.pipeline)
+                                   project.cache_dir(), on_step=progress.phase, pipeline=project.pipeline,
+                                   early=checked)
     return verdict, time.monotonic() - t0
 
 

@@ -22,6 +22,7 @@ from sim.core.errors import SimError
 from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
+from sim.jobs.steps import check_early, validate_all
 from sim.load import ceiling as ceiling_mod
 from sim.load import engine_log, latency, locust_run, peak, record, shapes, stalls
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
@@ -32,7 +33,6 @@ from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import NoProgress, Progress
 from sim.ops.outside import watcher_for
 from sim.ops.watch import StageCounts
-from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
 MIN_RATE_RATIO = peak.MIN_RATE_RATIO
@@ -203,19 +203,24 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
 
 
 def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engine, watch):
-    """The load, its drain, the record for the model and validation (at its lower priority)."""
-    phase = replay(project, settings, opts, shape, run_dir, progress, engine_log_path=engine.log if engine else None)
-    cpu_until_drained = watch.totals()
-    write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
-              bytes_landed=phase.uploads.bytes, glue_slots=local_glue_slots(project) if engine else None)
-    progress.phase("recording per-file and per-manifest times for the model")
-    recorded = record.write(run_dir, project, phase.uploads.landed_at, phase.started_at, time.time())
-    verdict = None
-    if opts.validate:
-        progress.phase("validating every record")
-        verdict = priority.at_priority(priority.VALIDATION_NICE, validate, project.target, project.names,
-                                       project.cache_dir(), on_step=progress.phase, pipeline=project.pipeline)
-        phase.verdict_at = time.time()
+    """The load, its drain, the record for the model and validation (at its lower priority; each
+    manifest's output checked as soon as its workflow succeeds, sim/validate/early.py)."""
+    early = check_early(project) if opts.validate else None
+    try:
+        phase = replay(project, settings, opts, shape, run_dir, progress,
+                       engine_log_path=engine.log if engine else None)
+        cpu_until_drained = watch.totals()
+        write_run(run_dir, ended_at=phase.drained_at, files=phase.uploads.ok, records=phase.uploads.records,
+                  bytes_landed=phase.uploads.bytes, glue_slots=local_glue_slots(project) if engine else None)
+        progress.phase("recording per-file and per-manifest times for the model")
+        recorded = record.write(run_dir, project, phase.uploads.landed_at, phase.started_at, time.time())
+        verdict = None
+        if opts.validate:
+            verdict, _ = validate_all(project, progress, early)
+            phase.verdict_at = time.time()
+    finally:
+        if early is not None:
+            early.close()
     return phase, cpu_until_drained, verdict, recorded
 
 

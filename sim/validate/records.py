@@ -93,6 +93,10 @@ class UnitResult:
     # For the multiset check: one per landed key read as owned (its line digests) and one per
     # output part (its row digests), in hashing.Result's shape.
     hashed: list[Hashed] = field(default_factory=list)
+    # What was read, by ETag: the output's, and every landed key's (None: it was not there). A
+    # result checked before the run ended stands while these are what the buckets still hold.
+    output_etag: str | None = None
+    read_etags: dict[str, str | None] = field(default_factory=dict)
 
 
 RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
@@ -100,11 +104,12 @@ ROUT_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64()), ("mid", pa.
 
 
 def plan_units(landed: dict, outputs: dict[str, str], manifest_docs: dict[str, dict], skip: set[str],
-               workers: int = 1) -> list[Unit]:
+               workers: int = 1, taken: set[str] = frozenset()) -> list[Unit]:
     """`landed`: key -> size; `outputs`: manifest id -> Parquet key; `manifest_docs`: id -> document.
     With fewer outputs than PARTS_PER_WORKER x `workers`, each output is cut into parts (slices of
-    its manifest's files, in the order the converter wrote them)."""
-    owned: set[str] = set(skip)
+    its manifest's files, in the order the converter wrote them). `taken`: landed keys another
+    unit already counts (an output checked earlier, sim/validate/early.py)."""
+    owned: set[str] = set(skip) | set(taken)
     parts = max(1, math.ceil(PARTS_PER_WORKER * workers / max(1, len(outputs)))) if workers > 1 else 1
     units = []
     for mid, out_key in sorted(outputs.items()):
@@ -173,6 +178,7 @@ def _run(unit: Unit) -> UnitResult:
 
 class _Worker:
     lineage: tuple | None = None  # (output key, its lineage columns, its runs of keys) while held
+    held_etag: str | None = None  # the ETag of the output held
 
     def __init__(self, target_spec: tuple, landing_bucket: str, output_bucket: str):
         from sim.engine.target import Target
@@ -193,19 +199,32 @@ class _Worker:
             result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
             with _Prefetch(self.s3, self.landing, unit.own) as fetched:
                 result.rin = _concat([self._read(fetched, key, True, None, result) for key in unit.own], RIN_SCHEMA)
+            result.read_etags = fetched.etags
             return result
         path = os.path.join(self.tmp, "out.parquet")
         t0 = time.time()
         downloaded = self.held != unit.output_key
         if downloaded:
             self.held = self.lineage = None
-            self.s3.download_file(self.output, unit.output_key, path)
+            self.held_etag = self._download(unit.output_key, path)
             self.held = unit.output_key
         size = os.path.getsize(path)
         result = self._compare(unit, path)
+        result.output_etag = self.held_etag
         result.parquet_bytes = size if downloaded else 0
         result.disk = (t0, time.time(), size)
         return result
+
+    def _download(self, key: str, path: str) -> str:
+        """The output to `path` in one GET; the ETag of what was read."""
+        obj = self.s3.get_object(Bucket=self.output, Key=key)
+        body = obj["Body"]
+        try:
+            with open(path, "wb") as fh:
+                shutil.copyfileobj(body, fh, 8 * 1024 * 1024)
+        finally:
+            body.close()
+        return obj["ETag"].strip('"')
 
     def _lineage(self, unit: Unit, pf: pq.ParquetFile):
         """The output's lineage and its runs of rows per landed key, read once while the file is held."""
@@ -244,6 +263,7 @@ class _Worker:
             for key in unit.own:  # listed but without rows: their lines are records in all the same
                 if key not in seen:
                     rins.append(self._read(fetched, key, True, None, result))
+        result.read_etags = fetched.etags
         result.rin = _concat(rins, RIN_SCHEMA)
         hashed.table = _concat(rows.hashed, ROWS)
         return result
@@ -402,6 +422,7 @@ class _Prefetch:
         self.next = 0
         self.pending: dict = {}
         self.pool = ThreadPoolExecutor(max_workers=PREFETCH, thread_name_prefix="validate-fetch")
+        self.etags: dict[str, str | None] = {}  # key -> the ETag of what was read (None: not there)
         self._fill()
 
     def __enter__(self) -> "_Prefetch":
@@ -427,7 +448,9 @@ class _Prefetch:
         try:
             obj = self.s3.get_object(Bucket=self.bucket, Key=key)
         except self.s3.exceptions.NoSuchKey:
+            self.etags[key] = None
             return None
+        self.etags[key] = obj["ETag"].strip('"')
         body = obj["Body"]
         if (obj.get("ContentLength") or 0) > PREFETCH_MAX_BYTES:
             return body

@@ -16,6 +16,7 @@ from sim.infra.spec import Names
 from sim.validate import agreement, content, inventory, multiset, quarantine
 from sim.validate.accounting import account
 from sim.validate.checks import check_state, problems
+from sim.validate.early import Early, reusable
 from sim.validate.records import ROUT_SCHEMA, RIN_SCHEMA, peak_disk, plan_units, run_units
 
 # Mirrors older versions kept under the cache; validation no longer copies landed data to disk.
@@ -34,9 +35,10 @@ def default_workers() -> int:
 
 
 def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], None] | None = None,
-             workers: int | None = None, pipeline=None) -> contract.Validation:
+             workers: int | None = None, pipeline=None, early: Early | None = None) -> contract.Validation:
     """Every record accounted for. `pipeline` (a Description): another pipeline than `sim`'s own is
-    judged without lineage (sim/validate/described.py)."""
+    judged without lineage (sim/validate/described.py). `early`: outputs checked while the run
+    drained (sim/validate/early.py); those whose inputs are unchanged are not read again."""
     if pipeline is not None and not pipeline.own:
         from sim.infra.spec import Settings, Wiring
         from sim.validate.described import validate_described
@@ -53,13 +55,22 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
     state = check_state(inv)
     overwritten = overwritten_keys(inv)
     workers = workers or default_workers()
-    units = plan_units({k: o.size for k, o in inv.landed.items()}, state["output_of"], inv.manifest_docs, overwritten,
-                       workers)
-    step(f"comparing {len(inv.landed)} landed files with {len(inv.outputs)} Parquet files")
+    sizes = {k: o.size for k, o in inv.landed.items()}
+    reused = reusable(early, plan_units(sizes, state["output_of"], inv.manifest_docs, overwritten), inv, overwritten)
+    left = {mid: key for mid, key in state["output_of"].items() if mid not in reused}
+    units = plan_units(sizes, left, inv.manifest_docs, overwritten, workers,
+                       taken={k for done in reused.values() for k in done.unit.own})
+    if early is not None:
+        step(f"{len(reused)} of {len(state['output_of'])} outputs checked while the run drained and unchanged since; "
+             f"comparing the other {len(left)} with their landed files")
+    else:
+        step(f"comparing {len(inv.landed)} landed files with {len(inv.outputs)} Parquet files")
     t0 = time.monotonic()
     results = run_units(units, (target.name, target.endpoint, target.region), names.landing_bucket,
                         names.output_bucket, workers,
                         on_done=lambda i, n: step(f"compared {i}/{n} parts of the output"))
+    units += [done.unit for done in reused.values()]
+    results += [done.result for done in reused.values()]
     quarantined_lines = _quarantine(target.client("s3", max_pool=8), names.output_bucket, inv.quarantined)
     records_s = time.monotonic() - t0
     step("accounting records with DuckDB")
@@ -121,6 +132,10 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
         "workers": workers,
         "seconds": {"total": 0.0, "records": round(records_s, 3), "duckdb": round(account_s, 3)},
     }
+    if early is not None:
+        doc["early"] = {"outputs_checked": len(early.checked), "outputs_reused": len(reused),
+                        "outputs_checked_at_end": len(left), "unit_errors": early.failed,
+                        "seconds_waiting_for_early_units": round(early.seconds_after_stop, 3)}
     step("comparing landed records and rows as multisets (without lineage)")
     without_lineage = multiset.check(target, own_pipeline_options(names, workers, overwritten), on_step=step,
                                      hashed=_hashed(results, units))

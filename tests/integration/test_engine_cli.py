@@ -102,14 +102,21 @@ def test_demo_json_passes_on_a_small_run(engine):
     assert result["pass"] and v["records_in"] == v["records_out"] == result["records_generated"] > 0
     assert contract.problems(result, contract.Demo) == []
     assert v["duplicates"] == 0 and v["missing"] == 0 and v["manifests"] == 3
+    # Every output was checked as its workflow succeeded, none changed since: none read again.
+    assert v["early"]["outputs_checked"] == v["early"]["outputs_reused"] == 3, v["early"]
+    assert v["early"]["outputs_checked_at_end"] == 0 and v["early"]["unit_errors"] == 0
+    timings = result["timings"]
+    assert 0 < timings["verdict_after_last_upload_s"] <= timings["drain_s"] + timings["validate_s"]
     # The CPU each part used, the builder and the converter having run (sim/ops/priority.py).
     cpu = result["cpu_s"]
     assert all(cpu[p] > 0 for p in ("engine", "builder", "converter", "validation", "harness")), cpu
     validate = json.loads(sim("validate", "--json", workdir=engine).stdout)
     assert {"pass", "files_landed", "files_in_manifests", "manifests", "records_in", "records_out", "duplicates",
             "missing", "quarantined", "orphans"} <= set(validate)
-    assert validate["pass"] is True
+    assert validate["pass"] is True and "early" not in validate  # on its own: everything from scratch
     assert contract.problems(validate, contract.Validation) == []
+    assert {k: validate[k] for k in ("records_in", "records_out", "records_compared", "files_landed")} == \
+        {k: v[k] for k in ("records_in", "records_out", "records_compared", "files_landed")}
     deploy = json.loads(sim("deploy", "--json", workdir=engine).stdout)
     assert deploy["changed"] == 0, [c for c in deploy["changes"] if c["action"] != "unchanged"]
 
