@@ -35,6 +35,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Generator seed: the same seed lands the same bytes.")] = 7,
     batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default: as deployed, 200).")] = None,
     keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
+    check_at_end: Annotated[bool, typer.Option(help="Validate only once the drain ends (default: each manifest's output is checked as soon as its workflow succeeds, at the lowest CPU priority).")] = False,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
     pipeline: PipelineOpt = None,
@@ -49,7 +50,7 @@ def demo(
     if files < 1:
         raise SimError("--files must be at least 1")
     opts = demo_mod.DemoOptions(files=files, file_size=parse_size(file_size), seed=seed, keep_data=keep_data,
-                                batch_size=batch_size)
+                                batch_size=batch_size, early_check=not check_at_end)
     project = Project(workdir, endpoint, pipeline=pipeline)
     with ProgressBars(files, enabled=not as_json) as bars:
         result = demo_mod.run(project, opts, bars)
@@ -70,6 +71,7 @@ def land(
     prefix: Annotated[str, typer.Option(help="Key prefix before the date.")] = "incoming",
     batch_size: Annotated[Optional[int], typer.Option(help="Files per manifest (default: as deployed, 200).")] = None,
     keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
+    check_at_end: Annotated[bool, typer.Option(help="Validate only once the drain ends (default: each manifest's output is checked as soon as its workflow succeeds, at the lowest CPU priority).")] = False,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
     pipeline: PipelineOpt = None,
@@ -81,7 +83,8 @@ def land(
     from sim.ops.progress import ProgressBars
     from sim.workload.sizes import format_size
 
-    opts = land_mod.LandOptions(paths=paths, prefix=prefix, keep_data=keep_data, batch_size=batch_size)
+    opts = land_mod.LandOptions(paths=paths, prefix=prefix, keep_data=keep_data, batch_size=batch_size,
+                                early_check=not check_at_end)
     if date:
         opts.date_prefix = date
     chosen = land_mod.choose(opts)

@@ -26,6 +26,7 @@ class DemoOptions:
     batch_size: int | None = None
     date_prefix: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date().isoformat())
     stall_timeout_s: float | None = None
+    early_check: bool = True  # outputs checked as their workflows succeed (sim/validate/early.py)
 
 
 def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Demo:
@@ -37,7 +38,7 @@ def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Dem
     progress.phase(f"landing {opts.files} files")
     t1 = time.monotonic()
     watch = watch_cpu(fresh)
-    early = check_early(project)
+    early = check_early(project, fresh.wiring) if opts.early_check else None
     try:
         uploaded = upload_generated(project.target.client("s3", max_pool=16), project.names.landing_bucket,
                                     opts.files, opts.file_size, opts.seed, opts.date_prefix, on_file=progress.uploaded)

@@ -29,6 +29,7 @@ class LandOptions:
     date_prefix: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date().isoformat())
     keep_data: bool = False
     batch_size: int | None = None
+    early_check: bool = True  # outputs checked as their workflows succeed (sim/validate/early.py)
 
 
 def check_date(text: str) -> str:
@@ -53,7 +54,7 @@ def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progre
     progress.phase(f"landing {len(chosen.files)} files ({chosen.bytes} bytes)")
     t1 = time.monotonic()
     watch = watch_cpu(fresh)
-    early = check_early(project)
+    early = check_early(project, fresh.wiring) if opts.early_check else None
     try:
         uploaded = upload_files(project.target.client("s3", max_pool=16), project.names.landing_bucket, chosen.files,
                                 on_file=progress.uploaded)

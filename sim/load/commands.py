@@ -30,6 +30,7 @@ def load(
     keep_data: Annotated[bool, typer.Option(help="Keep data from earlier runs instead of clearing it first.")] = False,
     ceiling_seconds: Annotated[float, typer.Option(help="Seconds of the raw S3 PUT ceiling measured before the load (0 skips it).")] = 5.0,
     max_stall: Annotated[float, typer.Option(help="Longest stall allowed, seconds with work in hand and nothing tracked, manifested or converted.")] = 30.0,
+    check_at_end: Annotated[bool, typer.Option(help="Validate only once the drain ends (default: each manifest's output is checked as soon as its workflow succeeds, at the lowest CPU priority).")] = False,
     endpoint: Endpoint = None,
     workdir: Workdir = None,
     pipeline: PipelineOpt = None,
@@ -49,7 +50,7 @@ def load(
     opts = runner.LoadOptions(profile=profile, time_scale=time_scale, multiplier=multiplier, duration_s=duration,
                               ramp_s=ramp, file_size=parse_size(file_size), workers=workers, users=users, seed=seed,
                               keep_data=keep_data, batch_size=batch_size, ceiling_s=ceiling_seconds,
-                              max_stall_s=max_stall)
+                              max_stall_s=max_stall, early_check=not check_at_end)
     shape = opts.shape()  # bad options fail before the engine starts
     project = Project(workdir, endpoint, pipeline=pipeline)
     with ProgressBars(shape.total_files, enabled=not as_json) as bars:

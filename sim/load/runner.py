@@ -33,6 +33,7 @@ from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import NoProgress, Progress
 from sim.ops.outside import watcher_for
 from sim.ops.watch import StageCounts
+from sim.validate.early import EARLY_NICE
 from sim.workload.generator import DEFAULT_FILE_SIZE
 
 MIN_RATE_RATIO = peak.MIN_RATE_RATIO
@@ -54,6 +55,7 @@ class LoadOptions:
     keep_data: bool = False
     batch_size: int | None = None
     validate: bool = True
+    early_check: bool = True  # outputs checked as their workflows succeed (sim/validate/early.py)
     ceiling_s: float = DEFAULT_CEILING_S  # the raw PUT ceiling measured before the load; 0 skips it
     max_stall_s: float = MAX_STALL_S
     latency_s: float | None = None  # upload p95 measured before the load: the first user count's basis
@@ -205,7 +207,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
 def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engine, watch):
     """The load, its drain, the record for the model and validation (at its lower priority; each
     manifest's output checked as soon as its workflow succeeds, sim/validate/early.py)."""
-    early = check_early(project) if opts.validate else None
+    early = check_early(project, project.wiring(settings)) if opts.validate and opts.early_check else None
     try:
         phase = replay(project, settings, opts, shape, run_dir, progress,
                        engine_log_path=engine.log if engine else None)
@@ -227,7 +229,8 @@ def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engi
 def cpu_nice() -> dict:
     """The nice value each part ran at (sim/ops/priority.py): higher is a lower priority."""
     return {"engine": 0, "load_generator": 0, "builder": priority.BUILDER_NICE,
-            "converter": priority.CONVERTER_NICE, "validation": priority.VALIDATION_NICE}
+            "converter": priority.CONVERTER_NICE, "validation": priority.VALIDATION_NICE,
+            "validation_while_draining": EARLY_NICE}
 
 
 def local_glue_slots(project: Project) -> int:

@@ -62,7 +62,9 @@ def cpu_text(cpu: dict, nice: dict) -> str:
     def one(part: str) -> str:
         value = cpu.get(part)
         shown = "not measured" if value is None else f"{value:.1f} s"
-        return f"{CPU_LABELS[part]} {shown}" + (f" (nice {nice[part]})" if nice.get(part) else "")
+        early = nice.get(f"{part}_while_draining")
+        niced = f" (nice {nice[part]}" + (f", {early} while the run drains)" if early else ")") if nice.get(part) else ""
+        return f"{CPU_LABELS[part]} {shown}{niced}"
     return ", ".join(one(p) for p in CPU_LABELS if p in cpu)
 
 

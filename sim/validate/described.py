@@ -55,13 +55,14 @@ def outside_state(target, wiring) -> dict:
 
 
 def validate_described(target, wiring, on_step: Callable[[str], None] | None = None,
-                       workers: int | None = None) -> dict:
+                       workers: int | None = None, early: multiset.Hashed | None = None) -> dict:
+    """`early`: digests made while the run drained (sim/validate/early_hashing.py)."""
     started = time.monotonic()
     step = on_step or (lambda _m: None)
     step("reading the pipeline's state from outside (executions, DLQ)")
     state = outside_state(target, wiring)
     step("comparing landed records and output rows as multisets")
-    m = multiset.check(target, options(wiring, workers), on_step=step)
+    m = multiset.check(target, options(wiring, workers), on_step=step, hashed=early)
     runs = state["executions"]
     failed = sorted(n for n, s in runs.items() if s in _FAILED)
     running = sorted(n for n, s in runs.items() if s == "RUNNING")
@@ -72,7 +73,7 @@ def validate_described(target, wiring, on_step: Callable[[str], None] | None = N
         problems.append(f"workflow executions still running: {len(running)}: {', '.join(running[:EXAMPLES])}")
     if state["dlq_messages"]:
         problems.append(f"messages in the DLQ: {state['dlq_messages']} (notifications the builder never took)")
-    return {
+    doc = {
         "pass": bool(m["pass"]) and not problems,
         "pipeline": str(wiring.pipeline.path),
         "lineage": False,
@@ -104,6 +105,11 @@ def validate_described(target, wiring, on_step: Callable[[str], None] | None = N
         "multiset": m,
         "seconds": {"total": round(time.monotonic() - started, 3), "multiset": m.get("seconds", {}).get("total")},
     }
+    if early is not None:
+        doc["early"] = {"objects_hashed": len(early.results), "landed_reused": m["hashed_already"]["landed"],
+                        "outputs_reused": m["hashed_already"]["outputs"],
+                        "seconds_waiting_for_early_units": round(early.seconds_waiting, 3)}
+    return doc
 
 
 def _by_status(runs: dict[str, str]) -> dict[str, int]:

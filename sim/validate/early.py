@@ -56,8 +56,8 @@ def still_valid(done: Checked, whole: records.Unit, inv: Inventory, set_aside: s
         landed = inv.landed.get(key)
         if (landed.etag if landed is not None else None) != etag:
             return False
-    read = set(result.read_etags) | set(unit.own)
-    return unit.skip == frozenset() and read.isdisjoint(set_aside) and read.issuperset(unit.own)
+    read = set(result.read_etags)
+    return not unit.skip and read.issuperset(unit.own) and read.isdisjoint(set_aside)
 
 
 def reusable(early: Early | None, whole: list[records.Unit], inv: Inventory,
@@ -70,26 +70,27 @@ def reusable(early: Early | None, whole: list[records.Unit], inv: Inventory,
             if mid in by_mid and still_valid(done, by_mid[mid], inv, set_aside)}
 
 
-class EarlyCheck:
-    """Polls for succeeded manifests and checks their outputs in worker processes at EARLY_NICE.
-    start() begins, stop() submits what succeeded since the last poll, waits for every unit and
-    returns what was checked."""
+class Background:
+    """A thread that polls the stores every `poll_s` and hands new work to worker processes, all
+    at EARLY_NICE (what the thread starts inherits its priority). Subclasses say how the pool is
+    made and what a poll submits into `futures` (name -> (what it was made from, future))."""
 
-    def __init__(self, target, names: Names, workers: int | None = None, poll_s: float = POLL_S):
-        from sim.validate.run import default_workers
-
-        self.target, self.names = target, names
-        self.workers = workers or default_workers()
+    def __init__(self, poll_s: float):
         self.poll_s = poll_s
-        self.futures: dict[str, tuple[records.Unit, Future]] = {}
+        self.futures: dict[str, tuple[object, Future]] = {}
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._pool: ProcessPoolExecutor | None = None
-        self._docs: dict[str, dict] = {}
 
-    def start(self) -> "EarlyCheck":
-        self._thread = threading.Thread(target=self._loop, name="early-check", daemon=True)
+    def _new_pool(self) -> ProcessPoolExecutor:
+        raise NotImplementedError
+
+    def _poll(self) -> None:
+        raise NotImplementedError
+
+    def start(self):
+        self._thread = threading.Thread(target=self._loop, name=f"early-{type(self).__name__}", daemon=True)
         self._thread.start()
         return self
 
@@ -102,28 +103,77 @@ class EarlyCheck:
         return sum(1 for _, f in self.futures.values() if f.done())
 
     def _loop(self) -> None:
-        try:  # this thread, and the worker processes it starts, at the lowest priority
+        try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), EARLY_NICE)
         except (OSError, AttributeError):
             pass
-        target = self.target
-        self._pool = ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=get_context("spawn"), initializer=records._init,
-            initargs=((target.name, target.endpoint, target.region), self.names.landing_bucket,
-                      self.names.output_bucket))
-        s3, ddb = target.client("s3"), target.client("dynamodb")
+        self._pool = self._new_pool()
         while True:
             stopping = self._stop.is_set()
             try:
-                self._poll(s3, ddb)
+                self._poll()
             except Exception as exc:  # the engine busy or a store read mid-change: the next poll, or the final check
                 self.errors.append(f"{type(exc).__name__}: {exc}")
-            if stopping or self._stop.wait(self.poll_s):
-                if stopping:
-                    return
-                continue
+            if stopping:  # that was the last poll
+                return
+            self._stop.wait(self.poll_s)
 
-    def _poll(self, s3, ddb) -> None:
+    def _results(self):
+        """One last poll, then each submitted piece of work's (name, source, result or None when it
+        raised), every one finished (the drain is over: nothing else wants the CPU, so the lowest
+        priority costs nothing now); and the seconds that took."""
+        if self._thread is None:
+            return [], 0.0
+        self._stop.set()
+        self._thread.join()
+        self._thread = None
+        t0 = time.monotonic()
+        out = []
+        for name, (source, future) in self.futures.items():
+            try:
+                out.append((name, source, future.result()))
+            except Exception as exc:  # done again by the final validation
+                self.errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                out.append((name, source, None))
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        return out, time.monotonic() - t0
+
+    def close(self) -> None:
+        """Give up (the run failed before its verdict): nothing is waited for. Harmless after stop()."""
+        if self._thread is not None:
+            self._stop.set()
+            self._thread.join()
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+class EarlyCheck(Background):
+    """Polls for succeeded manifests of sim's own pipeline and checks their outputs. stop() gives
+    what was checked."""
+
+    def __init__(self, target, names: Names, workers: int | None = None, poll_s: float = POLL_S):
+        from sim.validate.run import default_workers
+
+        super().__init__(poll_s)
+        self.target, self.names = target, names
+        self.workers = workers or default_workers()
+        self._docs: dict[str, dict] = {}
+        self._clients = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        t = self.target
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=get_context("spawn"), initializer=records._init,
+            initargs=((t.name, t.endpoint, t.region), self.names.landing_bucket, self.names.output_bucket))
+
+    def _poll(self) -> None:
+        if self._clients is None:
+            self._clients = (self.target.client("s3"), self.target.client("dynamodb"))
+        s3, ddb = self._clients
         succeeded = _succeeded(ddb, self.names.table)
         todo = [m for m in sorted(succeeded) if m not in self.futures]
         if not todo:
@@ -140,36 +190,14 @@ class EarlyCheck:
             self.futures[mid] = (unit, self._pool.submit(records._run, unit))
 
     def stop(self) -> Early:
-        """One last poll, then every submitted unit finished (the drain is over: nothing else
-        wants the CPU, so the lowest priority costs nothing now)."""
-        early = Early()
-        if self._thread is None:
-            return early
-        self._stop.set()
-        self._thread.join()
-        self._thread = None
-        t0 = time.monotonic()
-        for mid, (unit, future) in self.futures.items():
-            try:
-                early.checked[mid] = Checked(unit, future.result())
-            except Exception as exc:  # checked again by the final validation
+        done, waited = self._results()
+        early = Early(seconds_after_stop=waited)
+        for mid, unit, result in done:
+            if result is None:
                 early.failed += 1
-                self.errors.append(f"{mid}: {type(exc).__name__}: {exc}")
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-        early.seconds_after_stop = time.monotonic() - t0
+            else:
+                early.checked[mid] = Checked(unit, result)
         return early
-
-    def close(self) -> None:
-        """Give up (the run failed before its verdict): no unit is waited for. Harmless after stop()."""
-        if self._thread is not None:
-            self._stop.set()
-            self._thread.join()
-            self._thread = None
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
 
 
 def _succeeded(ddb, table: str) -> set[str]:

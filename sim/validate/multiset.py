@@ -38,9 +38,14 @@ class Hashed:
     hashing.Result per landed key or output named by its `name`: what they cover is not read again."""
 
     results: list[hashing.Result] = field(default_factory=list)
+    # name -> the ETag of what was hashed, for digests made before the run ended
+    # (sim/validate/early_hashing.py): they cover an object only while it is unchanged.
+    etags: dict[str, str] = field(default_factory=dict)
+    seconds_waiting: float = 0.0  # for the last of those digests once the run ended
 
-    def covers(self, listed: dict[str, int]) -> set[str]:
-        return {r.name for r in self.results if r.name in listed}
+    def covers(self, listed: dict[str, int], etags: dict[str, str] | None = None) -> set[str]:
+        return {r.name for r in self.results if r.name in listed
+                and (r.name not in self.etags or (etags or {}).get(r.name) == self.etags[r.name])}
 
 
 def check(target, options: Options, on_step: Callable[[str], None] | None = None,
@@ -50,14 +55,15 @@ def check(target, options: Options, on_step: Callable[[str], None] | None = None
     started = time.monotonic()
     step = on_step or (lambda _m: None)
     s3 = target.client("s3", max_pool=8)
-    landed = {o["Key"]: o["Size"] for o in _list(s3, options.landing_bucket, "")
-              if is_landing_key(o["Key"]) and o["Key"] not in options.set_aside_keys and not _pipelines_own(options, o["Key"])}
-    outputs = {o["Key"]: o["Size"] for o in _list(s3, options.output_bucket, options.output_prefix)
-               if o["Key"].endswith(".parquet")}
+    landed_objects = [o for o in _list(s3, options.landing_bucket, "") if wanted_landed(options, o["Key"])]
+    output_objects = [o for o in _list(s3, options.output_bucket, options.output_prefix) if o["Key"].endswith(".parquet")]
+    landed = {o["Key"]: o["Size"] for o in landed_objects}
+    outputs = {o["Key"]: o["Size"] for o in output_objects}
+    etags = {o["Key"]: o["ETag"].strip('"') for o in landed_objects + output_objects}
     q_keys = quarantine.list_objects(s3, options.output_bucket, options.quarantine_prefix) \
         if options.quarantine_prefix else []
     hashed = hashed or Hashed()
-    done_landed, done_outputs = hashed.covers(landed), hashed.covers(outputs)
+    done_landed, done_outputs = hashed.covers(landed, etags), hashed.covers(outputs, etags)
     units = hashing.plan(s3, options, {k: n for k, n in landed.items() if k not in done_landed},
                          {k: n for k, n in outputs.items() if k not in done_outputs})
     step(f"hashing {len(landed) - len(done_landed)} landed files and {len(outputs) - len(done_outputs)} Parquet files"
@@ -83,6 +89,7 @@ def check(target, options: Options, on_step: Callable[[str], None] | None = None
     pairing_s = time.monotonic() - t0
     doc = _report(options, results, counted, quarantined, pairs, altered_examples, len(landed), len(outputs),
                   len(q_keys))
+    doc["hashed_already"] = {"landed": len(done_landed), "outputs": len(done_outputs)}
     doc["seconds"] = {"total": round(time.monotonic() - started, 3), "hashing": round(hashing_s, 3),
                       "counting": round(count_s, 3), "pairing": round(pairing_s, 3),
                       # summed over the workers: where the hashing time goes
@@ -168,6 +175,11 @@ def _report(options, results, counted, quarantined, pairs, altered_examples, n_l
                        "json_text_columns": list(options.json_text_columns),
                        "quarantine_prefix": options.quarantine_prefix},
     }
+
+
+def wanted_landed(options: Options, key: str) -> bool:
+    """A landing object the check counts: a landing key, neither set aside nor the pipeline's own."""
+    return is_landing_key(key) and key not in options.set_aside_keys and not _pipelines_own(options, key)
 
 
 def _pipelines_own(options: Options, key: str) -> bool:

@@ -35,17 +35,20 @@ def default_workers() -> int:
 
 
 def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], None] | None = None,
-             workers: int | None = None, pipeline=None, early: Early | None = None) -> contract.Validation:
+             workers: int | None = None, pipeline=None,
+             early: Early | multiset.Hashed | None = None) -> contract.Validation:
     """Every record accounted for. `pipeline` (a Description): another pipeline than `sim`'s own is
-    judged without lineage (sim/validate/described.py). `early`: outputs checked while the run
-    drained (sim/validate/early.py); those whose inputs are unchanged are not read again."""
+    judged without lineage (sim/validate/described.py). `early`: what was checked while the run
+    drained (sim/validate/early.py; early_hashing.py for another pipeline); what it read and is
+    unchanged is not read again."""
     if pipeline is not None and not pipeline.own:
         from sim.infra.spec import Settings, Wiring
         from sim.validate.described import validate_described
 
         account_id = target.client("sts").get_caller_identity()["Account"]
         wiring = Wiring(account_id, target.region, Settings(target=target.name), names, pipeline)
-        return validate_described(target, wiring, on_step=on_step, workers=workers or default_workers())
+        return validate_described(target, wiring, on_step=on_step, workers=workers or default_workers(),
+                                  early=early if isinstance(early, multiset.Hashed) else None)
     started = time.monotonic()
     step = on_step or (lambda _msg: None)
     for old in _OLD_MIRRORS:
@@ -56,6 +59,7 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
     overwritten = overwritten_keys(inv)
     workers = workers or default_workers()
     sizes = {k: o.size for k, o in inv.landed.items()}
+    early = early if isinstance(early, Early) else None
     reused = reusable(early, plan_units(sizes, state["output_of"], inv.manifest_docs, overwritten), inv, overwritten)
     left = {mid: key for mid, key in state["output_of"].items() if mid not in reused}
     units = plan_units(sizes, left, inv.manifest_docs, overwritten, workers,

@@ -46,6 +46,10 @@ def test_demo_deploys_it_and_judges_every_record_without_lineage(env):
     assert v["lineage"] is False and v["multiset"]["pass"] is True
     assert v["records_in"] == v["records_out"] == result["records_generated"] > 0
     assert result["batch_size"] is None  # its builder never reads sim's files-per-manifest setting
+    # Each landed object and output was hashed as it was listed; the verdict read none of them again.
+    early, hashed = v["early"], v["multiset"]["hashed_already"]
+    assert early["landed_reused"] == hashed["landed"] == v["files_landed"] == 8, early
+    assert early["outputs_reused"] == hashed["outputs"] > 0 and early["objects_hashed"] >= 8 + hashed["outputs"]
 
 
 def test_land_accounts_its_rejects_as_quarantined(env, tmp_path):

@@ -57,6 +57,7 @@ def test_other_files_counted_or_a_key_set_aside_since_do_not():
     assert not still_valid(checked(own=("a", "b", "c")), WHOLE, inventory(), set())
     assert not still_valid(checked(), Unit(OUT, "m2", ["a", "b"]), inventory(), set())
     assert not still_valid(checked(), WHOLE, inventory(), {"a"})
+    assert not still_valid(checked(read={"a": "ea"}), WHOLE, inventory({"a": "ea"}), set())  # b never read
 
 
 def test_reusable_keeps_only_what_stands_and_what_the_plan_still_has():
@@ -73,3 +74,17 @@ def test_the_plan_leaves_keys_an_early_check_counts_to_it():
     docs = {"m1": {"files": [{"key": "a"}, {"key": "b"}]}, "m2": {"files": [{"key": "b"}, {"key": "c"}]}}
     units = plan_units(landed, {"m2": "out2"}, docs, set(), taken={"a", "b"})
     assert sorted((u.output_key or "", u.own) for u in units) == [("", ["loose"]), ("out2", ["c"])]
+
+
+def test_digests_made_early_cover_an_object_only_while_its_etag_is_listed():
+    from sim.validate.hashing import LANDED, Result
+    from sim.validate.multiset import Hashed
+
+    early = Hashed([Result(LANDED.empty_table(), name="a"), Result(LANDED.empty_table(), name="b")],
+                   etags={"a": "ea", "b": "eb"})
+    listed = {"a": 10, "b": 10}
+    assert early.covers(listed, {"a": "ea", "b": "eb"}) == {"a", "b"}
+    assert early.covers(listed, {"a": "ea", "b": "eb2"}) == {"a"}  # b rewritten since
+    assert early.covers({"a": 10}, {"a": "ea"}) == {"a"}  # b gone
+    # made by this validation's own record pass (no ETag kept): covers what is listed
+    assert Hashed([Result(LANDED.empty_table(), name="a")]).covers(listed, {}) == {"a"}
