@@ -88,3 +88,31 @@ def lower(pid: int, nice: int) -> bool:
             except OSError:
                 done = False
     return done
+
+
+def lowest_group(nice: int) -> bool:
+    """This process (and what it starts from now on) in a scheduling group of its own at `nice`.
+
+    Where the kernel groups processes by session (autogroup, on by default in most distributions),
+    a nice value only orders the threads of one group: groups share the CPU evenly whatever their
+    threads' nice values. The engine runs in a session of its own, so a worker left in sim's
+    session would take half the CPU from the engine and the Glue runs it starts, nice 19 or not.
+    A new session is a new group, whose own nice value (/proc/self/autogroup) then counts against
+    the engine's. Whether the group's nice value could be set (without autogroup, the process's
+    own nice value does the work, and is set too)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+    except OSError:
+        pass
+    group = PROC / "self" / "autogroup"
+    if not group.exists():
+        return False
+    try:
+        os.setsid()
+    except OSError:  # already a session leader
+        pass
+    try:
+        group.write_text(f"{nice}\n")
+        return True
+    except OSError:
+        return False

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 
+from sim.engine import procs
 from sim.infra.spec import Names
 from sim.validate import records
 from sim.validate.inventory import Inventory
@@ -68,6 +69,13 @@ def reusable(early: Early | None, whole: list[records.Unit], inv: Inventory,
     by_mid = {u.file_mid: u for u in whole if u.output_key is not None}
     return {mid: done for mid, done in early.checked.items()
             if mid in by_mid and still_valid(done, by_mid[mid], inv, set_aside)}
+
+
+def lowest_then(init, *args) -> None:
+    """A worker's initializer: first its own scheduling group at EARLY_NICE (sim/engine/procs.py
+    says why a nice value alone is not enough), then `init(*args)`."""
+    procs.lowest_group(EARLY_NICE)
+    init(*args)
 
 
 class Background:
@@ -141,13 +149,18 @@ class Background:
         return out, time.monotonic() - t0
 
     def close(self) -> None:
-        """Give up (the run failed before its verdict): nothing is waited for. Harmless after stop()."""
+        """Give up (the run failed before its verdict): nothing is waited for, and no worker is left
+        running (each is in a session of its own, out of reach of the terminal's Ctrl-C). Harmless
+        after stop()."""
         if self._thread is not None:
             self._stop.set()
             self._thread.join()
             self._thread = None
         if self._pool is not None:
+            workers = list((self._pool._processes or {}).values())  # CPython's pool keeps them here
             self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in workers:
+                process.terminate()
             self._pool = None
 
 
@@ -167,8 +180,9 @@ class EarlyCheck(Background):
     def _new_pool(self) -> ProcessPoolExecutor:
         t = self.target
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=get_context("spawn"), initializer=records._init,
-            initargs=((t.name, t.endpoint, t.region), self.names.landing_bucket, self.names.output_bucket))
+            max_workers=self.workers, mp_context=get_context("spawn"), initializer=lowest_then,
+            initargs=(records._init, (t.name, t.endpoint, t.region), self.names.landing_bucket,
+                      self.names.output_bucket))
 
     def _poll(self) -> None:
         if self._clients is None:

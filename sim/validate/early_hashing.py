@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 from sim.validate import hashing, multiset
-from sim.validate.early import POLL_S, Background
+from sim.validate.early import POLL_S, Background, lowest_then
 from sim.validate.multiset_options import Options
 
 
@@ -30,7 +30,8 @@ class EarlyHashing(Background):
     def _new_pool(self) -> ProcessPoolExecutor:
         t = self.target
         return ProcessPoolExecutor(max_workers=self.options.workers, mp_context=get_context("spawn"),
-                                   initializer=hashing._init, initargs=((t.name, t.endpoint, t.region), self.options))
+                                   initializer=lowest_then,
+                                   initargs=(hashing._init, (t.name, t.endpoint, t.region), self.options))
 
     def _poll(self) -> None:
         o = self.options
