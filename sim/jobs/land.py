@@ -15,7 +15,8 @@ from sim.core import contract
 from sim.core.errors import SimError
 from sim.core.runs import write_run
 from sim.infra.project import Project
-from sim.jobs.steps import check_early, drain, finish, open_run, validate_all, watch_cpu
+from sim.jobs.steps import drain, finish, open_run, watch_cpu
+from sim.ops.checking import check_early, validate_all
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import Progress
 from sim.workload.localfiles import Selection, select

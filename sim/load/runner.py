@@ -22,13 +22,13 @@ from sim.core.errors import SimError
 from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
-from sim.jobs.steps import check_early, validate_all
 from sim.load import ceiling as ceiling_mod
 from sim.load import engine_log, latency, locust_run, peak, record, shapes, stalls
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
 from sim.load.timeline import Sampler, Timeline, read_timeline
 from sim.ops import priority
+from sim.ops.checking import check_early, validate_all
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import NoProgress, Progress
 from sim.ops.outside import watcher_for

@@ -18,7 +18,8 @@ import orjson
 import pyarrow.parquet as pq
 
 from sim.pipeline.events import is_landing_key
-from sim.validate.run import default_workers, validate
+from sim.validate.records import default_workers
+from sim.validate.run import validate
 
 
 def measure(project, workers: int | None = None) -> dict:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 EXAMPLES = 5
 
@@ -38,42 +39,72 @@ def account(rin: pa.Table, rout: pa.Table, rq: pa.Table, set_aside: set[str] | f
     with the manifest id the row carries and the one its file's name says; `rq`: (key, line) of
     every quarantined line (line null for a whole file); `set_aside`: source keys whose converted
     content is no longer in the landing bucket (overwritten after their manifest), left out on
-    every side and counted in `set_aside_rows`."""
+    every side and counted in `set_aside_rows`.
+
+    Keys are joined as small integers (their place in the list of distinct keys): grouping and
+    joining millions of (key, line) pairs on integers takes about half the time it takes on text."""
+    keys, (rin, rout, rq) = _encoded([rin, rout, rq])
+    aside_ids = pa.table({"k": pc.index_in(pa.array(sorted(set_aside), pa.string()), value_set=keys)})
     con = duckdb.connect()
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.register("rin_src", rin)
     con.register("rout_src", rout)
     con.register("rq_src", rq)
-    con.register("aside", pa.table({"key": pa.array(sorted(set_aside), pa.string())}))
+    con.register("aside", aside_ids)
     acc = RecordAccount()
-    acc.set_aside_rows = con.execute("SELECT count(*) FROM rout_src WHERE key IN (SELECT key FROM aside)").fetchone()[0]
-    for name in ("rin", "rout", "rq"):
-        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_src WHERE key NOT IN (SELECT key FROM aside)")
+    if set_aside:
+        acc.set_aside_rows = con.execute("SELECT count(*) FROM rout_src WHERE k IN (SELECT k FROM aside)").fetchone()[0]
+        for name in ("rin", "rout", "rq"):
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_src WHERE k NOT IN (SELECT k FROM aside)")
+    else:
+        for name in ("rin", "rout", "rq"):
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_src")
     acc.records_in = con.execute("SELECT count(*) FROM rin").fetchone()[0]
     acc.records_out = con.execute("SELECT count(*) FROM rout").fetchone()[0]
     acc.quarantined = con.execute("SELECT count(*) FROM rq WHERE line IS NOT NULL").fetchone()[0]
-    acc.quarantined_files = [k for (k,) in con.execute("SELECT DISTINCT key FROM rq WHERE line IS NULL ORDER BY 1").fetchall()]
+    whole = [k for (k,) in con.execute("SELECT DISTINCT k FROM rq WHERE line IS NULL").fetchall()]
+    acc.quarantined_files = sorted(_names(keys, whole))
     con.execute(
         """
-        CREATE TABLE out_keys AS SELECT key, line, count(*) AS n FROM (
-            SELECT key, line FROM rout UNION ALL SELECT key, line FROM rq WHERE line IS NOT NULL
-        ) GROUP BY key, line
+        CREATE TABLE out_keys AS SELECT k, line, count(*) AS n FROM (
+            SELECT k, line FROM rout UNION ALL SELECT k, line FROM rq WHERE line IS NOT NULL
+        ) GROUP BY k, line
         """
     )
     acc.duplicates = con.execute("SELECT coalesce(sum(n - 1), 0) FROM out_keys WHERE n > 1").fetchone()[0]
-    acc.missing = con.execute("SELECT count(*) FROM rin ANTI JOIN out_keys USING (key, line)").fetchone()[0]
-    acc.unexpected = con.execute("SELECT count(*) FROM out_keys ANTI JOIN rin USING (key, line)").fetchone()[0]
+    acc.missing = con.execute("SELECT count(*) FROM rin ANTI JOIN out_keys USING (k, line)").fetchone()[0]
+    acc.unexpected = con.execute("SELECT count(*) FROM out_keys ANTI JOIN rin USING (k, line)").fetchone()[0]
     acc.wrong_manifest = con.execute("SELECT count(*) FROM rout WHERE mid IS DISTINCT FROM file_mid").fetchone()[0]
 
     def sample(sql: str) -> list[dict]:
-        return [{"key": k, "line": n} for k, n in con.execute(sql + f" ORDER BY 1, 2 LIMIT {EXAMPLES}").fetchall()]
+        found = con.execute(sql).fetchall()
+        named = sorted(zip(_names(keys, [k for k, _ in found]), (n for _, n in found)))
+        return [{"key": k, "line": n} for k, n in named[:EXAMPLES]]
 
+    # The first examples by key name: the candidates are the first few of each key id's, enough
+    # to hold the EXAMPLES smallest (key, line) pairs whatever order the ids are in.
+    first = f"QUALIFY row_number() OVER (PARTITION BY k ORDER BY line) <= {EXAMPLES}"
     if acc.duplicates:
-        acc.examples["duplicates"] = sample("SELECT key, line FROM out_keys WHERE n > 1")
+        acc.examples["duplicates"] = sample(f"SELECT k, line FROM out_keys WHERE n > 1 {first}")
     if acc.missing:
-        acc.examples["missing"] = sample("SELECT key, line FROM rin ANTI JOIN out_keys USING (key, line)")
+        acc.examples["missing"] = sample(f"SELECT k, line FROM rin ANTI JOIN out_keys USING (k, line) {first}")
     if acc.unexpected:
-        acc.examples["unexpected"] = sample("SELECT key, line FROM out_keys ANTI JOIN rin USING (key, line)")
+        acc.examples["unexpected"] = sample(f"SELECT k, line FROM out_keys ANTI JOIN rin USING (k, line) {first}")
     con.close()
     return acc
+
+
+def _encoded(tables: list[pa.Table]) -> tuple[pa.Array, list[pa.Table]]:
+    """The distinct keys of all the tables, and each table with its `key` column replaced by `k`,
+    the key's place among them."""
+    keys = pc.unique(pa.chunked_array([c for t in tables for c in t.column("key").chunks], pa.string()))
+    out = []
+    for t in tables:
+        ids = pc.index_in(t.column("key"), value_set=keys)
+        out.append(t.drop_columns(["key"]).add_column(0, "k", ids))
+    return keys, out
+
+
+def _names(keys: pa.Array, ids: list[int]) -> list[str]:
+    return keys.take(pa.array(ids, pa.int32())).to_pylist() if ids else []

@@ -169,11 +169,9 @@ class EarlyCheck(Background):
     what was checked."""
 
     def __init__(self, target, names: Names, workers: int | None = None, poll_s: float = POLL_S):
-        from sim.validate.run import default_workers
-
         super().__init__(poll_s)
         self.target, self.names = target, names
-        self.workers = workers or default_workers()
+        self.workers = workers or records.default_workers()
         self._docs: dict[str, dict] = {}
         self._clients = None
 

@@ -103,6 +103,10 @@ RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
 ROUT_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64()), ("mid", pa.string()), ("file_mid", pa.string())])
 
 
+def default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
 def plan_units(landed: dict, outputs: dict[str, str], manifest_docs: dict[str, dict], skip: set[str],
                workers: int = 1, taken: set[str] = frozenset()) -> list[Unit]:
     """`landed`: key -> size; `outputs`: manifest id -> Parquet key; `manifest_docs`: id -> document.

@@ -3,7 +3,6 @@ every record, give a verdict."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -17,7 +16,7 @@ from sim.validate import agreement, content, inventory, multiset, quarantine
 from sim.validate.accounting import account
 from sim.validate.checks import check_state, problems
 from sim.validate.early import Early, reusable
-from sim.validate.records import ROUT_SCHEMA, RIN_SCHEMA, peak_disk, plan_units, run_units
+from sim.validate.records import ROUT_SCHEMA, RIN_SCHEMA, default_workers, peak_disk, plan_units, run_units
 
 # Mirrors older versions kept under the cache; validation no longer copies landed data to disk.
 _OLD_MIRRORS = ("landing", "parquet", "quarantine")
@@ -28,10 +27,6 @@ def overwritten_keys(inv: inventory.Inventory) -> set[str]:
     what the landing bucket holds now, so their records cannot be checked line by line."""
     return {k for k, item in inv.file_items.items()
             if item.get("overwritten_etag") and k in inv.landed and inv.landed[k].etag != item.get("etag")}
-
-
-def default_workers() -> int:
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], None] | None = None,

@@ -75,3 +75,13 @@ def test_only_keys_overwritten_after_their_manifest_with_other_content_are_set_a
                     "never": {"etag": "e4"},
                     "deleted": {"etag": "e5", "overwritten_etag": "e6"}})
     assert overwritten_keys(inv) == {"changed"}
+
+
+def test_examples_are_the_first_by_key_name_and_line_whatever_order_the_keys_came_in():
+    # keys met in reverse name order: their integer ids sort the other way round
+    landed = [(k, n) for k in ("z", "m", "b") for n in range(9, 0, -1)]
+    acc = account(rin(*landed), rout([("z", 1, "m")], "m"), rq(("q", None), ("m", 4)))
+    assert acc.missing == 25 and acc.quarantined == 1 and acc.quarantined_files == ["q"]
+    assert acc.examples["missing"] == [{"key": "b", "line": n} for n in range(1, 6)]
+    acc = account(rin(("z", 1), ("a", 1)), rout([("z", 1, "m"), ("a", 1, "m")] * 2, "m"), rq())
+    assert acc.examples["duplicates"] == [{"key": "a", "line": 1}, {"key": "z", "line": 1}]
