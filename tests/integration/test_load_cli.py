@@ -72,7 +72,13 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     cpu = r["cpu_s"]
     assert set(cpu) == {"engine", "builder", "converter", "validation", "load_generator", "harness"}, cpu
     assert all(cpu[p] > 0 for p in ("engine", "builder", "converter", "validation", "load_generator")), cpu
-    assert r["cpu_s_until_drained"]["validation"] == 0 and r["cpu_s_until_drained"]["converter"] <= cpu["converter"]
+    # outputs were checked as their workflows succeeded, below everything else, and none read again
+    assert r["cpu_s_until_drained"]["validation"] <= cpu["validation"]
+    assert r["cpu_s_until_drained"]["converter"] <= cpu["converter"]
+    assert r["cpu_nice"]["validation_while_draining"] > r["cpu_nice"]["validation"] > 0
+    early = v["early"]
+    assert early["outputs_checked"] == early["outputs_reused"] == v["manifests"] > 0, early
+    assert early["outputs_checked_at_end"] == 0 and early["unit_errors"] == 0
     assert r["cpu_lowered_processes"]["builder"] >= 1 and r["cpu_lowered_processes"]["converter"] >= 1
     assert r["cpu_nice"]["converter"] > r["cpu_nice"]["engine"] == r["cpu_nice"]["load_generator"] == 0
     assert r["verdict_after_last_upload_s"] >= r["drain_after_last_upload_s"] + v["seconds"]["total"] - 1
