@@ -79,9 +79,10 @@ def lowest_then(init, *args) -> None:
 
 
 class Background:
-    """A thread that polls the stores every `poll_s` and hands new work to worker processes, all
-    at EARLY_NICE (what the thread starts inherits its priority). Subclasses say how the pool is
-    made and what a poll submits into `futures` (name -> (what it was made from, future))."""
+    """A thread that polls the stores every `poll_s` and hands new work to worker processes: the
+    thread at EARLY_NICE, each worker in a scheduling group of its own at EARLY_NICE (lowest_then).
+    Subclasses say how the pool is made and what a poll submits into `futures` (name -> (what it
+    was made from, future))."""
 
     def __init__(self, poll_s: float):
         self.poll_s = poll_s
@@ -172,7 +173,6 @@ class EarlyCheck(Background):
         super().__init__(poll_s)
         self.target, self.names = target, names
         self.workers = workers or records.default_workers()
-        self._docs: dict[str, dict] = {}
         self._clients = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -194,9 +194,7 @@ class EarlyCheck(Background):
         for mid in todo:
             if mid not in outputs or mid not in docs:
                 continue  # the output or the manifest document not listed yet: the next poll
-            doc = self._docs.get(mid) or json.loads(
-                s3.get_object(Bucket=self.names.output_bucket, Key=docs[mid])["Body"].read())
-            self._docs[mid] = doc
+            doc = json.loads(s3.get_object(Bucket=self.names.output_bucket, Key=docs[mid])["Body"].read())
             own = list(dict.fromkeys(f["key"] for f in doc.get("files", [])))
             unit = records.Unit(outputs[mid], mid, own)
             self.futures[mid] = (unit, self._pool.submit(records._run, unit))
