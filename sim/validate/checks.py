@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sim.validate.inventory import Inventory
+from sim.validate.inventory import Inventory, output_manifest_id
 
 _FINISHED = {"succeeded", "failed"}
 _FAILED_RUNS = {"FAILED", "TIMED_OUT", "ABORTED"}
@@ -56,7 +56,7 @@ def check_state(inv: Inventory) -> dict:
     unfinished = sorted(m for m, i in inv.manifest_items.items()
                         if i.get("status") not in _FINISHED and m not in failed)
     succeeded = [m for m, i in inv.manifest_items.items() if i.get("status") == "succeeded"]
-    output_of = {k.rsplit("manifest=", 1)[-1][: -len(".parquet")]: k for k in inv.outputs}
+    output_of = {output_manifest_id(k): k for k in inv.outputs}
     outputs_missing = sorted(m for m in succeeded if m not in output_of)
     docs_missing = sorted(m for m, i in inv.manifest_items.items()
                           if i.get("status") != "claiming" and m not in inv.manifest_docs)

@@ -23,7 +23,7 @@ from multiprocessing import get_context
 from sim.engine import procs
 from sim.infra.spec import Names
 from sim.validate import records
-from sim.validate.inventory import Inventory
+from sim.validate.inventory import Inventory, manifest_doc_id, output_manifest_id
 
 EARLY_NICE = 19  # the lowest: only CPU nothing else wants
 POLL_S = 5.0
@@ -223,15 +223,14 @@ def _succeeded(ddb, table: str) -> set[str]:
 
 
 def _outputs_and_manifests(s3, bucket: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Manifest id -> its Parquet output's key, and -> its manifest document's key (named as
-    sim/validate/inventory.py names them)."""
+    """Manifest id -> its Parquet output's key, and -> its manifest document's key."""
     outputs, docs = {}, {}
     for prefix in ("parquet/", "manifests/"):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 key = obj["Key"]
                 if prefix == "parquet/" and key.endswith(".parquet") and "manifest=" in key:
-                    outputs[key.rsplit("manifest=", 1)[-1][: -len(".parquet")]] = key
+                    outputs[output_manifest_id(key)] = key
                 elif prefix == "manifests/" and key.endswith(".json"):
-                    docs[key.rsplit("/", 1)[-1][: -len(".json")]] = key
+                    docs[manifest_doc_id(key)] = key
     return outputs, docs

@@ -17,6 +17,16 @@ MANIFEST_PREFIX = "MANIFEST#"
 QUARANTINE_PREFIX = "quarantine/"
 
 
+def output_manifest_id(key: str) -> str:
+    """The manifest id an output's name says it holds: `parquet/.../manifest=<id>.parquet`."""
+    return key.rsplit("manifest=", 1)[-1][: -len(".parquet")]
+
+
+def manifest_doc_id(key: str) -> str:
+    """The manifest id of a manifest document: `manifests/.../<id>.json`."""
+    return key.rsplit("/", 1)[-1][: -len(".json")]
+
+
 @dataclass
 class ObjectInfo:
     key: str
@@ -104,7 +114,7 @@ def read(target, names: Names, with_manifest_docs: bool = False) -> Inventory:
         if key.startswith("parquet/") and key.endswith(".parquet"):
             inv.outputs[key] = ObjectInfo(key, obj["ETag"].strip('"'), obj["Size"])
         elif key.startswith("manifests/") and key.endswith(".json"):
-            inv.manifest_objects[key.rsplit("/", 1)[-1][: -len(".json")]] = key
+            inv.manifest_objects[manifest_doc_id(key)] = key
         elif key.startswith(QUARANTINE_PREFIX):
             inv.quarantined[key] = ObjectInfo(key, obj["ETag"].strip('"'), obj["Size"])
     for raw in _scan(ddb, names.table):
