@@ -46,7 +46,11 @@ from sim.validate.rowtext import RowTexts
 from sim.validate.tally import LANDED, NAMED_LINES, ROWS, repeated
 
 EXAMPLES = 5
-BATCH_ROWS = 4096
+BATCH_ROWS = 4096  # rows compared at a time
+# Rows read from the output at a time, and given their canonical texts together: Arrow's kernels
+# cost per call as well as per row, and a landed file's few thousand rows made the calls' own cost
+# about a third of the texts' time.
+READ_ROWS = 32 * 1024
 KEYS_PER_COUNT_UNIT = 64
 # Units per worker to aim for when outputs are few: an even share (5 outputs on 2 workers are 10
 # parts, 5 each, not 3 outputs on one worker and 2 on the other).
@@ -491,34 +495,49 @@ class _Rows:
         self.read_to = 0  # global index after the last row read
         self.buffer: pa.Table | None = None  # rows read and not yet handed out; it ends at read_to
         self.start = 0  # global index of the buffer's first row (read_to when there is no buffer)
+        self.texts: pa.Array | None = None  # the canonical texts of the buffer's rows, once asked for
 
     def _fill_to(self, end: int) -> None:
         while self.buffer is None or self.start + self.buffer.num_rows < end:
             if self.batches is None:
-                self.batches = self.pf.iter_batches(batch_size=BATCH_ROWS,
+                self.batches = self.pf.iter_batches(batch_size=READ_ROWS,
                                                     row_groups=range(self.group, len(self.bounds) - 1))
             table = pa.Table.from_batches([next(self.batches)])
             self.read_to += table.num_rows
+            if self.buffer is not None and self.texts is not None:  # texts of the rows held stay
+                self.texts = pa.concat_arrays([self.texts, self.row_texts.texts(table)])
+            else:
+                self.texts = None
             self.buffer = table if self.buffer is None else pa.concat_tables([self.buffer, table])
+
+    def _drop(self, end: int) -> None:
+        """Forget the buffer's rows before global index `end` (within the buffer)."""
+        self.buffer = self.buffer.slice(end - self.start)
+        if self.texts is not None:
+            self.texts = self.texts.slice(end - self.start)
+        self.start = end
 
     def skip_to(self, end: int) -> None:
         if self.buffer is not None and self.start + self.buffer.num_rows > end:
-            self.buffer = self.buffer.slice(end - self.start)
-            self.start = end
+            self._drop(end)
             return
         group = bisect.bisect_right(self.bounds, end) - 1  # the row group that holds row `end`
         if self.bounds[group] > self.read_to:  # whole row groups in between: read again from `group`
             self.batches, self.group, self.read_to = None, group, self.bounds[group]
-        self.buffer, self.start = None, self.read_to
+        self.buffer, self.texts, self.start = None, None, self.read_to
 
     def take(self, start: int, end: int, lines: pa.ChunkedArray):
         """Rows [start, end) in line order, with their canonical texts (whose digests are kept
-        for the multiset check); records are made only for the rows that need them."""
+        for the multiset check); records are made only for the rows that need them. The texts
+        are made for every row held from `start` on at once (the next runs usually follow)."""
         self._fill_to(end)
+        if self.texts is None:
+            self.texts = self.row_texts.texts(self.buffer.slice(start - self.start))
+            self.buffer = self.buffer.slice(start - self.start)
+            self.start = start
         rows = self.buffer.slice(start - self.start, end - start)
-        self.buffer = self.buffer.slice(end - self.start)
-        self.start = end
-        texts = self.row_texts.texts(rows).to_pylist()
+        texts = self.texts.slice(start - self.start, end - start).to_pylist()
+        self._drop(end)
         self.hashed.append(pa.table({"h": digest.digests(texts), "file": repeated(self.name, end - start),
                                      "row": pa.array(range(start, end), pa.int64())}, schema=ROWS))
         numbers = lines.slice(start, end - start).combine_chunks()

@@ -259,6 +259,10 @@ def json_text_values(array: pa.Array) -> pa.Array:
     """A JSON text column parsed back (exactly where a number needs it); JSON `null` is absent."""
     if pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type):
         array = pc.cast(array, pa.binary())
+    if array.null_count > len(array) // 2:  # mostly absent (a field few records hold): only the values
+        valid = array.is_valid()
+        values = json_text_values(array.filter(valid))
+        return pc.replace_with_mask(pa.nulls(len(array), pa.binary()), valid, values)
     careful = pc.match_substring_regex(array, content.RISKY_NUMBER).to_pylist()
     out = []
     for value, exact in zip(array.to_pylist(), careful):

@@ -182,6 +182,17 @@ def test_other_arrow_types_are_read_by_value():
     assert rows(stamp) != [landed('{"t": "1970-01-01T00:00:00"}')]  # a timestamp is no JSON value
 
 
+def test_a_mostly_absent_json_text_column_is_read_value_by_value_where_it_has_values():
+    values = [None] * 7 + ['{"z": 1.50, "a": 12345678901234567890123}', None, "null", None, "[1e2, true]", None]
+    schema = pa.schema([pa.field("j", pa.string(), metadata={b"sim.json_text": b"why"})])
+    table = pa.table({"j": pa.array(values)}, schema=schema)
+    texts = rows(table)
+    expected = [b"{}" if v in (None, "null") else landed(f'{{"j": {v}}}') for v in values]
+    assert texts == expected and texts[7] == b'{"j":{"a":12345678901234567890123,"z":1.5}}'
+    sliced = rowtext.RowTexts(schema).texts(table.slice(6, 6)).to_pylist()  # an offset into the column's buffers
+    assert sliced == expected[6:12]
+
+
 def test_arrow_texts_equal_the_reference_on_sliced_batches():
     table = pa.table({"l": pa.array([[1, 2], None, [], [None], [3]]), "s": pa.array([{"x": 1}, None, {"x": None},
                                                                                    {"x": 2}, {"x": 3}])})
