@@ -18,11 +18,9 @@ import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 
-from sim.engine import procs
 from sim.infra.spec import Names
-from sim.validate import records
+from sim.validate import pools, records
 from sim.validate.inventory import Inventory, manifest_doc_id, output_manifest_id
 
 EARLY_NICE = 19  # the lowest: only CPU nothing else wants
@@ -71,16 +69,9 @@ def reusable(early: Early | None, whole: list[records.Unit], inv: Inventory,
             if mid in by_mid and still_valid(done, by_mid[mid], inv, set_aside)}
 
 
-def lowest_then(init, *args) -> None:
-    """A worker's initializer: first its own scheduling group at EARLY_NICE (sim/engine/procs.py
-    says why a nice value alone is not enough), then `init(*args)`."""
-    procs.lowest_group(EARLY_NICE)
-    init(*args)
-
-
 class Background:
     """A thread that polls the stores every `poll_s` and hands new work to worker processes: the
-    thread at EARLY_NICE, each worker in a scheduling group of its own at EARLY_NICE (lowest_then).
+    thread at EARLY_NICE, each worker in a scheduling group of its own at EARLY_NICE (pools.py says why).
     Subclasses say how the pool is made and what a poll submits into `futures` (name -> (what it
     was made from, future))."""
 
@@ -158,10 +149,7 @@ class Background:
             self._thread.join()
             self._thread = None
         if self._pool is not None:
-            workers = list((self._pool._processes or {}).values())  # CPython's pool keeps them here
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for process in workers:
-                process.terminate()
+            pools.end(self._pool)
             self._pool = None
 
 
@@ -177,10 +165,9 @@ class EarlyCheck(Background):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         t = self.target
-        return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=get_context("spawn"), initializer=lowest_then,
-            initargs=(records._init, (t.name, t.endpoint, t.region), self.names.landing_bucket,
-                      self.names.output_bucket))
+        return pools.new(self.workers, records._init,
+                         ((t.name, t.endpoint, t.region), self.names.landing_bucket, self.names.output_bucket),
+                         nice=EARLY_NICE)
 
     def _poll(self) -> None:
         if self._clients is None:

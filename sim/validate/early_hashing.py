@@ -11,10 +11,9 @@ an S3 object is whole once listed. Results live in memory for the one run, as in
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 
-from sim.validate import hashing, multiset
-from sim.validate.early import POLL_S, Background, lowest_then
+from sim.validate import hashing, multiset, pools
+from sim.validate.early import EARLY_NICE, POLL_S, Background
 from sim.validate.multiset_options import Options
 
 
@@ -29,9 +28,8 @@ class EarlyHashing(Background):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         t = self.target
-        return ProcessPoolExecutor(max_workers=self.options.workers, mp_context=get_context("spawn"),
-                                   initializer=lowest_then,
-                                   initargs=(hashing._init, (t.name, t.endpoint, t.region), self.options))
+        return pools.new(self.options.workers, hashing._init, ((t.name, t.endpoint, t.region), self.options),
+                         nice=EARLY_NICE)
 
     def _poll(self) -> None:
         o = self.options

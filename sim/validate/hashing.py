@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import io
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -20,7 +19,7 @@ import pyarrow.parquet as pq
 
 from sim.pipeline.gz import GunzipReader
 from sim.pipeline.lines import LongLine, read_chunks, split_lines
-from sim.validate import canonical, digest
+from sim.validate import canonical, digest, pools
 from sim.validate.rowtext import RowTexts
 from sim.validate.s3file import S3File
 from sim.validate.tally import LANDED, NAMED_LINES, ROWS, repeated
@@ -117,8 +116,7 @@ def run(units: list, target_spec: tuple, options: Options) -> list[Result]:
         worker = _Worker(target_spec, options)
         return [worker.run(u) for u in units]
     results = []
-    with ProcessPoolExecutor(max_workers=options.workers, mp_context=get_context("spawn"), initializer=_init,
-                             initargs=(target_spec, options)) as pool:
+    with pools.running(options.workers, _init, (target_spec, options)) as pool:
         for future in as_completed([pool.submit(_run_one, u) for u in units]):
             results.append(future.result())
     return results

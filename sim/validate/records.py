@@ -29,9 +29,8 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Callable
 
 import pyarrow as pa
@@ -40,7 +39,7 @@ import pyarrow.parquet as pq
 
 from sim.pipeline.gz import GunzipReader
 from sim.pipeline.lines import LongLine, read_chunks, split_lines
-from sim.validate import canonical, content, digest
+from sim.validate import canonical, content, digest, pools
 from sim.validate.hashing import Result as Hashed
 from sim.validate.rowtext import RowTexts
 from sim.validate.tally import LANDED, NAMED_LINES, ROWS, repeated
@@ -160,8 +159,7 @@ def run_units(units: list[Unit], target_spec: tuple, landing_bucket: str, output
         finally:
             worker.close()
         return results
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init,
-                             initargs=(target_spec, landing_bucket, output_bucket)) as pool:
+    with pools.running(workers, _init, (target_spec, landing_bucket, output_bucket)) as pool:
         futures = [pool.submit(_run, unit) for unit in units]
         for i, future in enumerate(as_completed(futures), 1):
             results.append(future.result())
