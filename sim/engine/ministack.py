@@ -21,7 +21,7 @@ from pathlib import Path
 from sim.core import workdir as wd
 from sim.core.errors import SimError
 from sim.core.polling import wait_until
-from sim.engine import glue_slots
+from sim.engine import glue_slots, procs
 from sim.engine.profiles import LOCAL_GLUE_CONCURRENT_RUNS
 
 STATE_FILE = "engine.json"
@@ -208,6 +208,26 @@ def start(workdir: Path, port: int | None = None, extra_env: dict[str, str] | No
         time.sleep(0.1)
     proc.terminate()
     raise SimError(f"the engine did not become healthy within {START_TIMEOUT_S:.0f} s; see {log}")
+
+
+def others(workdir: Path) -> list[tuple[int, str]]:
+    """(pid, workdir) of every other engine sim started that still runs (one per workdir: `sim
+    demo`, `sim load` and the rest leave theirs running). Each takes CPU and memory from the one in
+    use, which on a small machine moves every figure a run measures."""
+    if not procs.available():
+        return []
+    here = os.path.realpath(workdir)
+    found = []
+    for pid in procs.all_processes():
+        if procs.cmdline(pid)[1:3] != ["-m", "ministack"]:
+            continue
+        try:
+            where = os.readlink(f"/proc/{pid}/cwd")  # sim starts the engine in its workdir
+        except OSError:
+            continue
+        if where != here:
+            found.append((pid, where))
+    return sorted(found)
 
 
 def stop(workdir: Path) -> bool:

@@ -71,7 +71,8 @@ def up(
     if project.embedded:
         result = {"endpoint": state.endpoint, "target": project.target.name, "pid": state.pid, "port": state.port,
                   "log": state.log, "workdir": str(project.workdir), "started": started, "external": False,
-                  "deploy_changes": len(changed)}
+                  "deploy_changes": len(changed),
+                  "other_engines": [{"pid": pid, "workdir": where} for pid, where in ministack.others(project.workdir)]}
     else:
         result = {"endpoint": project.target.endpoint, "target": project.target.name, "pid": None, "port": None,
                   "log": None, "workdir": str(project.workdir), "started": False, "external": True,
@@ -81,6 +82,9 @@ def up(
     if project.embedded:
         verb = "started" if started else "already running"
         console.out.print(f"engine {verb} at {state.endpoint} (pid {state.pid}, log {state.log})")
+        for pid, where in ministack.others(project.workdir):
+            console.out.print(f"note: the engine of another workdir still runs (pid {pid}, {where}); "
+                              f"`sim down --workdir {where}` stops it")
     else:
         console.out.print(f"{project.target.name} at {project.target.endpoint or 'AWS'} (not started by sim)")
     console.out.print(f"deploy: {len(changed)} change(s)" if changed else "deploy: no change")

@@ -47,6 +47,9 @@ def fresh_pipeline(project: Project, *, keep_data: bool = False, start_engine: b
     if start_engine and project.embedded:
         phase("starting the embedded engine")
         engine, _ = ministack.start(project.workdir)
+        for pid, where in ministack.others(project.workdir):
+            phase(f"note: the engine of another workdir still runs (pid {pid}, {where}) and takes CPU from "
+                  f"this run; `sim down --workdir {where}` stops it")
     phase("deploying the pipeline")
     settings = project.settings(**overrides)  # after the start: the target is the engine just started
     deployer = project.deployer(settings)
