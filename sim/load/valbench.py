@@ -18,6 +18,7 @@ import orjson
 import pyarrow.parquet as pq
 
 from sim.pipeline.events import is_landing_key
+from sim.validate import native
 from sim.validate.records import default_workers
 from sim.validate.run import validate
 
@@ -47,6 +48,8 @@ def measure(project, workers: int | None = None) -> dict:
         "validation_pass": verdict["pass"],
         "validation_records_in": verdict["records_in"],
         "validation_seconds": verdict["seconds"],
+        # landed lines' canonical texts written by native code (None), or why not (the Python reading)
+        "native_texts_unavailable": native.unavailable(),
     }
 
 

@@ -33,7 +33,7 @@ from decimal import Decimal
 
 import orjson
 
-from sim.validate import content
+from sim.validate import content, native
 
 _SORTED = orjson.OPT_SORT_KEYS
 _EXACT_SMALL = 2**53  # doubles below this that are integral are exactly their integer
@@ -302,6 +302,25 @@ def lines_texts(lines: list[bytes], careful: list[bool]) -> list[bytes | None]:
         for i, line, has_long in zip(exact, chosen, long):
             out[i] = exact_text(line, has_long)
     return out
+
+
+def texts_and_careful(lines: list[bytes]) -> tuple[list[bytes | None], list[bool]]:
+    """Each line's canonical text (None: not a JSON object) and whether it may hold a number that
+    needs an exact reading (a superset, as careful_lines). The common lines are written by native
+    code (native.py), which takes no line holding such a number; the rest as lines_texts does."""
+    fast = native.texts(lines)
+    if fast is None:
+        careful = careful_lines(lines)
+        return lines_texts(lines, careful), careful
+    careful = [False] * len(lines)
+    rest = [i for i, t in enumerate(fast) if t is None]
+    if rest:
+        left = [lines[i] for i in rest]
+        left_careful = careful_lines(left)
+        for i, flag, found in zip(rest, left_careful, lines_texts(left, left_careful)):
+            careful[i] = flag
+            fast[i] = found
+    return fast, careful
 
 
 def careful_lines(lines: list[bytes]) -> list[bool]:

@@ -238,7 +238,7 @@ def landed_records(key: str, body, result: Result) -> pa.Table:
             result.bytes += len(piece.data)
             chunk_numbers, lines = split_lines(piece)
             result.lines += len(lines)
-            found = canonical.lines_texts(lines, canonical.careful_lines(lines))
+            found = canonical.texts_and_careful(lines)[0]
             canonical.add_records(chunk_numbers, found, bad, numbers, texts)
     finally:
         if hasattr(stream, "close"):

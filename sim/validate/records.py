@@ -302,8 +302,7 @@ class _Worker:
                 compare = rows is not None and not rows.done
                 if not own and not compare:
                     continue
-                careful = canonical.careful_lines(texts)
-                canon = canonical.lines_texts(texts, careful)
+                canon, careful = canonical.texts_and_careful(texts)
                 if own:
                     numbers_in.extend(numbers)
                     canonical.add_records(numbers, canon, bad, numbers_of_records, records)

@@ -1,0 +1,496 @@
+/* The canonical text (sim/validate/canonical.py) of each common NDJSON line, in one pass over
+ * its bytes: parsed, null members dropped, members sorted by name (code point order, which is
+ * UTF-8 byte order), the last of repeated names kept, strings written as orjson writes them.
+ *
+ * Only what needs no judgement is done here; any other line is left to the Python reading (its
+ * status bit stays 0), which decides it exactly as before:
+ * - numbers: integers of up to 15 characters, written as they are ("-0" is "0"); decimals of up
+ *   to 15 characters without an exponent, whose value is at least 1e-4 when below 1: at most 14
+ *   significant digits, so the nearest double prints back as the token's own digits (trailing
+ *   zeros dropped; an integral one as its integer). Any exponent or longer number goes back.
+ * - strings: valid UTF-8 and JSON escapes; a lone surrogate, a raw control character or invalid
+ *   UTF-8 goes back.
+ * - a line that is not one JSON object (with whitespace around it), or nests deeper than
+ *   MAX_DEPTH, goes back.
+ * The Python reading remains the reference: tests/unit/test_canon_native.py compares both on
+ * drawn and mutated lines.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_DEPTH 64
+#define SWAR_ONES 0x0101010101010101ULL
+#define SWAR_HIGH 0x8080808080808080ULL
+#define SWAR_ZERO(x) (((x) - SWAR_ONES) & ~(x) & SWAR_HIGH)              /* a zero byte in x */
+#define SWAR_LESS(x, n) (((x) - SWAR_ONES * (n)) & ~(x) & SWAR_HIGH)     /* a byte below n (n <= 128) */
+#define MAX_NUMBER 15
+
+typedef struct {
+    const uint8_t *key; /* decoded name */
+    size_t key_len;
+    size_t esc_off, esc_len; /* the name as written ("...") in the arena */
+    size_t val_off, val_len;
+    int is_null;
+    size_t pos;
+} Member;
+
+typedef struct {
+    const uint8_t *p, *end;
+    uint8_t *arena;
+    size_t cap, len;
+    Member *members;
+    size_t members_cap, members_top;
+    int depth;
+    int fail;
+} Ctx;
+
+typedef struct {
+    size_t off, len;
+    int is_null;
+} Text;
+
+static inline __attribute__((always_inline)) int room(Ctx *c, size_t n) {
+    if (c->len + n > c->cap) {
+        c->fail = 1;
+        return 0;
+    }
+    return 1;
+}
+
+static inline __attribute__((always_inline)) void put(Ctx *c, const void *src, size_t n) {
+    if (!room(c, n)) return;
+    uint8_t *dst = c->arena + c->len;
+    if (n <= 16) { /* most pieces are short: a call to memcpy costs more than the copy */
+        const uint8_t *from = src;
+        for (size_t i = 0; i < n; i++) dst[i] = from[i];
+    } else {
+        memcpy(dst, src, n);
+    }
+    c->len += n;
+}
+
+static inline __attribute__((always_inline)) void put1(Ctx *c, uint8_t b) {
+    if (!room(c, 1)) return;
+    c->arena[c->len++] = b;
+}
+
+static inline __attribute__((always_inline)) void ws(Ctx *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
+}
+
+static int hex4(const uint8_t *p, const uint8_t *end, uint32_t *out) {
+    uint32_t v = 0;
+    if (end - p < 4) return 0;
+    for (int i = 0; i < 4; i++) {
+        uint8_t h = p[i];
+        v <<= 4;
+        if (h >= '0' && h <= '9') v |= h - '0';
+        else if (h >= 'a' && h <= 'f') v |= h - 'a' + 10;
+        else if (h >= 'A' && h <= 'F') v |= h - 'A' + 10;
+        else return 0;
+    }
+    *out = v;
+    return 1;
+}
+
+static void put_utf8(Ctx *c, uint32_t cp) {
+    uint8_t b[4];
+    size_t n;
+    if (cp < 0x80) { b[0] = (uint8_t)cp; n = 1; }
+    else if (cp < 0x800) { b[0] = 0xC0 | (cp >> 6); b[1] = 0x80 | (cp & 0x3F); n = 2; }
+    else if (cp < 0x10000) { b[0] = 0xE0 | (cp >> 12); b[1] = 0x80 | ((cp >> 6) & 0x3F); b[2] = 0x80 | (cp & 0x3F); n = 3; }
+    else { b[0] = 0xF0 | (cp >> 18); b[1] = 0x80 | ((cp >> 12) & 0x3F); b[2] = 0x80 | ((cp >> 6) & 0x3F); b[3] = 0x80 | (cp & 0x3F); n = 4; }
+    put(c, b, n);
+}
+
+/* The length of the valid UTF-8 sequence at p (a non-ASCII lead byte), or 0. */
+static size_t utf8_len(const uint8_t *p, const uint8_t *end) {
+    uint8_t b = p[0];
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) n = 2;
+    else if (b == 0xE0) { n = 3; lo = 0xA0; }
+    else if (b >= 0xE1 && b <= 0xEC) n = 3;
+    else if (b == 0xED) { n = 3; hi = 0x9F; }
+    else if (b >= 0xEE && b <= 0xEF) n = 3;
+    else if (b == 0xF0) { n = 4; lo = 0x90; }
+    else if (b >= 0xF1 && b <= 0xF3) n = 4;
+    else if (b == 0xF4) { n = 4; hi = 0x8F; }
+    else return 0;
+    if ((size_t)(end - p) < n) return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return n;
+}
+
+/* A string: its canonical text, and where its decoded bytes are (*dec, *dec_len): in the line
+ * itself when it holds no escape (then its text is its bytes as they are), else in the arena. */
+static Text string(Ctx *c, const uint8_t **dec, size_t *dec_len) {
+    Text t = {0, 0, 0};
+    const uint8_t *s = c->p + 1, *q = s;
+    while (c->end - q >= 8) { /* eight bytes at a time while none is a quote, a backslash, a control or non-ASCII byte */
+        uint64_t v;
+        memcpy(&v, q, 8);
+        if (SWAR_LESS(v, 0x20) | (v & SWAR_HIGH) | SWAR_ZERO(v ^ (SWAR_ONES * '"')) | SWAR_ZERO(v ^ (SWAR_ONES * '\\')))
+            break;
+        q += 8;
+    }
+    while (q < c->end) {
+        uint8_t b = *q;
+        if (b == '"') break;
+        if (b == '\\' || b < 0x20) break;
+        if (b < 0x80) { q++; continue; }
+        size_t n = utf8_len(q, c->end);
+        if (!n) { c->fail = 1; return t; }
+        q += n;
+    }
+    if (q < c->end && *q == '"') { /* nothing to decode: written as it is */
+        *dec = s;
+        *dec_len = q - s;
+        t.off = c->len;
+        put(c, s - 1, (q - s) + 2);
+        t.len = c->len - t.off;
+        c->p = q + 1;
+        return t;
+    }
+    c->p++; /* the opening quote */
+    size_t start = c->len;
+    for (;;) {
+        if (c->p >= c->end) { c->fail = 1; return t; }
+        uint8_t b = *c->p;
+        if (b == '"') { c->p++; break; }
+        if (b == '\\') {
+            if (c->end - c->p < 2) { c->fail = 1; return t; }
+            uint8_t e = c->p[1];
+            c->p += 2;
+            switch (e) {
+            case '"': put1(c, '"'); break;
+            case '\\': put1(c, '\\'); break;
+            case '/': put1(c, '/'); break;
+            case 'b': put1(c, 0x08); break;
+            case 'f': put1(c, 0x0C); break;
+            case 'n': put1(c, 0x0A); break;
+            case 'r': put1(c, 0x0D); break;
+            case 't': put1(c, 0x09); break;
+            case 'u': {
+                uint32_t cp, low;
+                if (!hex4(c->p, c->end, &cp)) { c->fail = 1; return t; }
+                c->p += 4;
+                if (cp >= 0xDC00 && cp <= 0xDFFF) { c->fail = 1; return t; } /* a lone low surrogate */
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || !hex4(c->p + 2, c->end, &low)
+                        || low < 0xDC00 || low > 0xDFFF) { c->fail = 1; return t; } /* a lone high one */
+                    c->p += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                }
+                put_utf8(c, cp);
+                break;
+            }
+            default: c->fail = 1; return t;
+            }
+        } else if (b < 0x20) {
+            c->fail = 1;
+            return t;
+        } else if (b < 0x80) {
+            put1(c, b);
+            c->p++;
+        } else {
+            size_t n = utf8_len(c->p, c->end);
+            if (!n) { c->fail = 1; return t; }
+            put(c, c->p, n);
+            c->p += n;
+        }
+        if (c->fail) return t;
+    }
+    *dec = c->arena + start;
+    *dec_len = c->len - start;
+    /* the canonical text, from the decoded bytes (orjson's escapes) */
+    t.off = c->len;
+    put1(c, '"');
+    static const char hexd[] = "0123456789abcdef";
+    for (size_t i = 0; i < *dec_len && !c->fail; i++) {
+        uint8_t b = c->arena[start + i];
+        switch (b) {
+        case '"': put(c, "\\\"", 2); break;
+        case '\\': put(c, "\\\\", 2); break;
+        case 0x08: put(c, "\\b", 2); break;
+        case 0x09: put(c, "\\t", 2); break;
+        case 0x0A: put(c, "\\n", 2); break;
+        case 0x0C: put(c, "\\f", 2); break;
+        case 0x0D: put(c, "\\r", 2); break;
+        default:
+            if (b < 0x20) {
+                uint8_t u[6] = {'\\', 'u', '0', '0', (uint8_t)hexd[b >> 4], (uint8_t)hexd[b & 15]};
+                put(c, u, 6);
+            } else {
+                put1(c, b);
+            }
+        }
+    }
+    put1(c, '"');
+    t.len = c->len - t.off;
+    return t;
+}
+
+static int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
+
+static Text number(Ctx *c) {
+    Text t = {0, 0, 0};
+    int neg = 0;
+    if (*c->p == '-') { neg = 1; c->p++; }
+    const uint8_t *digits = c->p;
+    if (c->p >= c->end) { c->fail = 1; return t; }
+    if (*c->p == '0') c->p++;
+    else if (*c->p >= '1' && *c->p <= '9') { while (c->p < c->end && is_digit(*c->p)) c->p++; }
+    else { c->fail = 1; return t; }
+    const uint8_t *int_end = c->p;
+    const uint8_t *frac = NULL, *frac_end = NULL;
+    if (c->p < c->end && *c->p == '.') {
+        c->p++;
+        frac = c->p;
+        while (c->p < c->end && is_digit(*c->p)) c->p++;
+        frac_end = c->p;
+        if (frac_end == frac) { c->fail = 1; return t; }
+    }
+    if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) { c->fail = 1; return t; } /* an exponent: Python's */
+    if (c->p - digits > MAX_NUMBER) { c->fail = 1; return t; }
+    int zero_int = (int_end - digits == 1 && *digits == '0');
+    t.off = c->len;
+    if (frac) {
+        while (frac_end > frac && frac_end[-1] == '0') frac_end--;
+        if (frac_end == frac) frac = NULL; /* integral: its integer */
+    }
+    if (!frac) {
+        if (neg && !zero_int) put1(c, '-');
+        put(c, digits, int_end - digits);
+    } else {
+        if (zero_int) {
+            const uint8_t *q = frac;
+            while (q < frac_end && *q == '0') q++;
+            if (q - frac > 3) { c->fail = 1; return t; } /* below 1e-4: orjson may write an exponent */
+        }
+        if (neg) put1(c, '-');
+        put(c, digits, int_end - digits);
+        put1(c, '.');
+        put(c, frac, frac_end - frac);
+    }
+    t.len = c->len - t.off;
+    return t;
+}
+
+static Text value(Ctx *c);
+
+/* Whether member x goes before member y: by name (bytes), then by position. */
+static int before(const Member *x, const Member *y) {
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    const uint8_t *a = x->key, *b = y->key;
+    size_t i = 0;
+    while (i < n && a[i] == b[i]) i++;
+    if (i < n) return a[i] < b[i];
+    if (x->key_len != y->key_len) return x->key_len < y->key_len;
+    return x->pos < y->pos;
+}
+
+/* An object's members in order (insertion sort: objects hold a few dozen members at most, and
+ * records of one producer often come nearly sorted). */
+static void sort_members(Member *ms, size_t count) {
+    for (size_t i = 1; i < count; i++) {
+        if (!before(&ms[i], &ms[i - 1])) continue;
+        Member m = ms[i];
+        size_t j = i;
+        while (j > 0 && before(&m, &ms[j - 1])) {
+            ms[j] = ms[j - 1];
+            j--;
+        }
+        ms[j] = m;
+    }
+}
+
+static Text object(Ctx *c) {
+    Text t = {0, 0, 0};
+    c->p++; /* { */
+    size_t base = c->members_top;
+    size_t count = 0;
+    ws(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+    } else {
+        for (;;) {
+            ws(c);
+            if (c->p >= c->end || *c->p != '"') { c->fail = 1; return t; }
+            if (c->members_top >= c->members_cap) { c->fail = 1; return t; }
+            const uint8_t *dec = NULL;
+            size_t dec_len = 0;
+            Text name = string(c, &dec, &dec_len);
+            if (c->fail) return t;
+            ws(c);
+            if (c->p >= c->end || *c->p != ':') { c->fail = 1; return t; }
+            c->p++;
+            ws(c);
+            Text v = value(c);
+            if (c->fail) return t;
+            Member *m = &c->members[c->members_top]; /* (a nested object used this slot and above meanwhile) */
+            m->key = dec;
+            m->key_len = dec_len;
+            m->esc_off = name.off;
+            m->esc_len = name.len;
+            m->val_off = v.off;
+            m->val_len = v.len;
+            m->is_null = v.is_null;
+            m->pos = count++;
+            c->members_top++;
+            ws(c);
+            if (c->p >= c->end) { c->fail = 1; return t; }
+            if (*c->p == ',') { c->p++; continue; }
+            if (*c->p == '}') { c->p++; break; }
+            c->fail = 1;
+            return t;
+        }
+    }
+    Member *ms = c->members + base;
+    if (count > 1) sort_members(ms, count);
+    t.off = c->len;
+    put1(c, '{');
+    int first = 1;
+    for (size_t i = 0; i < count; i++) {
+        /* of repeated names, the last one read stands (sorted by position within a name) */
+        if (i + 1 < count && ms[i + 1].key_len == ms[i].key_len && !memcmp(ms[i + 1].key, ms[i].key, ms[i].key_len))
+            continue; /* (rare: only then is memcmp called here) */
+        if (ms[i].is_null) continue;
+        if (!first) put1(c, ',');
+        first = 0;
+        put(c, c->arena + ms[i].esc_off, ms[i].esc_len);
+        put1(c, ':');
+        put(c, c->arena + ms[i].val_off, ms[i].val_len);
+    }
+    put1(c, '}');
+    t.len = c->len - t.off;
+    c->members_top = base;
+    return t;
+}
+
+static Text array(Ctx *c) {
+    Text t = {0, 0, 0};
+    c->p++; /* [ */
+    ws(c);
+    /* element texts land in the arena wherever value() puts them; then they are copied once,
+     * between brackets */
+    size_t n = 0;
+    size_t cap = 8;
+    Text *items = malloc(cap * sizeof(Text));
+    if (!items) { c->fail = 1; return t; }
+    if (c->p < c->end && *c->p == ']') {
+        c->p++;
+    } else {
+        for (;;) {
+            ws(c);
+            Text v = value(c);
+            if (c->fail) { free(items); return t; }
+            if (n == cap) {
+                cap *= 2;
+                Text *more = realloc(items, cap * sizeof(Text));
+                if (!more) { free(items); c->fail = 1; return t; }
+                items = more;
+            }
+            items[n++] = v;
+            ws(c);
+            if (c->p >= c->end) { free(items); c->fail = 1; return t; }
+            if (*c->p == ',') { c->p++; continue; }
+            if (*c->p == ']') { c->p++; break; }
+            free(items);
+            c->fail = 1;
+            return t;
+        }
+    }
+    t.off = c->len;
+    put1(c, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i) put1(c, ',');
+        if (items[i].is_null) put(c, "null", 4);
+        else put(c, c->arena + items[i].off, items[i].len);
+    }
+    put1(c, ']');
+    free(items);
+    t.len = c->len - t.off;
+    return t;
+}
+
+static Text value(Ctx *c) {
+    Text t = {0, 0, 0};
+    if (c->p >= c->end) { c->fail = 1; return t; }
+    uint8_t b = *c->p;
+    if (b == '{' || b == '[') {
+        if (++c->depth > MAX_DEPTH) { c->fail = 1; return t; }
+        t = b == '{' ? object(c) : array(c);
+        c->depth--;
+        return t;
+    }
+    if (b == '"') {
+        const uint8_t *dec;
+        size_t dec_len;
+        return string(c, &dec, &dec_len);
+    }
+    if (b == '-' || is_digit(b)) return number(c);
+    if (c->end - c->p >= 4 && !memcmp(c->p, "true", 4)) { c->p += 4; t.off = c->len; put(c, "true", 4); t.len = 4; return t; }
+    if (c->end - c->p >= 5 && !memcmp(c->p, "false", 5)) { c->p += 5; t.off = c->len; put(c, "false", 5); t.len = 5; return t; }
+    if (c->end - c->p >= 4 && !memcmp(c->p, "null", 4)) { c->p += 4; t.is_null = 1; return t; }
+    c->fail = 1;
+    return t;
+}
+
+/* `n` lines of `data`, separated by '\n'. Each line's canonical text goes to `out` (from
+ * offsets[i] to offsets[i + 1]; nothing when the line is left to Python) and bit i of `valid`
+ * (least significant first, zeroed by the caller) says it was written. Returns the number of
+ * lines written, or -1 when memory ran out (nothing can be trusted then). */
+int64_t canon_lines(const uint8_t *data, int64_t data_len, int64_t n, uint8_t *out, int64_t out_cap,
+                    int64_t *offsets, uint8_t *valid) {
+    const uint8_t *p = data, *data_end = data + data_len;
+    size_t arena_cap = 0;
+    uint8_t *arena = NULL;
+    Member *members = NULL;
+    size_t members_cap = 0;
+    int64_t written = 0, at = 0;
+    offsets[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const uint8_t *nl = memchr(p, '\n', data_end - p);
+        const uint8_t *line_end = nl ? nl : data_end;
+        size_t len = line_end - p;
+        size_t need = 3 * len + 64; /* strings are held twice (decoded, written); objects once more */
+        if (need > arena_cap) {
+            free(arena);
+            arena_cap = need * 2;
+            arena = malloc(arena_cap);
+            if (!arena) { free(members); return -1; }
+        }
+        if (len / 2 + 8 > members_cap) {
+            free(members);
+            members_cap = len + 16;
+            members = malloc(members_cap * sizeof(Member));
+            if (!members) { free(arena); return -1; }
+        }
+        Ctx c = {p, line_end, arena, arena_cap, 0, members, members_cap, 0, 0, 0};
+        ws(&c);
+        Text t = {0, 0, 0};
+        if (c.p < c.end && *c.p == '{') {
+            c.depth = 1;
+            t = object(&c);
+            ws(&c);
+            if (c.p != c.end) c.fail = 1;
+        } else {
+            c.fail = 1;
+        }
+        if (!c.fail && at + (int64_t)t.len <= out_cap) {
+            memcpy(out + at, arena + t.off, t.len);
+            at += t.len;
+            valid[i >> 3] |= (uint8_t)(1u << (i & 7));
+            written++;
+        }
+        offsets[i + 1] = at;
+        p = nl ? nl + 1 : data_end;
+    }
+    free(arena);
+    free(members);
+    return written;
+}

@@ -1,0 +1,111 @@
+"""The canonical texts of common landed lines in native code (canon.c), built on first use.
+
+A landed line's canonical text was most of the record pass's time: orjson's parse and sorted
+write, a scan of every line for numbers that need an exact reading, and the careful reading of
+lines with a null or an integral decimal. canon.c does the common line in one pass over its bytes
+and leaves every other line to canonical.py, which stays the reference (the native texts are
+compared with it in tests/unit/test_canon_native.py on drawn and mutated lines).
+
+The library is compiled once per source and machine with the C compiler (`$CC`, else `cc`) into
+sim's cache folder ($XDG_CACHE_HOME/sim, else ~/.cache/sim), and loaded with ctypes: no Python
+headers are needed. Where no compiler works, or SIM_NATIVE=0, every line is read in Python as
+before (same texts, slower); `unavailable()` says why.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+
+SOURCE = Path(__file__).with_name("canon.c")
+_lib = None
+_why: str | None = None
+_loaded = False
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "sim"
+
+
+def _load():
+    global _lib, _why, _loaded
+    _loaded = True
+    if os.environ.get("SIM_NATIVE", "1") == "0":
+        _why = "SIM_NATIVE=0"
+        return
+    try:
+        source = SOURCE.read_bytes()
+    except OSError as exc:
+        _why = f"{SOURCE.name} not found: {exc}"
+        return
+    key = hashlib.sha256(source + platform.machine().encode() + platform.system().encode()).hexdigest()[:16]
+    target = _cache_dir() / f"canon-{key}.so"
+    if not target.exists():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix="building-canon-", suffix=".so", dir=target.parent)
+            os.close(fd)
+            compiler = os.environ.get("CC") or "cc"
+            done = subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", tmp, str(SOURCE)],
+                                  capture_output=True, text=True, timeout=120)
+            if done.returncode != 0:
+                os.unlink(tmp)
+                _why = f"{compiler} failed: {(done.stderr or done.stdout).strip()[:300]}"
+                return
+            os.replace(tmp, target)  # worker processes may build at once: the last whole file stands
+            for older in target.parent.glob("canon-*.so"):  # builds of earlier sources
+                if older != target:
+                    older.unlink(missing_ok=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            _why = f"could not build {SOURCE.name}: {exc}"
+            return
+    try:
+        lib = ctypes.CDLL(str(target))
+    except OSError as exc:
+        _why = f"could not load {target}: {exc}"
+        return
+    fn = lib.canon_lines
+    fn.restype = ctypes.c_int64
+    fn.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
+                   ctypes.c_void_p, ctypes.c_void_p]
+    _lib = fn
+
+
+def unavailable() -> str | None:
+    """Why the native texts are not used (None: they are)."""
+    if not _loaded:
+        _load()
+    return _why
+
+
+def texts(lines: list[bytes]) -> list[bytes | None] | None:
+    """The canonical text of each line canon.c can write, None for the others (canonical.py's to
+    decide); None instead of a list when the native code is unavailable."""
+    if not _loaded:
+        _load()
+    if _lib is None:
+        return None
+    n = len(lines)
+    if not n:
+        return []
+    data = b"\n".join(lines)
+    out = bytearray(len(data) + 1)
+    offsets = bytearray(8 * (n + 1))
+    valid = bytearray((n + 7) // 8)
+    pointer = ctypes.c_char.from_buffer
+    written = _lib(data, len(data), n, ctypes.addressof(pointer(out)), len(out), ctypes.addressof(pointer(offsets)),
+                   ctypes.addressof(pointer(valid)))
+    if written < 0:
+        raise MemoryError("canon.c ran out of memory")
+    if written == 0:
+        return [None] * n
+    array = pa.Array.from_buffers(pa.large_binary(), n, [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(out)])
+    return array.to_pylist()

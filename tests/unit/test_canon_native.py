@@ -1,0 +1,173 @@
+"""The native canonical texts (sim/validate/canon.c) against the Python reading, which stays the
+reference: every line the native code writes has the reference's text, byte for byte, over lines
+drawn to hold what a stranger's file can (escapes, surrogate pairs, control characters, repeated
+names, nulls at every depth, numbers of every spelling) and over the same lines mutated byte by
+byte; what it leaves alone goes to the Python reading."""
+
+import json
+import random
+
+import pytest
+
+from sim.validate import canonical, native
+from sim.workload.generator import generate_file
+
+pytestmark = pytest.mark.skipif(native.unavailable() is not None, reason=f"native texts unavailable: {native.unavailable()}")
+
+
+def reference(line: bytes) -> bytes | None:
+    return canonical.line_text(line, canonical.careful_lines([line])[0])
+
+
+class Lines:
+    """Random JSON lines, written in every way JSON allows."""
+
+    def __init__(self, seed: int):
+        self.rng = random.Random(seed)
+
+    def text(self) -> str:
+        rng, chars = self.rng, []
+        for _ in range(rng.randint(0, 6)):
+            k = rng.random()
+            if k < 0.4:
+                chars.append(rng.choice("abcxyzAZ09 _-/"))
+            elif k < 0.5:
+                chars.append(chr(rng.randint(0, 0x1F)))
+            elif k < 0.6:
+                chars.append(rng.choice('"\\'))
+            elif k < 0.7:
+                chars.append(chr(rng.randint(0x80, 0x7FF)))
+            elif k < 0.8:
+                chars.append(chr(rng.randint(0x800, 0xFFFF)))  # lone surrogates among them
+            elif k < 0.9:
+                chars.append(chr(rng.randint(0x10000, 0x10FFFF)))
+            else:
+                chars.append(chr(rng.choice([0x7F, 0x2028, 0xFEFF, 0xFFFE])))
+        return "".join(chars)
+
+    def string(self, s: str) -> str:
+        rng, out = self.rng, ['"']
+        for ch in s:
+            o = ord(ch)
+            r = rng.random()
+            if 0xD800 <= o <= 0xDFFF:
+                out.append("\\u%04x" % o)
+            elif ch in '"\\' or o < 0x20 or r < 0.15:
+                if o > 0xFFFF:
+                    o -= 0x10000
+                    out.append("\\u%04X\\u%04x" % (0xD800 + (o >> 10), 0xDC00 + (o & 0x3FF)))
+                elif ch == "/" and r < 0.5:
+                    out.append("\\/")
+                elif ch in '\b\f\n\r\t"\\' and r < 0.5:
+                    out.append(json.dumps(ch)[1:-1])
+                else:
+                    out.append(("\\u%04x" if rng.random() < 0.5 else "\\u%04X") % o)
+            else:
+                out.append(ch)
+        return "".join(out) + '"'
+
+    def number(self) -> str:
+        rng, k = self.rng, self.rng.random()
+        if k < 0.3:
+            return str(rng.randint(-10 ** rng.randint(1, 20), 10 ** rng.randint(1, 20)))
+        if k < 0.35:
+            return rng.choice(["0", "-0", "-0.0", "0.0", "0.000", "1.0", "100.00", "-5.10", "99999999999999.9"])
+        if k < 0.7:
+            whole = str(rng.randint(0, 10 ** rng.randint(0, 12)))
+            return rng.choice(["", "-"]) + whole + "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 8)))
+        if k < 0.8:
+            return "0." + "0" * rng.randint(0, 8) + str(rng.randint(1, 999))
+        if k < 0.9:
+            return str(rng.randint(0, 999)) + rng.choice(["e", "E", ".5e"]) + rng.choice(["", "+", "-"]) + str(rng.randint(0, 400))
+        return rng.choice(["01", "1.", ".5", "-", "+1", "1e", "NaN", "Infinity", "0x10", "1_0"])
+
+    def ws(self) -> str:
+        return self.rng.choice(["", "", "", " ", "\t", "  ", "\r"])
+
+    def value(self, depth: int) -> str:
+        rng, k = self.rng, self.rng.random()
+        if depth > 4 or k < 0.5:
+            return rng.choice([self.number, lambda: self.string(self.text()), lambda: "true", lambda: "false",
+                               lambda: "null"])()
+        if k < 0.75:
+            items = (self.value(depth + 1) for _ in range(rng.randint(0, 3)))
+            return "[" + self.ws() + ("," + self.ws()).join(items) + self.ws() + "]"
+        return self.object(depth + 1)
+
+    def object(self, depth: int = 0) -> str:
+        names = [self.text() for _ in range(self.rng.randint(0, 5))]
+        if names and self.rng.random() < 0.2:
+            names.append(self.rng.choice(names))  # a repeated name: the last one stands
+        members = (self.string(n) + self.ws() + ":" + self.ws() + self.value(depth) for n in names)
+        return "{" + self.ws() + ("," + self.ws()).join(members) + self.ws() + "}"
+
+    def line(self) -> bytes:
+        return (self.ws() + self.object() + self.ws()).encode("utf-8", "surrogatepass")
+
+    def mutated(self, line: bytes) -> bytes:
+        rng, b = self.rng, bytearray(line)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(b)) if b else 0
+            r = rng.random()
+            if r < 0.33 and b:
+                del b[i]
+            elif r < 0.66:
+                b.insert(i, rng.randrange(256))
+            elif b:
+                b[i] = rng.choice(b'{}[]",:0123456789.eE-\\un ')
+        return bytes(b).replace(b"\n", b" ")
+
+
+def _corpus(seed: int, count: int) -> list[bytes]:
+    lines = Lines(seed)
+    drawn = [lines.line() for _ in range(count)]
+    generated = [x for x in generate_file(seed, 1, 200_000).body.split(b"\n") if x]
+    return drawn + [lines.mutated(x) for x in drawn] + generated + [lines.mutated(x) for x in generated]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_native_text_is_the_python_readings_text(seed):
+    corpus = _corpus(seed, 4000)
+    texts = native.texts(corpus)
+    written = [(line, text) for line, text in zip(corpus, texts) if text is not None]
+    assert len(written) > len(corpus) // 5  # drawn, mutated and generated lines among them
+    wrong = [(line, text, reference(line)) for line, text in written if text != reference(line)]
+    assert not wrong, wrong[:3]
+
+
+def test_the_common_lines_of_the_generator_are_written_natively():
+    lines = [x for x in generate_file(7, 2, 500_000).body.split(b"\n") if x]
+    texts = native.texts(lines)
+    plain = [i for i, line in enumerate(lines) if not canonical.careful_lines([line])[0]]
+    assert plain and all(texts[i] is not None for i in plain)
+
+
+@pytest.mark.parametrize("line, text", [
+    (b'{"b":1,"a":2,"b":null}', b'{"a":2}'),  # the last of a repeated name stands, then nulls go
+    (b' {"a":[null,{"x":null,"y":[]}],"z":{}}\r', b'{"a":[null,{"y":[]}],"z":{}}'),
+    (b'{"n":-0,"m":-0.0,"k":100.00,"j":12.50,"i":0.0001}', b'{"i":0.0001,"j":12.5,"k":100,"m":0,"n":0}'),
+    (b'{"s":"\\u00e9\\/\\b\\u001F\\ud83d\\ude00\x7f"}', b'{"s":"\xc3\xa9/\\b\\u001f\xf0\x9f\x98\x80\x7f"}'),
+    (b'{"\xc3\xa9":1,"z":2,"Z":3}', b'{"Z":3,"z":2,"\xc3\xa9":1}'),  # names by code point
+])
+def test_written_natively(line, text):
+    assert native.texts([line]) == [text] and reference(line) == text
+
+
+@pytest.mark.parametrize("line", [
+    b'{"a":1e5}', b'{"a":1234567890123456}', b'{"a":0.123456789012345}', b'{"a":0.00001}',
+    b'{"a":"\\ud800"}', b'{"a":"\xff"}', b'{"a":"\x01"}', b'\xef\xbb\xbf{"a":1}', b'[1]', b'{"a":1} x',
+    b'{"a":NaN}', b'{"a":01}', b'{"a":1,}', b'{' * 70 + b'}' * 70,
+])
+def test_left_to_the_python_reading(line):
+    assert native.texts([line]) == [None]
+
+
+def test_texts_and_careful_agree_with_the_python_reading_alone(monkeypatch):
+    corpus = _corpus(4, 1500)
+    with_native = canonical.texts_and_careful(corpus)
+    monkeypatch.setattr(native, "texts", lambda lines: None)
+    careful = canonical.careful_lines(corpus)
+    assert with_native[0] == canonical.lines_texts(corpus, careful)
+    # a line written natively holds no number that needs an exact reading; the others keep the scan's flag
+    assert all(not flag or scanned for flag, scanned in zip(with_native[1], careful))
+    assert canonical.texts_and_careful(corpus) == (with_native[0], careful)
