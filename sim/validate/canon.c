@@ -14,6 +14,9 @@
  *   MAX_DEPTH, goes back.
  * The Python reading remains the reference: tests/unit/test_canon_native.py compares both on
  * drawn and mutated lines.
+ *
+ * join_rows, at the end, is the last step of a Parquet row's text (rowtext.py): the pieces of
+ * every row (constant bytes, and the texts of its values, made in Arrow) put together.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -493,4 +496,58 @@ int64_t canon_lines(const uint8_t *data, int64_t data_len, int64_t n, uint8_t *o
     free(arena);
     free(members);
     return written;
+}
+
+/* Row texts from pieces (sim/validate/rowtext.py): row i is the concatenation of the k pieces'
+ * i-th values. Piece j is constant bytes (width 0: datas[j], lens[j] bytes) or an Arrow binary
+ * array (width 4: int32 offsets, 8: int64) whose offsets and validity bitmap (or NULL) start at
+ * element starts[j]; a null element writes nothing. With strip_comma, a row written as "{," loses
+ * that comma (the first member present of an object that may have none). The rows go to `out`
+ * with int32 offsets. Returns the bytes written, or -1 when they do not fit (the caller joins the
+ * rows another way). */
+int64_t join_rows(int64_t n, int64_t k, const int8_t *widths, const uint8_t *const *datas,
+                  const void *const *offsets, const uint8_t *const *validity, const int64_t *starts,
+                  const int64_t *lens, int strip_comma, uint8_t *out, int64_t out_cap, int32_t *out_offsets) {
+    int64_t at = 0;
+    out_offsets[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t row = at;
+        for (int64_t j = 0; j < k; j++) {
+            const uint8_t *src;
+            int64_t len;
+            if (widths[j] == 0) {
+                src = datas[j];
+                len = lens[j];
+            } else {
+                int64_t e = starts[j] + i;
+                if (validity[j] && !((validity[j][e >> 3] >> (e & 7)) & 1)) continue;
+                int64_t a, b;
+                if (widths[j] == 4) {
+                    const int32_t *o = offsets[j];
+                    a = o[e];
+                    b = o[e + 1];
+                } else {
+                    const int64_t *o = offsets[j];
+                    a = o[e];
+                    b = o[e + 1];
+                }
+                src = datas[j] + a;
+                len = b - a;
+            }
+            if (at + len > out_cap) return -1;
+            if (len <= 16) {
+                for (int64_t q = 0; q < len; q++) out[at + q] = src[q];
+            } else {
+                memcpy(out + at, src, len);
+            }
+            at += len;
+        }
+        if (strip_comma && at - row >= 2 && out[row] == '{' && out[row + 1] == ',') {
+            memmove(out + row + 1, out + row + 2, at - row - 2);
+            at--;
+        }
+        if (at > INT32_MAX) return -1;
+        out_offsets[i + 1] = (int32_t)at;
+    }
+    return at;
 }

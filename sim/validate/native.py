@@ -26,6 +26,7 @@ import pyarrow as pa
 
 SOURCE = Path(__file__).with_name("canon.c")
 _lib = None
+_join = None
 _why: str | None = None
 _loaded = False
 
@@ -36,7 +37,7 @@ def _cache_dir() -> Path:
 
 
 def _load():
-    global _lib, _why, _loaded
+    global _lib, _join, _why, _loaded
     _loaded = True
     if os.environ.get("SIM_NATIVE", "1") == "0":
         _why = "SIM_NATIVE=0"
@@ -76,7 +77,12 @@ def _load():
     fn.restype = ctypes.c_int64
     fn.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
                    ctypes.c_void_p, ctypes.c_void_p]
+    join = lib.join_rows
+    join.restype = ctypes.c_int64
+    join.argtypes = [ctypes.c_int64, ctypes.c_int64] + [ctypes.c_void_p] * 6 + [ctypes.c_int, ctypes.c_void_p,
+                                                                                 ctypes.c_int64, ctypes.c_void_p]
     _lib = fn
+    _join = join
 
 
 def unavailable() -> str | None:
@@ -109,3 +115,43 @@ def texts(lines: list[bytes]) -> list[bytes | None] | None:
         return [None] * n
     array = pa.Array.from_buffers(pa.large_binary(), n, [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(out)])
     return array.to_pylist()
+
+
+_WIDTH = {pa.binary(): 4, pa.large_binary(): 8}
+
+
+def join(pieces: list, n: int, strip_comma: bool = False) -> pa.Array | None:
+    """Row i: the i-th values of the pieces put together (bytes: the same for every row; a binary
+    Arrow array: its value, nothing where null); with strip_comma, a row that begins "{," loses
+    that comma. A binary array; None when the native code is unavailable or a piece is of another
+    type (the caller joins in Arrow then)."""
+    if not _loaded:
+        _load()
+    if _join is None or any(not isinstance(p, bytes) and p.type not in _WIDTH for p in pieces):
+        return None
+    k = len(pieces)
+    widths = (ctypes.c_int8 * k)()
+    datas, offsets, validity = (ctypes.c_void_p * k)(), (ctypes.c_void_p * k)(), (ctypes.c_void_p * k)()
+    starts, lens = (ctypes.c_int64 * k)(), (ctypes.c_int64 * k)()
+    size = 0
+    for j, piece in enumerate(pieces):
+        if isinstance(piece, bytes):
+            datas[j] = ctypes.cast(ctypes.c_char_p(piece), ctypes.c_void_p)
+            lens[j] = len(piece)
+            size += len(piece) * n
+            continue
+        valid, offs, data = piece.buffers()
+        widths[j] = _WIDTH[piece.type]
+        offsets[j] = offs.address
+        datas[j] = data.address if data is not None else None
+        validity[j] = valid.address if valid is not None and piece.null_count else None
+        starts[j] = piece.offset
+        size += data.size if data is not None else 0
+    out = bytearray(size + 1)
+    out_offsets = bytearray(4 * (n + 1))
+    pointer = ctypes.c_char.from_buffer
+    written = _join(n, k, widths, datas, offsets, validity, starts, lens, int(strip_comma),
+                    ctypes.addressof(pointer(out)), len(out), ctypes.addressof(pointer(out_offsets)))
+    if written < 0:
+        return None
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(out_offsets), pa.py_buffer(out)])

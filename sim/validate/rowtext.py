@@ -21,7 +21,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sim.validate import canonical, content
+from sim.validate import canonical, content, native
 
 _ESCAPE = r'[\x00-\x1f"\\]'
 _OPEN, _CLOSE = pa.scalar(b"{"), pa.scalar(b"}")
@@ -110,7 +110,9 @@ def _object(members: list[tuple[str, pa.Array, pa.Array | None]], n: int, valid:
     pieces, first_always = _object_pieces(members)
     if first_always or not members:
         out = _join(pieces, n)
-    else:  # the first member present loses its comma: drop the first comma of what is inside
+    else:  # the first member present loses its comma
+        out = _join(pieces, n, strip_comma=True)
+    if out is None:  # (only Arrow to join with) drop the first comma of what is inside
         body = _join(pieces[1:-1], n)
         # (the first comma is at the start, when there is one; pyarrow 26's binary_slice fails on
         # an empty string)
@@ -121,8 +123,10 @@ def _object(members: list[tuple[str, pa.Array, pa.Array | None]], n: int, valid:
     return out
 
 
-def _join(pieces: list, n: int) -> pa.Array:
-    """Concatenate pieces (bytes, or arrays whose nulls count as nothing) row by row."""
+def _join(pieces: list, n: int, strip_comma: bool = False) -> pa.Array | None:
+    """Concatenate pieces (bytes, or arrays whose nulls count as nothing) row by row, in native
+    code where it is available (a third of a row's text was Arrow's element-wise join). With
+    strip_comma, a row beginning "{," loses that comma, or None when only Arrow is there."""
     merged: list = []
     for piece in pieces:  # adjacent constant pieces become one
         if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
@@ -130,7 +134,13 @@ def _join(pieces: list, n: int) -> pa.Array:
         else:
             merged.append(piece)
     if not any(isinstance(p, pa.Array) for p in merged):
-        return pa.array([b"".join(merged)] * n, pa.binary())
+        whole = b"".join(merged)
+        if strip_comma and whole.startswith(b"{,"):
+            whole = b"{" + whole[2:]
+        return pa.array([whole] * n, pa.binary())
+    joined = native.join(merged, n, strip_comma)
+    if joined is not None or strip_comma:
+        return joined
     args = [pa.scalar(p, pa.binary()) if isinstance(p, bytes) else p for p in merged]
     return pc.binary_join_element_wise(*args, b"", null_handling="replace", null_replacement=b"")
 

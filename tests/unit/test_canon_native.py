@@ -171,3 +171,34 @@ def test_texts_and_careful_agree_with_the_python_reading_alone(monkeypatch):
     # a line written natively holds no number that needs an exact reading; the others keep the scan's flag
     assert all(not flag or scanned for flag, scanned in zip(with_native[1], careful))
     assert canonical.texts_and_careful(corpus) == (with_native[0], careful)
+
+
+def _varied_table():
+    import pyarrow as pa
+
+    n = 300
+    rng = random.Random(5)
+    return pa.table({
+        "s": pa.array([None if i % 7 == 0 else rng.choice(["x", 'q"uote', "back\\slash", "\x01ctl", "é", ""])
+                       for i in range(n)]),
+        "i": pa.array([None if i % 5 == 0 else rng.randint(-10**12, 10**12) for i in range(n)], pa.int64()),
+        "d": pa.array([None if i % 3 == 0 else rng.choice([0.5, -2.25, 1e300, 3.0, 1e-7]) for i in range(n)]),
+        "st": pa.array([None if i % 4 == 0 else {"a": None if i % 6 == 0 else i, "b": "t"} for i in range(n)],
+                       pa.struct([("a", pa.int64()), ("b", pa.string())])),
+        "l": pa.array([None if i % 9 == 0 else [rng.choice([None, 1, 2])] * (i % 3) for i in range(n)],
+                      pa.list_(pa.int64())),
+        "ls": pa.array([[{"k": None if i % 2 else "v"}] for i in range(n)], pa.list_(pa.struct([("k", pa.string())]))),
+    })
+
+
+@pytest.mark.parametrize("start, length", [(0, 300), (17, 150), (299, 1), (5, 0)])
+def test_row_texts_joined_natively_are_the_arrow_joins(monkeypatch, start, length):
+    from sim.validate import rowtext
+
+    table = _varied_table().slice(start, length)  # slices: values start at an offset into their buffers
+    texts = rowtext.RowTexts(table.schema)
+    natively = texts.texts(table).to_pylist()
+    monkeypatch.setattr(native, "join", lambda pieces, n, strip_comma=False: None)
+    assert natively == texts.texts(table).to_pylist()
+    whole = [canonical.text(v) for v in texts.values(table)]
+    assert natively == whole  # and both are the reference's texts of the records the rows stand for
