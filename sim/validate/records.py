@@ -102,6 +102,8 @@ class UnitResult:
     read_etags: dict[str, str | None] = field(default_factory=dict)
 
 
+# What the accounting reads. A unit's tables hold their names dictionary-encoded (tally.repeated),
+# cast to these when the results are put together.
 RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
 ROUT_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64()), ("mid", pa.string()), ("file_mid", pa.string())])
 
@@ -245,8 +247,11 @@ class _Worker:
         keys, lines = lineage.column("_source_key"), lineage.column("_line")
         result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
         if unit.part == 0:  # one part reports the output's rows
-            result.rout = pa.table({"key": keys, "line": lines, "mid": lineage.column("_manifest_id"),
-                                    "file_mid": pa.repeat(pa.scalar(unit.file_mid, pa.string()), lineage.num_rows)})
+            # names dictionary-encoded (an output's rows come from a few hundred files): the
+            # result crosses to the main process, and whole strings made that crossing slow
+            result.rout = pa.table({"key": pc.dictionary_encode(keys), "line": lines,
+                                    "mid": pc.dictionary_encode(lineage.column("_manifest_id")),
+                                    "file_mid": repeated(unit.file_mid, lineage.num_rows)})
         rins = []
         seen: set[str] = set()
         rows = _Rows(pf, content.RowReader(pf.schema_arrow), RowTexts(pf.schema_arrow, content.LINEAGE),
@@ -324,7 +329,7 @@ class _Worker:
         hashed.table = pa.table({"h": digest.digests(records), "key": repeated(key, len(records)),
                                  "line": pa.array(numbers_of_records, pa.int64())}, schema=LANDED)
         result.hashed.append(hashed)
-        return pa.table({"key": pa.repeat(pa.scalar(key, pa.string()), len(numbers_in)),
+        return pa.table({"key": repeated(key, len(numbers_in)),
                          "line": pa.array(numbers_in, pa.int64())})
 
 

@@ -173,7 +173,8 @@ def _hashed(results, units) -> multiset.Hashed:
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    tables = [t for t in tables if t.num_rows]
+    """The tables as one in `schema` (their names may arrive dictionary-encoded)."""
+    tables = [t.cast(schema) for t in tables if t.num_rows]
     return pa.concat_tables(tables) if tables else schema.empty_table()
 
 

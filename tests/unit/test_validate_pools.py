@@ -5,6 +5,7 @@ session, and a caller that raises ends the workers instead of waiting for them."
 import os
 import threading
 import time
+from concurrent.futures import wait
 from pathlib import Path
 
 import pytest
@@ -67,4 +68,5 @@ def test_a_caller_that_raises_ends_its_workers_without_waiting():
     for process in workers:
         process.join(timeout=10)
         assert not process.is_alive()
-    assert future.cancelled() or future.done()
+    wait([future], timeout=30)  # the pool marks work whose worker it lost as failed, from its own thread
+    assert future.done()
