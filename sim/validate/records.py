@@ -234,23 +234,27 @@ class _Worker:
             body.close()
         return obj["ETag"].strip('"')
 
-    def _lineage(self, unit: Unit, pf: pq.ParquetFile):
-        """The output's lineage and its runs of rows per landed key, read once while the file is held."""
+    def _lineage(self, unit: Unit, pf: pq.ParquetFile, path: str):
+        """The output's lineage and its runs of rows per landed key, read once while the file is
+        held; names dictionary-encoded as stored (an output's rows come from a few hundred files:
+        whole strings for each row cost a third of a second per output, read and sent)."""
         if self.lineage is None or self.lineage[0] != unit.output_key:
-            table = pf.read(columns=list(content.LINEAGE))
+            schema = pf.schema_arrow
+            names = [n for n in content.LINEAGE if n in schema.names and pa.types.is_string(schema.field(n).type)]
+            table = pq.read_table(path, columns=list(content.LINEAGE), read_dictionary=names)
             self.lineage = (unit.output_key, table, _runs(table.column("_source_key")))
         return self.lineage[1], self.lineage[2]
 
     def _compare(self, unit: Unit, path: str) -> UnitResult:
         pf = pq.ParquetFile(path)
-        lineage, runs = self._lineage(unit, pf)
+        lineage, runs = self._lineage(unit, pf, path)
         keys, lines = lineage.column("_source_key"), lineage.column("_line")
         result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
         if unit.part == 0:  # one part reports the output's rows
             # names dictionary-encoded (an output's rows come from a few hundred files): the
             # result crosses to the main process, and whole strings made that crossing slow
-            result.rout = pa.table({"key": pc.dictionary_encode(keys), "line": lines,
-                                    "mid": pc.dictionary_encode(lineage.column("_manifest_id")),
+            result.rout = pa.table({"key": _dictionary(keys), "line": lines,
+                                    "mid": _dictionary(lineage.column("_manifest_id")),
                                     "file_mid": repeated(unit.file_mid, lineage.num_rows)})
         rins = []
         seen: set[str] = set()
@@ -490,6 +494,8 @@ class _Rows:
         # No decimal (nor any type JSON has no value of) in any column: JSON text columns aside
         # (looked at row by row), no value is read exactly
         self.plain = all(n in reader.text or _plain(pf.schema_arrow.field(n).type) for n in reader.own)
+        # the lineage columns are read once per output (_Worker._lineage); a file of nothing else is read whole
+        self.columns = list(reader.own) or None
         sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.metadata.num_row_groups)]
         self.bounds = list(itertools.accumulate(sizes, initial=0))  # first row of each group, then the total
         self.batches = None  # batches from row group `self.group` on, opened when first needed
@@ -502,7 +508,7 @@ class _Rows:
     def _fill_to(self, end: int) -> None:
         while self.buffer is None or self.start + self.buffer.num_rows < end:
             if self.batches is None:
-                self.batches = self.pf.iter_batches(batch_size=READ_ROWS,
+                self.batches = self.pf.iter_batches(batch_size=READ_ROWS, columns=self.columns,
                                                     row_groups=range(self.group, len(self.bounds) - 1))
             table = pa.Table.from_batches([next(self.batches)])
             self.read_to += table.num_rows
@@ -601,11 +607,19 @@ def _runs(keys: pa.ChunkedArray) -> list[tuple[str, int, int]]:
     n = len(keys)
     if n == 0:
         return []
-    values = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-    changes = pc.indices_nonzero(pc.not_equal(values.slice(1), values.slice(0, n - 1))).to_pylist()
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.unify_dictionaries() if pa.types.is_dictionary(keys.type) else keys
+        keys = keys.combine_chunks()
+    values = keys
+    compared = keys.indices if pa.types.is_dictionary(keys.type) else keys  # one dictionary: equal names, equal indices
+    changes = pc.indices_nonzero(pc.not_equal(compared.slice(1), compared.slice(0, n - 1))).to_pylist()
     starts = [0] + [i + 1 for i in changes]
     names = values.take(pa.array(starts, pa.int64())).to_pylist()
     return list(zip(names, starts, starts[1:] + [n]))
+
+
+def _dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
