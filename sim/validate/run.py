@@ -13,7 +13,7 @@ import pyarrow as pa
 from sim.core import contract
 from sim.infra.spec import Names
 from sim.validate import agreement, content, inventory, multiset, quarantine
-from sim.validate.accounting import account
+from sim.validate.accounting import NAMES, account
 from sim.validate.checks import check_state, problems
 from sim.validate.early import Early, reusable
 from sim.validate.records import ROUT_SCHEMA, RIN_SCHEMA, default_workers, peak_disk, plan_units, run_units
@@ -173,9 +173,11 @@ def _hashed(results, units) -> multiset.Hashed:
 
 
 def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    """The tables as one in `schema` (their names may arrive dictionary-encoded)."""
-    tables = [t.cast(schema) for t in tables if t.num_rows]
-    return pa.concat_tables(tables) if tables else schema.empty_table()
+    """The tables as one in `schema`, their text columns dictionary-encoded as the record pass
+    sends them (millions of rows name a few hundred files; the accounting and DuckDB take both)."""
+    keyed = pa.schema([f.with_type(NAMES) if f.type == pa.string() else f for f in schema])
+    tables = [t.cast(keyed) for t in tables if t.num_rows]
+    return pa.concat_tables(tables) if tables else keyed.empty_table()
 
 
 def _quarantine(s3, bucket: str, objects: dict) -> pa.Table:

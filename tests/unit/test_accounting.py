@@ -85,3 +85,26 @@ def test_examples_are_the_first_by_key_name_and_line_whatever_order_the_keys_cam
     assert acc.examples["missing"] == [{"key": "b", "line": n} for n in range(1, 6)]
     acc = account(rin(("z", 1), ("a", 1)), rout([("z", 1, "m"), ("a", 1, "m")] * 2, "m"), rq())
     assert acc.examples["duplicates"] == [{"key": "a", "line": 1}, {"key": "z", "line": 1}]
+
+
+def _dictionary_chunks(table: pa.Table, size: int) -> pa.Table:
+    """The table as the record pass sends it: text columns dictionary-encoded, in chunks of
+    `size` rows whose dictionaries differ."""
+    pieces = []
+    for at in range(0, table.num_rows, size):
+        piece = table.slice(at, size)
+        pieces.append(pa.table({n: (piece.column(n).combine_chunks().dictionary_encode() if piece.column(n).type == pa.string()
+                                    else piece.column(n)) for n in piece.column_names}))
+    return pa.concat_tables(pieces)
+
+
+def test_dictionary_encoded_names_are_counted_as_text_is():
+    landed = rin(*[(k, n) for k in ("z", "m", "b", "in/[x]") for n in range(1, 6)], (None, 1))
+    out = pa.concat_tables([rout([("z", 1, "m1"), ("z", 1, "m1"), ("m", 2, "m2"), ("q", 3, "m1")], "m1"),
+                            rout([("b", 5, "m2"), ("in/[x]", 1, "m2"), (None, 1, "m2")], "m2")])
+    quarantined = rq(("m", 4), ("w", None))
+    as_text = account(landed, out, quarantined, set_aside={"b"})
+    as_dictionary = account(_dictionary_chunks(landed, 3), _dictionary_chunks(out, 2), _dictionary_chunks(quarantined, 1),
+                            set_aside={"b"})
+    assert as_dictionary == as_text
+    assert (as_text.duplicates, as_text.unexpected, as_text.wrong_manifest, as_text.set_aside_rows) == (1, 1, 1, 1)
