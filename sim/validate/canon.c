@@ -4,7 +4,8 @@
  *
  * Only what needs no judgement is done here; any other line is left to the Python reading (its
  * status bit stays 0), which decides it exactly as before:
- * - numbers: integers of up to 15 characters, written as they are ("-0" is "0"); decimals of up
+ * - numbers: integers of up to 29 digits, written as they are ("-0" is "0"; a line holding one of
+ *   more than 15 is flagged, see canon_lines); decimals of up
  *   to 15 characters without an exponent, whose value is at least 1e-4 when below 1: at most 14
  *   significant digits, so the nearest double prints back as the token's own digits (trailing
  *   zeros dropped; an integral one as its integer). Any exponent or longer number goes back.
@@ -28,6 +29,7 @@
 #define SWAR_ZERO(x) (((x) - SWAR_ONES) & ~(x) & SWAR_HIGH)              /* a zero byte in x */
 #define SWAR_LESS(x, n) (((x) - SWAR_ONES * (n)) & ~(x) & SWAR_HIGH)     /* a byte below n (n <= 128) */
 #define MAX_NUMBER 15
+#define MAX_INTEGER 29 /* integers below 10^30 are written as their digits (canonical.integer) */
 
 typedef struct {
     const uint8_t *key; /* decoded name */
@@ -46,6 +48,7 @@ typedef struct {
     size_t members_cap, members_top;
     int depth;
     int fail;
+    int long_integer; /* an integer of more than MAX_NUMBER digits was read */
 } Ctx;
 
 typedef struct {
@@ -258,7 +261,12 @@ static Text number(Ctx *c) {
         if (frac_end == frac) { c->fail = 1; return t; }
     }
     if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) { c->fail = 1; return t; } /* an exponent: Python's */
-    if (c->p - digits > MAX_NUMBER) { c->fail = 1; return t; }
+    if (!frac && c->p - digits > MAX_NUMBER && c->p - digits <= MAX_INTEGER) {
+        c->long_integer = 1; /* written as it is; the caller flags the line for the exact comparison */
+    } else if (c->p - digits > MAX_NUMBER) {
+        c->fail = 1;
+        return t;
+    }
     int zero_int = (int_end - digits == 1 && *digits == '0');
     t.off = c->len;
     if (frac) {
@@ -445,10 +453,12 @@ static Text value(Ctx *c) {
 
 /* `n` lines of `data`, separated by '\n'. Each line's canonical text goes to `out` (from
  * offsets[i] to offsets[i + 1]; nothing when the line is left to Python) and bit i of `valid`
- * (least significant first, zeroed by the caller) says it was written. Returns the number of
+ * (least significant first, zeroed by the caller) says it was written; bit i of `long_integers`,
+ * that it holds an integer of more than MAX_NUMBER digits (the comparison reads such a line
+ * exactly when the row may hold a decimal). Returns the number of
  * lines written, or -1 when memory ran out (nothing can be trusted then). */
 int64_t canon_lines(const uint8_t *data, int64_t data_len, int64_t n, uint8_t *out, int64_t out_cap,
-                    int64_t *offsets, uint8_t *valid) {
+                    int64_t *offsets, uint8_t *valid, uint8_t *long_integers) {
     const uint8_t *p = data, *data_end = data + data_len;
     size_t arena_cap = 0;
     uint8_t *arena = NULL;
@@ -473,7 +483,7 @@ int64_t canon_lines(const uint8_t *data, int64_t data_len, int64_t n, uint8_t *o
             members = malloc(members_cap * sizeof(Member));
             if (!members) { free(arena); return -1; }
         }
-        Ctx c = {p, line_end, arena, arena_cap, 0, members, members_cap, 0, 0, 0};
+        Ctx c = {p, line_end, arena, arena_cap, 0, members, members_cap, 0, 0, 0, 0};
         ws(&c);
         Text t = {0, 0, 0};
         if (c.p < c.end && *c.p == '{') {
@@ -488,6 +498,7 @@ int64_t canon_lines(const uint8_t *data, int64_t data_len, int64_t n, uint8_t *o
             memcpy(out + at, arena + t.off, t.len);
             at += t.len;
             valid[i >> 3] |= (uint8_t)(1u << (i & 7));
+            if (c.long_integer) long_integers[i >> 3] |= (uint8_t)(1u << (i & 7));
             written++;
         }
         offsets[i + 1] = at;

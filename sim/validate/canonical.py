@@ -307,12 +307,16 @@ def lines_texts(lines: list[bytes], careful: list[bool]) -> list[bytes | None]:
 def texts_and_careful(lines: list[bytes]) -> tuple[list[bytes | None], list[bool]]:
     """Each line's canonical text (None: not a JSON object) and whether it may hold a number that
     needs an exact reading (a superset, as careful_lines). The common lines are written by native
-    code (native.py), which takes no line holding such a number; the rest as lines_texts does."""
-    fast = native.texts(lines)
-    if fast is None:
+    code (native.py), which takes no line holding such a number but a long integer (its digits are
+    its text; the line is flagged all the same); the rest as lines_texts does."""
+    found = native.texts_and_long_integers(lines)
+    if found is None:
         careful = careful_lines(lines)
         return lines_texts(lines, careful), careful
+    fast, long_integers = found
     careful = [False] * len(lines)
+    for i in long_integers:  # written natively, and still compared exactly where a row may hold a decimal
+        careful[i] = True
     rest = [i for i, t in enumerate(fast) if t is None]
     if rest:
         left = [lines[i] for i in rest]

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SOURCE = Path(__file__).with_name("canon.c")
 _lib = None
@@ -76,7 +77,7 @@ def _load():
     fn = lib.canon_lines
     fn.restype = ctypes.c_int64
     fn.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64,
-                   ctypes.c_void_p, ctypes.c_void_p]
+                   ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
     join = lib.join_rows
     join.restype = ctypes.c_int64
     join.argtypes = [ctypes.c_int64, ctypes.c_int64] + [ctypes.c_void_p] * 6 + [ctypes.c_int, ctypes.c_void_p,
@@ -95,26 +96,37 @@ def unavailable() -> str | None:
 def texts(lines: list[bytes]) -> list[bytes | None] | None:
     """The canonical text of each line canon.c can write, None for the others (canonical.py's to
     decide); None instead of a list when the native code is unavailable."""
+    found = texts_and_long_integers(lines)
+    return None if found is None else found[0]
+
+
+def texts_and_long_integers(lines: list[bytes]) -> tuple[list[bytes | None], list[int]] | None:
+    """texts(), and the indices of the lines written that hold an integer of 16 digits or more."""
     if not _loaded:
         _load()
     if _lib is None:
         return None
     n = len(lines)
     if not n:
-        return []
+        return [], []
     data = b"\n".join(lines)
     out = bytearray(len(data) + 1)
     offsets = bytearray(8 * (n + 1))
     valid = bytearray((n + 7) // 8)
+    long_integers = bytearray((n + 7) // 8)
     pointer = ctypes.c_char.from_buffer
     written = _lib(data, len(data), n, ctypes.addressof(pointer(out)), len(out), ctypes.addressof(pointer(offsets)),
-                   ctypes.addressof(pointer(valid)))
+                   ctypes.addressof(pointer(valid)), ctypes.addressof(pointer(long_integers)))
     if written < 0:
         raise MemoryError("canon.c ran out of memory")
     if written == 0:
-        return [None] * n
+        return [None] * n, []
     array = pa.Array.from_buffers(pa.large_binary(), n, [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(out)])
-    return array.to_pylist()
+    flagged = []
+    if any(long_integers):
+        flags = pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(long_integers)])
+        flagged = pc.indices_nonzero(flags).to_pylist()
+    return array.to_pylist(), flagged
 
 
 _WIDTH = {pa.binary(): 4, pa.large_binary(): 8}

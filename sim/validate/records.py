@@ -115,17 +115,29 @@ def default_workers() -> int:
 def plan_units(landed: dict, outputs: dict[str, str], manifest_docs: dict[str, dict], skip: set[str],
                workers: int = 1, taken: set[str] = frozenset()) -> list[Unit]:
     """`landed`: key -> size; `outputs`: manifest id -> Parquet key; `manifest_docs`: id -> document.
-    With fewer outputs than PARTS_PER_WORKER x `workers`, each output is cut into parts (slices of
-    its manifest's files, in the order the converter wrote them). `taken`: landed keys another
-    unit already counts (an output checked earlier, sim/validate/early.py)."""
+    Outputs are cut into parts (slices of their manifest's files, in the order the converter wrote
+    them) to keep every worker busy to the end: with no more outputs than workers, each into
+    PARTS_PER_WORKER x `workers` / outputs parts; with more, only the `workers` smallest, into
+    `workers` parts each, which fill the gaps the whole ones leave (each part reads its output
+    again, so the fewer cut, the less is read twice). `taken`: landed keys another unit already
+    counts (an output checked earlier, sim/validate/early.py)."""
     owned: set[str] = set(skip) | set(taken)
-    parts = max(1, math.ceil(PARTS_PER_WORKER * workers / max(1, len(outputs)))) if workers > 1 else 1
+    own_of: dict[str, list[str]] = {}
+    for mid in sorted(outputs):
+        keys = [f["key"] for f in manifest_docs.get(mid, {}).get("files", [])]
+        own_of[mid] = [k for k in dict.fromkeys(keys) if k in landed and k not in owned]
+        owned.update(own_of[mid])
+    weight = {mid: sum(landed[k] for k in own) for mid, own in own_of.items()}
+    if workers <= 1:
+        parts, cut = 1, set()
+    elif len(outputs) <= workers:
+        parts, cut = max(1, math.ceil(PARTS_PER_WORKER * workers / max(1, len(outputs)))), set(outputs)
+    else:
+        parts, cut = workers, set(sorted(outputs, key=lambda m: (weight[m], m))[:workers])
     units = []
     for mid, out_key in sorted(outputs.items()):
-        keys = [f["key"] for f in manifest_docs.get(mid, {}).get("files", [])]
-        own = [k for k in dict.fromkeys(keys) if k in landed and k not in owned]
-        owned.update(own)
-        n = min(parts, max(1, len(own)))
+        own = own_of[mid]
+        n = min(parts if mid in cut else 1, max(1, len(own)))
         if n == 1:
             units.append(Unit(out_key, mid, own, frozenset(skip), sum(landed[k] for k in own)))
             continue

@@ -154,7 +154,7 @@ def test_written_natively(line, text):
 
 
 @pytest.mark.parametrize("line", [
-    b'{"a":1e5}', b'{"a":1234567890123456}', b'{"a":0.123456789012345}', b'{"a":0.00001}',
+    b'{"a":1e5}', b'{"a":123456789012345678901234567890}', b'{"a":0.123456789012345}', b'{"a":0.00001}',
     b'{"a":"\\ud800"}', b'{"a":"\xff"}', b'{"a":"\x01"}', b'\xef\xbb\xbf{"a":1}', b'[1]', b'{"a":1} x',
     b'{"a":NaN}', b'{"a":01}', b'{"a":1,}', b'{' * 70 + b'}' * 70,
 ])
@@ -165,7 +165,7 @@ def test_left_to_the_python_reading(line):
 def test_texts_and_careful_agree_with_the_python_reading_alone(monkeypatch):
     corpus = _corpus(4, 1500)
     with_native = canonical.texts_and_careful(corpus)
-    monkeypatch.setattr(native, "texts", lambda lines: None)
+    monkeypatch.setattr(native, "texts_and_long_integers", lambda lines: None)
     careful = canonical.careful_lines(corpus)
     assert with_native[0] == canonical.lines_texts(corpus, careful)
     # a line written natively holds no number that needs an exact reading; the others keep the scan's flag
@@ -202,3 +202,13 @@ def test_row_texts_joined_natively_are_the_arrow_joins(monkeypatch, start, lengt
     assert natively == texts.texts(table).to_pylist()
     whole = [canonical.text(v) for v in texts.values(table)]
     assert natively == whole  # and both are the reference's texts of the records the rows stand for
+
+
+@pytest.mark.parametrize("line, text", [
+    (b'{"id":18446744073709551617,"n":1}', b'{"id":18446744073709551617,"n":1}'),
+    (b'{"id":-12345678901234567890123456789}', b'{"id":-12345678901234567890123456789}'),
+])
+def test_a_long_integer_is_written_natively_and_its_line_still_read_exactly_where_it_matters(line, text):
+    texts, careful = canonical.texts_and_careful([line, b'{"n":12345}'])
+    assert texts == [text, b'{"n":12345}'] and reference(line) == text
+    assert careful == [True, False]  # the comparison reads it exactly when the row may hold a decimal

@@ -120,3 +120,30 @@ def test_blank_lines_crlf_and_an_altered_row(tmp_path):
         assert sorted(result.rin.column("line").to_pylist()) == [1, 4, 5, 7]
         if expected:
             assert result.altered_examples == [{"key": key, "line": 5, "path": "/i"}]
+
+
+def _plan(sizes: dict[str, int], workers: int):
+    landed, docs, outputs = {}, {}, {}
+    for mid, files in sizes.items():
+        keys = [f"in/{mid}/{i}.ndjson" for i in range(files)]
+        landed.update({k: 100 for k in keys})
+        docs[mid] = {"files": [{"key": k} for k in keys]}
+        outputs[mid] = f"out/{mid}.parquet"
+    return landed, records.plan_units(landed, outputs, docs, set(), workers=workers)
+
+
+def test_with_more_outputs_than_workers_only_the_smallest_are_cut_and_last():
+    landed, units = _plan({"a": 200, "b": 200, "c": 180, "d": 120, "e": 90}, workers=2)
+    parts = {}
+    for u in units:
+        parts.setdefault(u.file_mid, []).append(u)
+    assert {m: len(p) for m, p in parts.items()} == {"a": 1, "b": 1, "c": 1, "d": 2, "e": 2}
+    assert [u.file_mid for u in units[:3]] == ["a", "b", "c"]  # the whole ones first, the parts fill the gaps
+    owned = [k for u in units for k in u.own]
+    assert sorted(owned) == sorted(landed) and len(owned) == len(set(owned))
+
+
+def test_with_no_more_outputs_than_workers_every_output_is_cut():
+    _, units = _plan({"a": 200, "b": 150}, workers=2)
+    assert [u.file_mid for u in units].count("a") == records.PARTS_PER_WORKER
+    assert [u.file_mid for u in units].count("b") == records.PARTS_PER_WORKER
