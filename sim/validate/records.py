@@ -51,8 +51,8 @@ BATCH_ROWS = 4096  # rows compared at a time
 # about a third of the texts' time.
 READ_ROWS = 32 * 1024
 KEYS_PER_COUNT_UNIT = 64
-# Units per worker to aim for when outputs are few: an even share (5 outputs on 2 workers are 10
-# parts, 5 each, not 3 outputs on one worker and 2 on the other).
+# Parts per worker to aim for when there are no more outputs than workers: an even share (one
+# output on 2 workers is 8 parts, whose last ones even out the end).
 PARTS_PER_WORKER = 4
 PREFETCH = 4  # landed objects fetched ahead of the comparison, in threads
 PREFETCH_MAX_BYTES = 32 * 1024 * 1024  # larger objects are streamed when their turn comes, not held
@@ -102,8 +102,8 @@ class UnitResult:
     read_etags: dict[str, str | None] = field(default_factory=dict)
 
 
-# What the accounting reads. A unit's tables hold their names dictionary-encoded (tally.repeated),
-# cast to these when the results are put together.
+# What the accounting reads; a unit's tables hold the same columns with their names
+# dictionary-encoded (tally.repeated), as the accounting takes them too.
 RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
 ROUT_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64()), ("mid", pa.string()), ("file_mid", pa.string())])
 
