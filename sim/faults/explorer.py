@@ -51,8 +51,19 @@ def timings(ctx) -> dict:
     ${LeaseSeconds} (sim's builder: its lease and open-manifest grace), and a flush that builds a
     partial batch at once (its production wait, an hour, scaled down is still longer than a cell
     needs: a partial batch a crash left behind would wait it out; ${FlushMaxWaitSeconds}).
-    Lifetimes a pipeline keeps in its code are not scaled: they run at production speed."""
-    return {"lease_s": LEASE_S, "flush_max_wait_s": 0}
+    Lifetimes a pipeline keeps in its code are not scaled: they run at production speed.
+
+    The engine's own flush schedule is not deployed: `recover` sends the flush on the scaled
+    timeline itself. The engine's schedule fires on the minute whatever a cell is doing, and a
+    flush it sent while one invocation was being recorded was once recorded instead of it (its
+    calls replayed as the cell's boundaries), or took a cell's fault."""
+    return {"lease_s": LEASE_S, "flush_max_wait_s": 0, "flush_schedule": ""}
+
+
+def _scheduled(ctx) -> bool:
+    """Whether the pipeline describes a flush schedule (played by `recover`, not the engine)."""
+    b = ctx.pipeline.builder
+    return bool(b.flush_schedule) and b.flush_event is not None
 
 
 def _prepare(ctx, files: int, rules: list[dict] | None, record: bool, batch_size: int, **overrides) -> Batch:
@@ -75,10 +86,16 @@ def record_invocation(ctx, files: int) -> tuple[list, dict]:
     """The calls one clean builder invocation makes, and that clean run's own judgement."""
     batch = _prepare(ctx, files, None, True, files)
     answer = _invoke(ctx, batch.event)
-    calls = calls_of([c for c in ctx.calls() if c["process"] == "builder"])
+    # Calls made while the code was imported (invocation "<pid>.0") belong to no invocation.
+    recorded = [c for c in ctx.calls() if c["process"] == "builder" and not str(c.get("invocation")).endswith(".0")]
+    calls = calls_of(recorded)
+    others = sorted({c.get("invocation") for c in recorded} - {recorded[0].get("invocation")}) if recorded else []
     timeline = recover(ctx, batch, redeliver=False, started=time.monotonic())
     row = judge(ctx, {"boundary": "none (a clean invocation)", "mode": "none", "calls": len(calls),
                       "invocation_error": answer["error"], **timeline}, batch)
+    if others:  # its calls and another's cannot be told apart: the boundaries would be a guess
+        row["violations"].append(f"{len(others)} other builder invocation(s) made AWS calls while the clean "
+                                 "invocation was recorded: the boundaries were not set up")
     return calls, row
 
 
@@ -87,7 +104,7 @@ def recover(ctx, batch: Batch, redeliver: bool, started: float) -> dict:
     passed, the pipeline's flush schedule (if it has one) every FLUSH_EVERY_S; once nothing moves,
     its flush event once more (the end of a day), and again until nothing moves."""
     redelivered, flushes, errors, quiet = not redeliver, 0, [], 0
-    scheduled = bool(ctx.wiring.flush_rule())
+    scheduled = _scheduled(ctx)
     has_flush = ctx.pipeline.builder.flush_event is not None
     watcher = ctx.watcher()
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
