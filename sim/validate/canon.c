@@ -8,7 +8,10 @@
  *   more than 15 is flagged, see canon_lines); decimals of up
  *   to 15 characters without an exponent, whose value is at least 1e-4 when below 1: at most 14
  *   significant digits, so the nearest double prints back as the token's own digits (trailing
- *   zeros dropped; an integral one as its integer). Any exponent or longer number goes back.
+ *   zeros dropped; an integral one as its integer). A longer decimal is read as the double nearest
+ *   it and written as that double's shortest digits (below) when they are the token's own value
+ *   (trailing zeros aside), the line flagged like a long integer's; any other goes back, as does
+ *   any exponent.
  * - strings: valid UTF-8 and JSON escapes; a lone surrogate, a raw control character or invalid
  *   UTF-8 goes back.
  * - a line that is not one JSON object (with whitespace around it), or nests deeper than
@@ -17,9 +20,19 @@
  * drawn and mutated lines.
  *
  * join_rows, at the end, is the last step of a Parquet row's text (rowtext.py): the pieces of
- * every row (constant bytes, and the texts of its values, made in Arrow) put together.
+ * every row (constant bytes, and the texts of its values, made in Arrow) put together; and
+ * double_texts writes a double column's values as canonical.double does.
+ *
+ * A double's shortest digits (shortest_digits) are orjson's: the fewest significant digits that
+ * read back as the double, the nearest of them to it. Up to 15 digits they are found exactly with
+ * two correctly rounded operations per decimal place tried (no two 15-digit decimals read back as
+ * one double, so the one found is the one); 16 or 17 digits come from printf's correctly rounded
+ * %.15e / %.16e checked by strtod, except for a power of two (its rounding interval is lopsided,
+ * so the nearest 16-digit decimal may not be the one that reads back): left to orjson.
  */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -240,6 +253,145 @@ static Text string(Ctx *c, const uint8_t **dec, size_t *dec_len) {
     return t;
 }
 
+static const double P10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The shortest significant digits reading back as ax (finite, 1e-4 <= ax < 1e15, not integral):
+ * ax = 0.D * 10^point, D the n digits written to `digits` (no trailing zero). Returns n, or 0 when
+ * not decided here. */
+static int shortest_digits(double ax, char *digits, int *point) {
+    char tmp[24];
+    for (int k = 1; k <= 19; k++) { /* the fewest decimal places whose rounding reads back */
+        double m = ax * P10[k];
+        if (m >= 1e15) break; /* 16 digits or more */
+        double r = nearbyint(m);
+        if (r / P10[k] != ax) continue;
+        uint64_t v = (uint64_t)r;
+        int len = 0;
+        while (v) { tmp[len++] = (char)('0' + v % 10); v /= 10; }
+        int n = 0;
+        for (int i = len - 1; i >= 0; i--) digits[n++] = tmp[i];
+        *point = len - k;
+        while (n > 0 && digits[n - 1] == '0') n--;
+        return n;
+    }
+    uint64_t bits;
+    memcpy(&bits, &ax, sizeof bits);
+    if ((bits & ((1ULL << 52) - 1)) == 0) return 0; /* a power of two */
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.15e", ax);
+    if (strtod(buf, NULL) != ax) snprintf(buf, sizeof buf, "%.16e", ax);
+    char *e = strchr(buf, 'e');
+    if (!e || buf[1] != '.') return 0;
+    int n = 0;
+    digits[n++] = buf[0];
+    for (char *q = buf + 2; q < e; q++) digits[n++] = *q;
+    while (n > 0 && digits[n - 1] == '0') n--;
+    *point = atoi(e + 1) + 1;
+    return n;
+}
+
+/* 0.D * 10^point in plain notation ("123.45", "0.00012"); the point must fall inside or before D. */
+static int plain_text(int neg, const char *digits, int n, int point, char *out) {
+    int at = 0;
+    if (neg) out[at++] = '-';
+    if (point <= 0) {
+        out[at++] = '0';
+        out[at++] = '.';
+        for (int i = 0; i < -point; i++) out[at++] = '0';
+        memcpy(out + at, digits, n);
+        return at + n;
+    }
+    if (point >= n) return 0; /* integral */
+    memcpy(out + at, digits, point);
+    at += point;
+    out[at++] = '.';
+    memcpy(out + at, digits + point, n - point);
+    return at + n - point;
+}
+
+/* A double that is not integral, as orjson writes it where it writes it plainly (1e-4 <= |x| <
+ * 1e15); 0 for any other x (at least 40 bytes of out). */
+static int double_text(double x, char *out) {
+    double ax = fabs(x);
+    if (!(ax >= 1e-4 && ax < 1e15) || floor(ax) == ax) return 0;
+    char digits[24];
+    int point;
+    int n = shortest_digits(ax, digits, &point);
+    return n ? plain_text(x < 0, digits, n, point, out) : 0;
+}
+
+/* A decimal token of more than MAX_NUMBER characters, without exponent (int part [digits,
+ * int_end), fraction [frac, frac_end)): the text of the double nearest it when that double's
+ * shortest digits are the token's own value, else 0 (the Python reading decides). */
+static int long_decimal(int neg, const uint8_t *digits, const uint8_t *int_end, const uint8_t *frac,
+                        const uint8_t *frac_end, char *out) {
+    char tok[72];
+    size_t len = (size_t)(frac_end - digits);
+    if (len > 64) return 0;
+    tok[0] = '-';
+    memcpy(tok + 1, digits, len);
+    tok[len + 1] = 0;
+    double x = strtod(neg ? tok : tok + 1, NULL);
+    int written = double_text(x, out);
+    if (!written) return 0;
+    /* the token's significant digits and point, as shortest_digits gives them */
+    char own[72];
+    int n = 0, point = (int)(int_end - digits), seen = 0;
+    for (const uint8_t *q = digits; q < frac_end; q++) {
+        if (q == int_end) continue; /* the '.' */
+        if (!seen && *q == '0') { point--; continue; }
+        seen = 1;
+        own[n++] = (char)*q;
+    }
+    while (n > 0 && own[n - 1] == '0') n--;
+    char best[24];
+    int best_point;
+    int m = shortest_digits(fabs(x), best, &best_point);
+    if (m != n || best_point != point || memcmp(best, own, n) != 0) return 0;
+    return written;
+}
+
+/* Each of n doubles (from element `start` of `values`; `validity` an Arrow bitmap or NULL) as
+ * canonical.double writes it: integral ones below 2^53 as integers, the others as orjson writes
+ * them (double_text). A value written neither way is left for the caller (bit i of `rest`, zeroed
+ * by the caller; nothing written). Texts go to `out` (40 bytes per value will do) with int32
+ * offsets, and their validity to `out_valid` (zeroed by the caller). Returns how many were left. */
+int64_t double_texts(int64_t n, const double *values, const uint8_t *validity, int64_t start, uint8_t *out,
+                     int32_t *out_offsets, uint8_t *out_valid, uint8_t *rest) {
+    int64_t at = 0, left = 0;
+    out_offsets[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t e = start + i;
+        if (validity && !((validity[e >> 3] >> (e & 7)) & 1)) {
+            out_offsets[i + 1] = (int32_t)at;
+            continue;
+        }
+        out_valid[i >> 3] |= (uint8_t)(1u << (i & 7));
+        double x = values[e];
+        int len = 0;
+        char *dst = (char *)out + at;
+        if (floor(x) == x && fabs(x) < 9007199254740992.0) {
+            int64_t v = (int64_t)x;
+            char tmp[24];
+            int k = 0;
+            uint64_t u = v < 0 ? (uint64_t)(-v) : (uint64_t)v;
+            do { tmp[k++] = (char)('0' + u % 10); u /= 10; } while (u);
+            if (v < 0) dst[len++] = '-';
+            while (k) dst[len++] = tmp[--k];
+        } else {
+            len = double_text(x, dst);
+            if (!len) {
+                rest[i >> 3] |= (uint8_t)(1u << (i & 7));
+                left++;
+            }
+        }
+        at += len;
+        out_offsets[i + 1] = (int32_t)at;
+    }
+    return left;
+}
+
 static int is_digit(uint8_t b) { return b >= '0' && b <= '9'; }
 
 static Text number(Ctx *c) {
@@ -263,6 +415,15 @@ static Text number(Ctx *c) {
     if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) { c->fail = 1; return t; } /* an exponent: Python's */
     if (!frac && c->p - digits > MAX_NUMBER && c->p - digits <= MAX_INTEGER) {
         c->long_integer = 1; /* written as it is; the caller flags the line for the exact comparison */
+    } else if (frac && c->p - digits > MAX_NUMBER) {
+        char text[48];
+        int len = long_decimal(neg, digits, int_end, frac, frac_end, text);
+        if (!len) { c->fail = 1; return t; }
+        c->long_integer = 1; /* flagged as the Python reading flags a long number */
+        t.off = c->len;
+        put(c, text, len);
+        t.len = c->len - t.off;
+        return t;
     } else if (c->p - digits > MAX_NUMBER) {
         c->fail = 1;
         return t;

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 SOURCE = Path(__file__).with_name("canon.c")
 _lib = None
 _join = None
+_doubles = None
 _why: str | None = None
 _loaded = False
 
@@ -38,7 +39,7 @@ def _cache_dir() -> Path:
 
 
 def _load():
-    global _lib, _join, _why, _loaded
+    global _lib, _join, _doubles, _why, _loaded
     _loaded = True
     if os.environ.get("SIM_NATIVE", "1") == "0":
         _why = "SIM_NATIVE=0"
@@ -56,7 +57,7 @@ def _load():
             fd, tmp = tempfile.mkstemp(prefix="building-canon-", suffix=".so", dir=target.parent)
             os.close(fd)
             compiler = os.environ.get("CC") or "cc"
-            done = subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", tmp, str(SOURCE)],
+            done = subprocess.run([compiler, "-O2", "-shared", "-fPIC", "-o", tmp, str(SOURCE), "-lm"],
                                   capture_output=True, text=True, timeout=120)
             if done.returncode != 0:
                 os.unlink(tmp)
@@ -82,8 +83,12 @@ def _load():
     join.restype = ctypes.c_int64
     join.argtypes = [ctypes.c_int64, ctypes.c_int64] + [ctypes.c_void_p] * 6 + [ctypes.c_int, ctypes.c_void_p,
                                                                                  ctypes.c_int64, ctypes.c_void_p]
+    doubles_fn = lib.double_texts
+    doubles_fn.restype = ctypes.c_int64
+    doubles_fn.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64] + [ctypes.c_void_p] * 4
     _lib = fn
     _join = join
+    _doubles = doubles_fn
 
 
 def unavailable() -> str | None:
@@ -167,3 +172,32 @@ def join(pieces: list, n: int, strip_comma: bool = False) -> pa.Array | None:
     if written < 0:
         return None
     return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(out_offsets), pa.py_buffer(out)])
+
+
+def doubles(array: pa.Array) -> tuple[pa.Array, list[int]] | None:
+    """The texts of a float64 array as canonical.double writes them (null where the value is
+    null), and the indices of the values left to the caller (NaN, infinities, integral values of
+    2^53 and more, values written with an exponent, powers of two of 16 digits or more: nothing
+    written for them); None when the native code is unavailable."""
+    if not _loaded:
+        _load()
+    if _doubles is None:
+        return None
+    n = len(array)
+    valid, data = array.buffers()[:2]
+    out = bytearray(40 * n + 1)
+    out_offsets = bytearray(4 * (n + 1))
+    out_valid = bytearray((n + 7) // 8 + 1)
+    rest = bytearray((n + 7) // 8 + 1)
+    pointer = ctypes.c_char.from_buffer
+    left = _doubles(n, data.address if data is not None else None,
+                    valid.address if valid is not None and array.null_count else None, array.offset,
+                    ctypes.addressof(pointer(out)), ctypes.addressof(pointer(out_offsets)),
+                    ctypes.addressof(pointer(out_valid)), ctypes.addressof(pointer(rest)))
+    texts = pa.Array.from_buffers(pa.binary(), n, [pa.py_buffer(out_valid), pa.py_buffer(out_offsets),
+                                                   pa.py_buffer(out)])
+    where = []
+    if left:
+        flags = pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(rest)])
+        where = pc.indices_nonzero(flags).to_pylist()
+    return texts, where

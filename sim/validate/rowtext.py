@@ -243,8 +243,17 @@ def _strings(array: pa.Array) -> pa.Array:
 
 
 def _doubles(array: pa.Array) -> pa.Array:
-    """Doubles as canonical.double writes them: orjson's shortest form in one call for the column,
-    integral ones below 2^53 as integers, the rest (large integral, NaN, infinities) one by one."""
+    """Doubles as canonical.double writes them: by native code (native.doubles) where it is
+    built, the values it leaves one by one; else orjson's shortest form in one call for the
+    column, integral ones below 2^53 as integers, the rest (large integral, NaN, infinities) one by
+    one."""
+    found = native.doubles(array)
+    if found is not None:
+        texts, where = found
+        if not where:
+            return texts
+        fixed = _bin([orjson.dumps(canonical.double(v)) for v in array.take(pa.array(where, pa.int64())).to_pylist()])
+        return _scatter(texts, pa.array(where, pa.int64()), fixed)
     values = array.to_pylist()
     dumped = orjson.dumps(values)[1:-1]
     texts = pa.array(dumped.split(b",") if values else [], pa.binary())

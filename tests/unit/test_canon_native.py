@@ -77,8 +77,13 @@ class Lines:
             return rng.choice(["", "-"]) + whole + "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 8)))
         if k < 0.8:
             return "0." + "0" * rng.randint(0, 8) + str(rng.randint(1, 999))
-        if k < 0.9:
+        if k < 0.85:
             return str(rng.randint(0, 999)) + rng.choice(["e", "E", ".5e"]) + rng.choice(["", "+", "-"]) + str(rng.randint(0, 400))
+        if k < 0.9:  # long decimals: a double's shortest digits (17 or so), with zeros after, or any digits
+            whole = str(rng.randint(0, 10 ** rng.randint(0, 15)))
+            drawn = repr(rng.uniform(-1, 1) * 10 ** rng.randint(-5, 15))
+            digits = whole + "." + "".join(rng.choice("0123456789") for _ in range(rng.randint(10, 25)))
+            return rng.choice([drawn, drawn + "0" * rng.randint(1, 3), digits, "-" + digits])
         return rng.choice(["01", "1.", ".5", "-", "+1", "1e", "NaN", "Infinity", "0x10", "1_0"])
 
     def ws(self) -> str:
@@ -148,13 +153,19 @@ def test_the_common_lines_of_the_generator_are_written_natively():
     (b'{"n":-0,"m":-0.0,"k":100.00,"j":12.50,"i":0.0001}', b'{"i":0.0001,"j":12.5,"k":100,"m":0,"n":0}'),
     (b'{"s":"\\u00e9\\/\\b\\u001F\\ud83d\\ude00\x7f"}', b'{"s":"\xc3\xa9/\\b\\u001f\xf0\x9f\x98\x80\x7f"}'),
     (b'{"\xc3\xa9":1,"z":2,"Z":3}', b'{"Z":3,"z":2,"\xc3\xa9":1}'),  # names by code point
+    # a long decimal that is a double's shortest digits (trailing zeros aside): as that double
+    (b'{"r":0.30000000000000004,"s":-1234567890.12345670,"t":0.123456789012345}',
+     b'{"r":0.30000000000000004,"s":-1234567890.1234567,"t":0.123456789012345}'),
 ])
 def test_written_natively(line, text):
     assert native.texts([line]) == [text] and reference(line) == text
 
 
 @pytest.mark.parametrize("line", [
-    b'{"a":1e5}', b'{"a":123456789012345678901234567890}', b'{"a":0.123456789012345}', b'{"a":0.00001}',
+    b'{"a":1e5}', b'{"a":123456789012345678901234567890}', b'{"a":0.00001}',
+    b'{"a":0.12345678901234567890}',  # more digits than the double nearest it: read exactly
+    b'{"a":0.1000000000000000055511151231257827021181583404541015625}',  # 0.1's exact value
+    b'{"a":0.0000123456789012345}', b'{"a":1234567890123456.5}',  # orjson may write an exponent
     b'{"a":"\\ud800"}', b'{"a":"\xff"}', b'{"a":"\x01"}', b'\xef\xbb\xbf{"a":1}', b'[1]', b'{"a":1} x',
     b'{"a":NaN}', b'{"a":01}', b'{"a":1,}', b'{' * 70 + b'}' * 70,
 ])
@@ -212,3 +223,31 @@ def test_a_long_integer_is_written_natively_and_its_line_still_read_exactly_wher
     texts, careful = canonical.texts_and_careful([line, b'{"n":12345}'])
     assert texts == [text, b'{"n":12345}'] and reference(line) == text
     assert careful == [True, False]  # the comparison reads it exactly when the row may hold a decimal
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_doubles_written_natively_are_canonical_doubles(seed):
+    import math
+    import struct
+
+    import pyarrow as pa
+
+    from sim.validate import rowtext
+
+    rng = random.Random(seed)
+    anything = [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(60000)]
+    values = [v for v in anything if 1e-4 <= abs(v) < 1e15][:20000]  # of 17 digits, most: written natively
+    values += anything[:300]  # mostly beyond them: an exponent, left to orjson
+    values += [round(rng.uniform(-1e6, 1e6) * 10 ** rng.randint(-8, 8), rng.randint(0, 17)) for _ in range(20000)]
+    values += [s * 2.0 ** e for e in range(-20, 60) for s in (1, -1)]  # powers of two: lopsided intervals
+    values += [math.nextafter(2.0 ** e, d) for e in range(-20, 60) for d in (0, math.inf)]
+    values += [None, float("nan"), float("inf"), -float("inf"), -0.0, 0.0, 2.0 ** 53, 2.0 ** 53 + 2, 1e15, 1e-4]
+    rng.shuffle(values)
+    array = pa.array(values, pa.float64())
+    for part in (array, array.slice(7, 30000)):
+        texts, left = native.doubles(part)
+        expected = [None if v is None else canonical.text(v) for v in part.to_pylist()]
+        got = texts.to_pylist()
+        assert all(got[i] == expected[i] for i in range(len(part)) if i not in set(left))
+        assert len(left) < len(part) // 50  # NaN, infinities, large integral values, exponents, powers of two
+        assert rowtext.value_texts(part).to_pylist() == expected  # with what is left written by orjson
