@@ -16,6 +16,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sim.validate.named import NAME, as_names
+
 EXAMPLES = 5
 
 
@@ -100,8 +102,8 @@ def _encoded(tables: list[pa.Table]) -> tuple[pa.Array, list[pa.Table]]:
     the key's place among them. Keys may come as text or dictionary-encoded (the record pass's
     results): one dictionary unified over every chunk gives each key its place without turning
     millions of names back into text."""
-    parts = [_as_dictionary(t.column("key")) for t in tables]
-    every = pa.chunked_array([c for part in parts for c in part.chunks], NAMES).unify_dictionaries()
+    parts = [as_names(t.column("key")) for t in tables]
+    every = pa.chunked_array([c for part in parts for c in part.chunks], NAME).unify_dictionaries()
     keys = every.chunks[0].dictionary if every.num_chunks else pa.array([], pa.string())
     out, at = [], 0
     for t, part in zip(tables, parts):
@@ -110,17 +112,6 @@ def _encoded(tables: list[pa.Table]) -> tuple[pa.Array, list[pa.Table]]:
         ids = pa.chunked_array([c.indices for c in chunks], pa.int32())
         out.append(t.drop_columns(["key"]).add_column(0, "k", ids))
     return keys, out
-
-
-NAMES = pa.dictionary(pa.int32(), pa.string())
-
-
-def _as_dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    if column.type == NAMES:
-        return column
-    if pa.types.is_dictionary(column.type):
-        return column.cast(NAMES)
-    return pc.dictionary_encode(column.cast(pa.string()))
 
 
 def _names(keys: pa.Array, ids: list[int]) -> list[str]:

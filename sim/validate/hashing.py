@@ -22,7 +22,8 @@ from sim.pipeline.lines import LongLine, read_chunks, split_lines
 from sim.validate import canonical, digest, pools
 from sim.validate.rowtext import RowTexts
 from sim.validate.s3file import S3File
-from sim.validate.tally import LANDED, NAMED_LINES, ROWS, repeated
+from sim.validate.named import repeated
+from sim.validate.tally import LANDED, NAMED_LINES, ROWS
 
 if TYPE_CHECKING:
     from sim.validate.multiset_options import Options

@@ -42,7 +42,8 @@ from sim.pipeline.lines import LongLine, read_chunks, split_lines
 from sim.validate import canonical, content, digest, pools
 from sim.validate.hashing import Result as Hashed
 from sim.validate.rowtext import RowTexts
-from sim.validate.tally import LANDED, NAMED_LINES, ROWS, repeated
+from sim.validate.named import as_names, concat, repeated
+from sim.validate.tally import LANDED, NAMED_LINES, ROWS
 
 EXAMPLES = 5
 BATCH_ROWS = 4096  # rows compared at a time
@@ -103,7 +104,7 @@ class UnitResult:
 
 
 # What the accounting reads; a unit's tables hold the same columns with their names
-# dictionary-encoded (tally.repeated), as the accounting takes them too.
+# dictionary-encoded (named.repeated), as the accounting takes them too.
 RIN_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64())])
 ROUT_SCHEMA = pa.schema([("key", pa.string()), ("line", pa.int64()), ("mid", pa.string()), ("file_mid", pa.string())])
 
@@ -218,7 +219,7 @@ class _Worker:
         if unit.output_key is None:
             result = UnitResult(RIN_SCHEMA.empty_table(), ROUT_SCHEMA.empty_table())
             with _Prefetch(self.s3, self.landing, unit.own) as fetched:
-                result.rin = _concat([self._read(fetched, key, True, None, result) for key in unit.own], RIN_SCHEMA)
+                result.rin = concat([self._read(fetched, key, True, None, result) for key in unit.own], RIN_SCHEMA)
             result.read_etags = fetched.etags
             return result
         path = os.path.join(self.tmp, "out.parquet")
@@ -265,8 +266,8 @@ class _Worker:
         if unit.part == 0:  # one part reports the output's rows
             # names dictionary-encoded (an output's rows come from a few hundred files): the
             # result crosses to the main process, and whole strings made that crossing slow
-            result.rout = pa.table({"key": _dictionary(keys), "line": lines,
-                                    "mid": _dictionary(lineage.column("_manifest_id")),
+            result.rout = pa.table({"key": as_names(keys), "line": lines,
+                                    "mid": as_names(lineage.column("_manifest_id")),
                                     "file_mid": repeated(unit.file_mid, lineage.num_rows)})
         rins = []
         seen: set[str] = set()
@@ -291,8 +292,8 @@ class _Worker:
                 if key not in seen:
                     rins.append(self._read(fetched, key, True, None, result))
         result.read_etags = fetched.etags
-        result.rin = _concat(rins, RIN_SCHEMA)
-        hashed.table = _concat(rows.hashed, ROWS)
+        result.rin = concat(rins, RIN_SCHEMA)
+        hashed.table = concat(rows.hashed, ROWS)
         return result
 
     def _read(self, fetched: "_Prefetch", key: str, own: bool, rows, result: UnitResult) -> pa.Table:
@@ -628,15 +629,6 @@ def _runs(keys: pa.ChunkedArray) -> list[tuple[str, int, int]]:
     starts = [0] + [i + 1 for i in changes]
     names = values.take(pa.array(starts, pa.int64())).to_pylist()
     return list(zip(names, starts, starts[1:] + [n]))
-
-
-def _dictionary(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return column if pa.types.is_dictionary(column.type) else pc.dictionary_encode(column)
-
-
-def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    tables = [t for t in tables if t.num_rows]
-    return pa.concat_tables(tables) if tables else schema.empty_table()
 
 
 def peak_disk(results: list[UnitResult]) -> int:

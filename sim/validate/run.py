@@ -13,7 +13,8 @@ import pyarrow as pa
 from sim.core import contract
 from sim.infra.spec import Names
 from sim.validate import agreement, content, inventory, multiset, quarantine
-from sim.validate.accounting import NAMES, account
+from sim.validate.accounting import account
+from sim.validate.named import concat
 from sim.validate.checks import check_state, problems
 from sim.validate.early import Early, reusable
 from sim.validate.records import ROUT_SCHEMA, RIN_SCHEMA, default_workers, peak_disk, plan_units, run_units
@@ -74,7 +75,8 @@ def validate(target, names: Names, cache_dir: Path, on_step: Callable[[str], Non
     records_s = time.monotonic() - t0
     step("accounting records with DuckDB")
     t0 = time.monotonic()
-    records = account(_concat([r.rin for r in results], RIN_SCHEMA), _concat([r.rout for r in results], ROUT_SCHEMA),
+    records = account(concat([r.rin for r in results], RIN_SCHEMA, names=True),
+                      concat([r.rout for r in results], ROUT_SCHEMA, names=True),
                       quarantined_lines, set_aside=overwritten)
     account_s = time.monotonic() - t0
     altered = sum(r.altered for r in results)
@@ -170,14 +172,6 @@ def _hashed(results, units) -> multiset.Hashed:
     twice = {k for k, m in mids.items() if len(m) > 1}
     return multiset.Hashed([h for r in results for h in r.hashed
                             if h.name not in twice or multiset.hashing.is_landed(h)])
-
-
-def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
-    """The tables as one in `schema`, their text columns dictionary-encoded as the record pass
-    sends them (millions of rows name a few hundred files; the accounting and DuckDB take both)."""
-    keyed = pa.schema([f.with_type(NAMES) if f.type == pa.string() else f for f in schema])
-    tables = [t.cast(keyed) for t in tables if t.num_rows]
-    return pa.concat_tables(tables) if tables else keyed.empty_table()
 
 
 def _quarantine(s3, bucket: str, objects: dict) -> pa.Table:

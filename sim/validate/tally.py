@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from sim.validate.named import NAME
+
 EXAMPLES = 5
-# Keys and file names repeat for every record: dictionary-encoded, a record costs 28 bytes here.
-NAME = pa.dictionary(pa.int32(), pa.string())
+# Keys and file names repeat for every record: dictionary-encoded (named.NAME), a record costs 28 bytes here.
 LANDED = pa.schema([("h", pa.binary(16)), ("key", NAME), ("line", pa.int64())])
 ROWS = pa.schema([("h", pa.binary(16)), ("file", NAME), ("row", pa.int64())])
 
 
 NAMED_LINES = pa.schema([("key", NAME), ("line", pa.int64())])  # landed lines that are no record
-
-
-def repeated(name: str, n: int) -> pa.DictionaryArray:
-    """`name` n times, as one dictionary entry."""
-    return pa.DictionaryArray.from_arrays(pa.repeat(pa.scalar(0, pa.int32()), n), pa.array([name], pa.string()))
 LINES = pa.schema([("key", pa.string()), ("line", pa.int64())])
 
 

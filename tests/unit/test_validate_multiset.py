@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.validate import canonical, content, digest, pairing, rowtext
-from sim.validate.tally import LANDED, LINES, ROWS, repeated, tally
+from sim.validate.named import repeated
+from sim.validate.tally import LANDED, LINES, ROWS, tally
 
 
 def landed(line: str | bytes) -> bytes | None:

@@ -10,6 +10,7 @@ import pytest
 
 from sim.pipeline.converter import Source, convert
 from sim.validate import records
+from sim.validate.named import concat
 
 FILES = {f"in/2026-11-25/f{i}.ndjson": b"".join(b'{"i":%d,"n":%d,"s":"x%d"}\n' % (i, n, n) for n in range(300 + 7 * i))
          for i in range(11)}  # more files than the parts two workers aim for
@@ -55,9 +56,9 @@ def run(units, parquet):
 
 
 def totals(results):
-    rin = sorted(zip(*(t.column(c).to_pylist() for t in [records._concat([r.rin for r in results], records.RIN_SCHEMA)]
+    rin = sorted(zip(*(t.column(c).to_pylist() for t in [concat([r.rin for r in results], records.RIN_SCHEMA)]
                        for c in ("key", "line"))))
-    rout = sorted(zip(*(t.column(c).to_pylist() for t in [records._concat([r.rout for r in results], records.ROUT_SCHEMA)]
+    rout = sorted(zip(*(t.column(c).to_pylist() for t in [concat([r.rout for r in results], records.ROUT_SCHEMA)]
                         for c in ("key", "line", "mid"))))
     return rin, rout, sum(r.compared for r in results), sum(r.altered for r in results)
 
