@@ -23,7 +23,7 @@ from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
-from sim.load import engine_log, latency, locust_run, peak, record, shapes, stalls
+from sim.load import diskspace, engine_log, latency, locust_run, peak, record, shapes, stalls
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
 from sim.load.timeline import Sampler, Timeline, read_timeline
@@ -166,6 +166,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data,
                            phase=progress.phase)
     settings, engine = fresh.settings, fresh.engine
+    disk = diskspace.check(project.workdir, shape.total_files, opts.file_size, f"the {shape.name} profile")
     run_dir = new_run_dir("load")
     ceiling = None
     if opts.ceiling_s > 0:
@@ -199,7 +200,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
                    "engine_log": engine.log if engine else None, "batch_size": settings.batch_size,
                    "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2),
                    "cpu_s": cpu_s, "cpu_s_until_drained": cpu_until_drained, "cpu_nice": cpu_nice(),
-                   "cpu_lowered_processes": watch.lowered_counts()})
+                   "cpu_lowered_processes": watch.lowered_counts(), "disk": disk})
     (run_dir / "load.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
     return result
 
