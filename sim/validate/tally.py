@@ -53,15 +53,18 @@ def tally(landed: pa.Table, rows: pa.Table, quarantined: pa.Table, limit: int | 
     con.register("rows_src", rows)
     con.register("quarantined", quarantined)
     t = Tally()
-    con.execute("""CREATE TABLE landed AS SELECT l.* FROM landed_src l
-                   ANTI JOIN (SELECT DISTINCT key, line FROM quarantined WHERE line IS NOT NULL) q USING (key, line)""")
-    t.quarantined_records = landed.num_rows - con.execute("SELECT count(*) FROM landed").fetchone()[0]
+    if quarantined.num_rows:
+        con.execute("""CREATE TABLE landed AS SELECT l.* FROM landed_src l
+                       ANTI JOIN (SELECT DISTINCT key, line FROM quarantined WHERE line IS NOT NULL) q USING (key, line)""")
+        t.quarantined_records = landed.num_rows - con.execute("SELECT count(*) FROM landed").fetchone()[0]
+    else:  # nothing to take out: no copy of millions of rows
+        con.execute("CREATE VIEW landed AS SELECT * FROM landed_src")
     t.records_in = landed.num_rows - t.quarantined_records
     t.records_out = rows.num_rows
-    con.execute("CREATE TABLE n_in AS SELECT h, count(*) AS n FROM landed GROUP BY h")
-    con.execute("CREATE TABLE n_out AS SELECT h, count(*) AS n FROM rows_src GROUP BY h")
-    con.execute("""CREATE TABLE counts AS SELECT h, coalesce(i.n, 0) AS n_in, coalesce(o.n, 0) AS n_out
-                   FROM n_in i FULL OUTER JOIN n_out o USING (h) WHERE coalesce(i.n, 0) <> coalesce(o.n, 0)""")
+    # Copies of each digest on both sides in one aggregation (not one per side and a join)
+    con.execute("""CREATE TABLE counts AS SELECT h, sum(i)::BIGINT AS n_in, sum(o)::BIGINT AS n_out
+                   FROM (SELECT h, 1 AS i, 0 AS o FROM landed UNION ALL SELECT h, 0 AS i, 1 AS o FROM rows_src)
+                   GROUP BY h HAVING sum(i) <> sum(o)""")
     t.duplicated = con.execute(
         "SELECT coalesce(sum(n_out - n_in), 0) FROM counts WHERE n_in > 0 AND n_out > n_in").fetchone()[0]
     if t.duplicated:
