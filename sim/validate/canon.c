@@ -612,62 +612,123 @@ static Text value(Ctx *c) {
     return t;
 }
 
+typedef struct {
+    uint8_t *arena;
+    size_t arena_cap;
+    Member *members;
+    size_t members_cap;
+} Scratch;
+
+/* One line [p, end): its canonical text written to out + *at (when it fits in out_cap) and 1
+ * returned, with *long_number set when it holds a long number; 0 when it is left to Python; -1
+ * when memory ran out. */
+static int canon_one(Scratch *s, const uint8_t *p, const uint8_t *end, uint8_t *out, int64_t out_cap,
+                     int64_t *at, int *long_number) {
+    size_t len = end - p;
+    size_t need = 3 * len + 64; /* strings are held twice (decoded, written); objects once more */
+    if (need > s->arena_cap) {
+        free(s->arena);
+        s->arena_cap = need * 2;
+        s->arena = malloc(s->arena_cap);
+        if (!s->arena) return -1;
+    }
+    if (len / 2 + 8 > s->members_cap) {
+        free(s->members);
+        s->members_cap = len + 16;
+        s->members = malloc(s->members_cap * sizeof(Member));
+        if (!s->members) return -1;
+    }
+    Ctx c = {p, end, s->arena, s->arena_cap, 0, s->members, s->members_cap, 0, 0, 0, 0};
+    ws(&c);
+    Text t = {0, 0, 0};
+    if (c.p < c.end && *c.p == '{') {
+        c.depth = 1;
+        t = object(&c);
+        ws(&c);
+        if (c.p != c.end) c.fail = 1;
+    } else {
+        c.fail = 1;
+    }
+    if (c.fail || *at + (int64_t)t.len > out_cap) return 0;
+    memcpy(out + *at, s->arena + t.off, t.len);
+    *at += t.len;
+    *long_number = c.long_integer;
+    return 1;
+}
+
 /* `n` lines of `data`, separated by '\n'. Each line's canonical text goes to `out` (from
  * offsets[i] to offsets[i + 1]; nothing when the line is left to Python) and bit i of `valid`
  * (least significant first, zeroed by the caller) says it was written; bit i of `long_integers`,
- * that it holds an integer of more than MAX_NUMBER digits (the comparison reads such a line
- * exactly when the row may hold a decimal). Returns the number of
- * lines written, or -1 when memory ran out (nothing can be trusted then). */
+ * that it holds an integer of more than MAX_NUMBER digits or a long decimal (the comparison reads
+ * such a line exactly when the row may hold a decimal). Returns the number of lines written, or
+ * -1 when memory ran out (nothing can be trusted then). */
 int64_t canon_lines(const uint8_t *data, int64_t data_len, int64_t n, uint8_t *out, int64_t out_cap,
                     int64_t *offsets, uint8_t *valid, uint8_t *long_integers) {
     const uint8_t *p = data, *data_end = data + data_len;
-    size_t arena_cap = 0;
-    uint8_t *arena = NULL;
-    Member *members = NULL;
-    size_t members_cap = 0;
+    Scratch s = {NULL, 0, NULL, 0};
     int64_t written = 0, at = 0;
     offsets[0] = 0;
     for (int64_t i = 0; i < n; i++) {
         const uint8_t *nl = memchr(p, '\n', data_end - p);
         const uint8_t *line_end = nl ? nl : data_end;
-        size_t len = line_end - p;
-        size_t need = 3 * len + 64; /* strings are held twice (decoded, written); objects once more */
-        if (need > arena_cap) {
-            free(arena);
-            arena_cap = need * 2;
-            arena = malloc(arena_cap);
-            if (!arena) { free(members); return -1; }
-        }
-        if (len / 2 + 8 > members_cap) {
-            free(members);
-            members_cap = len + 16;
-            members = malloc(members_cap * sizeof(Member));
-            if (!members) { free(arena); return -1; }
-        }
-        Ctx c = {p, line_end, arena, arena_cap, 0, members, members_cap, 0, 0, 0, 0};
-        ws(&c);
-        Text t = {0, 0, 0};
-        if (c.p < c.end && *c.p == '{') {
-            c.depth = 1;
-            t = object(&c);
-            ws(&c);
-            if (c.p != c.end) c.fail = 1;
-        } else {
-            c.fail = 1;
-        }
-        if (!c.fail && at + (int64_t)t.len <= out_cap) {
-            memcpy(out + at, arena + t.off, t.len);
-            at += t.len;
+        int long_number = 0;
+        int done = canon_one(&s, p, line_end, out, out_cap, &at, &long_number);
+        if (done < 0) { free(s.arena); free(s.members); return -1; }
+        if (done) {
             valid[i >> 3] |= (uint8_t)(1u << (i & 7));
-            if (c.long_integer) long_integers[i >> 3] |= (uint8_t)(1u << (i & 7));
+            if (long_number) long_integers[i >> 3] |= (uint8_t)(1u << (i & 7));
             written++;
         }
         offsets[i + 1] = at;
         p = nl ? nl + 1 : data_end;
     }
-    free(arena);
-    free(members);
+    free(s.arena);
+    free(s.members);
     return written;
+}
+
+/* A chunk of NDJSON as sim/pipeline/lines.py splits it (split_lines): lines end at '\n', a
+ * trailing '\r' is not part of its line, and a line of only ' ', '\t' and '\r' is blank and
+ * skipped. For each kept line k (at most max_lines): its index among the chunk's lines in
+ * indices[k], its bytes [starts[k], ends[k]) of data, and its canonical text and bits as
+ * canon_lines writes them. Returns the number of lines kept, -1 when memory ran out, or -2 when
+ * the chunk holds more than max_lines lines. */
+int64_t canon_chunk(const uint8_t *data, int64_t data_len, int64_t max_lines, uint8_t *out, int64_t out_cap,
+                    int64_t *indices, int64_t *starts, int64_t *ends, int64_t *offsets, uint8_t *valid,
+                    uint8_t *long_numbers) {
+    const uint8_t *p = data, *data_end = data + data_len;
+    Scratch s = {NULL, 0, NULL, 0};
+    int64_t kept = 0, at = 0, index = 0;
+    offsets[0] = 0;
+    while (p <= data_end) {
+        const uint8_t *nl = memchr(p, '\n', data_end - p);
+        const uint8_t *line_end = nl ? nl : data_end;
+        const uint8_t *end = line_end;
+        if (end > p && end[-1] == '\r') end--;
+        const uint8_t *q = p;
+        while (q < end && (*q == ' ' || *q == '\t' || *q == '\r')) q++;
+        if (q < end) {
+            if (kept >= max_lines) { free(s.arena); free(s.members); return -2; }
+            indices[kept] = index;
+            starts[kept] = p - data;
+            ends[kept] = end - data;
+            int long_number = 0;
+            int done = canon_one(&s, p, end, out, out_cap, &at, &long_number);
+            if (done < 0) { free(s.arena); free(s.members); return -1; }
+            if (done) {
+                valid[kept >> 3] |= (uint8_t)(1u << (kept & 7));
+                if (long_number) long_numbers[kept >> 3] |= (uint8_t)(1u << (kept & 7));
+            }
+            kept++;
+            offsets[kept] = at;
+        }
+        index++;
+        if (!nl) break;
+        p = nl + 1;
+    }
+    free(s.arena);
+    free(s.members);
+    return kept;
 }
 
 /* Row texts from pieces (sim/validate/rowtext.py): row i is the concatenation of the k pieces'

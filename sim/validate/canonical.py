@@ -30,9 +30,11 @@ from __future__ import annotations
 import json
 import math
 from decimal import Decimal
+from typing import Sequence
 
 import orjson
 
+from sim.pipeline.lines import split_lines
 from sim.validate import content, native
 
 _SORTED = orjson.OPT_SORT_KEYS
@@ -313,7 +315,22 @@ def texts_and_careful(lines: list[bytes]) -> tuple[list[bytes | None], list[bool
     if found is None:
         careful = careful_lines(lines)
         return lines_texts(lines, careful), careful
-    fast, long_integers = found
+    return _rest_in_python(lines, *found)
+
+
+def chunk_texts(chunk) -> tuple[list[int], Sequence[bytes], list[bytes | None], list[bool]]:
+    """A chunk's non-blank lines (sim/pipeline/lines.py's split_lines), numbered, with
+    texts_and_careful of them; split and written by native code where it is built."""
+    found = native.chunk_texts(chunk.data, chunk.first_line, chunk.line_count)
+    if found is None:
+        numbers, lines = split_lines(chunk)
+        return (numbers, lines, *texts_and_careful(lines))
+    numbers, lines, fast, long_numbers = found
+    return (numbers, lines, *_rest_in_python(lines, fast, long_numbers))
+
+
+def _rest_in_python(lines: Sequence[bytes], fast: list[bytes | None], long_integers: list[int]):
+    """The native texts, and the lines native code left written by the Python reading."""
     careful = [False] * len(lines)
     for i in long_integers:  # written natively, and still compared exactly where a row may hold a decimal
         careful[i] = True

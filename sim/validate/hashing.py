@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.pipeline.gz import GunzipReader
-from sim.pipeline.lines import LongLine, read_chunks, split_lines
+from sim.pipeline.lines import LongLine, read_chunks
 from sim.validate import canonical, digest, pools
 from sim.validate.rowtext import RowTexts
 from sim.validate.s3file import S3File
@@ -237,9 +237,8 @@ def landed_records(key: str, body, result: Result) -> pa.Table:
                 result.lines += 1
                 continue
             result.bytes += len(piece.data)
-            chunk_numbers, lines = split_lines(piece)
+            chunk_numbers, lines, found, _careful = canonical.chunk_texts(piece)
             result.lines += len(lines)
-            found = canonical.texts_and_careful(lines)[0]
             canonical.add_records(chunk_numbers, found, bad, numbers, texts)
     finally:
         if hasattr(stream, "close"):

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 SOURCE = Path(__file__).with_name("canon.c")
 _lib = None
+_chunk = None
 _join = None
 _doubles = None
 _why: str | None = None
@@ -39,7 +40,7 @@ def _cache_dir() -> Path:
 
 
 def _load():
-    global _lib, _join, _doubles, _why, _loaded
+    global _lib, _chunk, _join, _doubles, _why, _loaded
     _loaded = True
     if os.environ.get("SIM_NATIVE", "1") == "0":
         _why = "SIM_NATIVE=0"
@@ -83,10 +84,15 @@ def _load():
     join.restype = ctypes.c_int64
     join.argtypes = [ctypes.c_int64, ctypes.c_int64] + [ctypes.c_void_p] * 6 + [ctypes.c_int, ctypes.c_void_p,
                                                                                  ctypes.c_int64, ctypes.c_void_p]
+    chunk = lib.canon_chunk
+    chunk.restype = ctypes.c_int64
+    chunk.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64] + \
+        [ctypes.c_void_p] * 6
     doubles_fn = lib.double_texts
     doubles_fn.restype = ctypes.c_int64
     doubles_fn.argtypes = [ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64] + [ctypes.c_void_p] * 4
     _lib = fn
+    _chunk = chunk
     _join = join
     _doubles = doubles_fn
 
@@ -132,6 +138,60 @@ def texts_and_long_integers(lines: list[bytes]) -> tuple[list[bytes | None], lis
         flags = pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(long_integers)])
         flagged = pc.indices_nonzero(flags).to_pylist()
     return array.to_pylist(), flagged
+
+
+class Lines:
+    """A chunk's kept lines as a sequence of bytes, each cut from the chunk when asked for (the
+    comparison asks for few: those read again exactly or compared value by value)."""
+
+    __slots__ = ("data", "starts", "ends")
+
+    def __init__(self, data: bytes, starts: list[int], ends: list[int]):
+        self.data, self.starts, self.ends = data, starts, ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.data[a:b] for a, b in zip(self.starts[i], self.ends[i])]
+        return self.data[self.starts[i]:self.ends[i]]
+
+    def __iter__(self):
+        data = self.data
+        return (data[a:b] for a, b in zip(self.starts, self.ends))
+
+
+def chunk_texts(data: bytes, first_line: int, line_count: int):
+    """A chunk's non-blank lines as sim/pipeline/lines.py's split_lines keeps them, with the
+    canonical texts canon.c writes: (their numbers, the lines (Lines), their texts (None: left to
+    the Python reading), the indices of the written lines holding a long number); None when the
+    native code is unavailable. Saves splitting the chunk into lines in Python and joining them
+    back for canon_lines."""
+    if not _loaded:
+        _load()
+    if _chunk is None:
+        return None
+    room = line_count + 2
+    out = bytearray(len(data) + 1)
+    indices, starts, ends, offsets = (bytearray(8 * room) for _ in range(4))
+    valid, long_numbers = bytearray(room // 8 + 1), bytearray(room // 8 + 1)
+    pointer = ctypes.c_char.from_buffer
+    kept = _chunk(data, len(data), room - 1, ctypes.addressof(pointer(out)), len(out),
+                  *(ctypes.addressof(pointer(b)) for b in (indices, starts, ends, offsets, valid, long_numbers)))
+    if kept == -1:
+        raise MemoryError("canon.c ran out of memory")
+    if kept < 0:
+        return None
+    as_ints = lambda b: pa.Array.from_buffers(pa.int64(), kept, [None, pa.py_buffer(b)]).to_pylist()  # noqa: E731
+    numbers = [first_line + i for i in as_ints(indices)]
+    texts = pa.Array.from_buffers(pa.large_binary(), kept, [pa.py_buffer(valid), pa.py_buffer(offsets),
+                                                            pa.py_buffer(out)]).to_pylist()
+    flagged = []
+    if any(long_numbers):
+        flags = pa.Array.from_buffers(pa.bool_(), kept, [None, pa.py_buffer(long_numbers)])
+        flagged = pc.indices_nonzero(flags).to_pylist()
+    return numbers, Lines(data, as_ints(starts), as_ints(ends)), texts, flagged
 
 
 _WIDTH = {pa.binary(): 4, pa.large_binary(): 8}

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.pipeline.gz import GunzipReader
-from sim.pipeline.lines import LongLine, read_chunks, split_lines
+from sim.pipeline.lines import LongLine, read_chunks
 from sim.validate import canonical, content, digest, pools
 from sim.validate.hashing import Result as Hashed
 from sim.validate.rowtext import RowTexts
@@ -320,11 +320,10 @@ class _Worker:
                     continue
                 result.landed_bytes += len(piece.data)
                 hashed.bytes += len(piece.data)
-                numbers, texts = split_lines(piece)
                 compare = rows is not None and not rows.done
                 if not own and not compare:
                     continue
-                canon, careful = canonical.texts_and_careful(texts)
+                numbers, texts, canon, careful = canonical.chunk_texts(piece)
                 if own:
                     numbers_in.extend(numbers)
                     canonical.add_records(numbers, canon, bad, numbers_of_records, records)

@@ -251,3 +251,29 @@ def test_doubles_written_natively_are_canonical_doubles(seed):
         assert all(got[i] == expected[i] for i in range(len(part)) if i not in set(left))
         assert len(left) < len(part) // 50  # NaN, infinities, large integral values, exponents, powers of two
         assert rowtext.value_texts(part).to_pylist() == expected  # with what is left written by orjson
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_chunk_split_and_written_natively_is_split_lines_and_its_texts(seed, monkeypatch):
+    from sim.pipeline.lines import Chunk, split_lines
+
+    rng = random.Random(seed)
+    lines = Lines(seed)
+    corpus = _corpus(seed, 300)
+    ends = [b"\n", b"\r\n", b"\n \t\n", b"\n\r\n", b"\n   \r\n"]
+    chunks = []
+    for _ in range(40):
+        picked = [rng.choice(corpus) for _ in range(rng.randint(0, 30))]
+        data = b"".join(line + rng.choice(ends) for line in picked)
+        data = rng.choice([b"", b"\n", b" \r\n"]) + data + rng.choice([b"", lines.line(), b"\r", b"  "])
+        chunks.append(Chunk(rng.randint(1, 10**6), data, data.count(b"\n") + 1))
+    chunks.append(Chunk(1, b"", 1))
+    chunks.append(Chunk(5, b"\n\n\r\n", 4))
+    natively = [canonical.chunk_texts(c) for c in chunks]
+    monkeypatch.setattr(native, "chunk_texts", lambda *a: None)
+    for chunk, (numbers, split, texts, careful) in zip(chunks, natively):
+        expected_numbers, expected_lines = split_lines(chunk)
+        assert numbers == expected_numbers and list(split) == expected_lines
+        assert [split[i] for i in range(len(split))] == expected_lines and split[1:3] == expected_lines[1:3]
+        assert (numbers, expected_lines, texts, careful) == tuple(
+            x if i != 1 else list(x) for i, x in enumerate(canonical.chunk_texts(chunk)))
