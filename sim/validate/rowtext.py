@@ -283,10 +283,14 @@ def json_text_values(array: pa.Array) -> pa.Array:
         values = json_text_values(array.filter(valid))
         return pc.replace_with_mask(pa.nulls(len(array), pa.binary()), valid, values)
     careful = pc.match_substring_regex(array, content.RISKY_NUMBER).to_pylist()
+    written = _native_json_texts(array)
     out = []
-    for value, exact in zip(array.to_pylist(), careful):
+    for i, (value, exact) in enumerate(zip(array.to_pylist(), careful)):
         if value is None:
             out.append(None)
+            continue
+        if written is not None and written[i] is not False:
+            out.append(written[i])
             continue
         try:
             parsed = content.parse(value, bool(exact))
@@ -295,6 +299,35 @@ def json_text_values(array: pa.Array) -> pa.Array:
             continue
         out.append(None if parsed is None else canonical.text(parsed))
     return _bin(out)
+
+
+_MEMBER = b'{"v":'
+
+
+def _native_json_texts(array: pa.Array) -> list | None:
+    """The canonical text of each JSON text value native code can write (as the only member of an
+    object: `{"v":VALUE}` is written `{"v":` + VALUE's text + `}`, or `{}` when VALUE is null,
+    which is absent here), False where it cannot (the Python reading decides), None when the
+    native code is unavailable."""
+    values = pc.cast(array, pa.binary()).to_pylist() if not pa.types.is_binary(array.type) else array.to_pylist()
+    wrapped = [_MEMBER + v + b"}" for v in values if v is not None]
+    found = native.texts(wrapped)
+    if found is None:
+        return None
+    texts = iter(found)
+    out: list = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        text = next(texts)
+        if text is None:
+            out.append(False)
+        elif text == b"{}":
+            out.append(None)
+        else:
+            out.append(text[len(_MEMBER):-1])
+    return out
 
 
 def _scatter(base: pa.Array, where: pa.Array, values: pa.Array) -> pa.Array:

@@ -277,3 +277,24 @@ def test_a_chunk_split_and_written_natively_is_split_lines_and_its_texts(seed, m
         assert [split[i] for i in range(len(split))] == expected_lines and split[1:3] == expected_lines[1:3]
         assert (numbers, expected_lines, texts, careful) == tuple(
             x if i != 1 else list(x) for i, x in enumerate(canonical.chunk_texts(chunk)))
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_json_text_values_written_natively_are_the_python_readings(seed, monkeypatch):
+    import pyarrow as pa
+
+    from sim.validate import rowtext
+
+    lines = Lines(seed)
+    values = [lines.value(0).encode("utf-8", "surrogatepass") for _ in range(3000)]
+    values += [b"null", b" 12345678901234567890123 ", b"0.30000000000000004", b"1e400", b"{}", b'{"a":null}',
+               b"[null,1.50]", b"not json", b"", b'"\\ud800"', None, b"\xef\xbb\xbf1"]
+    array = pa.array(values, pa.binary())
+    strings = pa.array([None if v is None else v.decode("utf-8", "replace") for v in values])  # a string column
+    natively = rowtext.json_text_values(array).to_pylist()
+    natively_from_strings = rowtext.json_text_values(strings).to_pylist()
+    assert sum(t is not False for t in rowtext._native_json_texts(array)) > len(values) // 2
+    monkeypatch.setattr(native, "texts", lambda _lines: None)
+    assert rowtext._native_json_texts(array) is None
+    assert natively == rowtext.json_text_values(array).to_pylist()
+    assert natively_from_strings == rowtext.json_text_values(strings).to_pylist()
