@@ -656,6 +656,18 @@ static int canon_one(Scratch *s, const uint8_t *p, const uint8_t *end, uint8_t *
     return 1;
 }
 
+/* canon_one for line i, its bits set in `valid` and `long_numbers`. */
+static int canon_bit(Scratch *s, const uint8_t *p, const uint8_t *end, uint8_t *out, int64_t out_cap, int64_t *at,
+                     int64_t i, uint8_t *valid, uint8_t *long_numbers) {
+    int long_number = 0;
+    int done = canon_one(s, p, end, out, out_cap, at, &long_number);
+    if (done > 0) {
+        valid[i >> 3] |= (uint8_t)(1u << (i & 7));
+        if (long_number) long_numbers[i >> 3] |= (uint8_t)(1u << (i & 7));
+    }
+    return done;
+}
+
 /* `n` lines of `data`, separated by '\n'. Each line's canonical text goes to `out` (from
  * offsets[i] to offsets[i + 1]; nothing when the line is left to Python) and bit i of `valid`
  * (least significant first, zeroed by the caller) says it was written; bit i of `long_integers`,
@@ -671,14 +683,9 @@ int64_t canon_lines(const uint8_t *data, int64_t data_len, int64_t n, uint8_t *o
     for (int64_t i = 0; i < n; i++) {
         const uint8_t *nl = memchr(p, '\n', data_end - p);
         const uint8_t *line_end = nl ? nl : data_end;
-        int long_number = 0;
-        int done = canon_one(&s, p, line_end, out, out_cap, &at, &long_number);
+        int done = canon_bit(&s, p, line_end, out, out_cap, &at, i, valid, long_integers);
         if (done < 0) { free(s.arena); free(s.members); return -1; }
-        if (done) {
-            valid[i >> 3] |= (uint8_t)(1u << (i & 7));
-            if (long_number) long_integers[i >> 3] |= (uint8_t)(1u << (i & 7));
-            written++;
-        }
+        written += done;
         offsets[i + 1] = at;
         p = nl ? nl + 1 : data_end;
     }
@@ -712,12 +719,10 @@ int64_t canon_chunk(const uint8_t *data, int64_t data_len, int64_t max_lines, ui
             indices[kept] = index;
             starts[kept] = p - data;
             ends[kept] = end - data;
-            int long_number = 0;
-            int done = canon_one(&s, p, end, out, out_cap, &at, &long_number);
-            if (done < 0) { free(s.arena); free(s.members); return -1; }
-            if (done) {
-                valid[kept >> 3] |= (uint8_t)(1u << (kept & 7));
-                if (long_number) long_numbers[kept >> 3] |= (uint8_t)(1u << (kept & 7));
+            if (canon_bit(&s, p, end, out, out_cap, &at, kept, valid, long_numbers) < 0) {
+                free(s.arena);
+                free(s.members);
+                return -1;
             }
             kept++;
             offsets[kept] = at;

@@ -112,7 +112,9 @@ def texts(lines: list[bytes]) -> list[bytes | None] | None:
 
 
 def texts_and_long_integers(lines: list[bytes]) -> tuple[list[bytes | None], list[int]] | None:
-    """texts(), and the indices of the lines written that hold an integer of 16 digits or more."""
+    """texts(), and the indices of the lines written that hold a long number (an integer of 16
+    digits or more, a decimal of 16 characters or more). No line may hold a newline: they are
+    passed to canon.c joined by newlines."""
     if not _loaded:
         _load()
     if _lib is None:

@@ -310,15 +310,18 @@ def _native_json_texts(array: pa.Array) -> list | None:
     which is absent here), False where it cannot (the Python reading decides), None when the
     native code is unavailable."""
     values = pc.cast(array, pa.binary()).to_pylist() if not pa.types.is_binary(array.type) else array.to_pylist()
-    wrapped = [_MEMBER + v + b"}" for v in values if v is not None]
-    found = native.texts(wrapped)
+    taken = [v is not None and b"\n" not in v for v in values]  # native.texts takes one line each
+    found = native.texts([_MEMBER + v + b"}" for v, ok in zip(values, taken) if ok])
     if found is None:
         return None
     texts = iter(found)
     out: list = []
-    for v in values:
+    for v, ok in zip(values, taken):
         if v is None:
             out.append(None)
+            continue
+        if not ok:
+            out.append(False)
             continue
         text = next(texts)
         if text is None:

@@ -288,7 +288,7 @@ def test_json_text_values_written_natively_are_the_python_readings(seed, monkeyp
     lines = Lines(seed)
     values = [lines.value(0).encode("utf-8", "surrogatepass") for _ in range(3000)]
     values += [b"null", b" 12345678901234567890123 ", b"0.30000000000000004", b"1e400", b"{}", b'{"a":null}',
-               b"[null,1.50]", b"not json", b"", b'"\\ud800"', None, b"\xef\xbb\xbf1"]
+               b"[null,1.50]", b"not json", b"", b'"\\ud800"', None, b"\xef\xbb\xbf1", b'{\n "b": 2,\n "a": 1\n}', b"\n"]
     array = pa.array(values, pa.binary())
     strings = pa.array([None if v is None else v.decode("utf-8", "replace") for v in values])  # a string column
     natively = rowtext.json_text_values(array).to_pylist()
