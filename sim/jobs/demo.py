@@ -12,6 +12,7 @@ from sim.core import contract
 from sim.core.runs import write_run
 from sim.infra.project import Project
 from sim.jobs.steps import drain, finish, open_run, watch_cpu
+from sim.ops import diskspace
 from sim.ops.checking import check_early, validate_all
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import Progress
@@ -35,6 +36,7 @@ def run(project: Project, opts: DemoOptions, progress: Progress) -> contract.Dem
     t0 = time.monotonic()
     fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data, phase=progress.phase)
     timings["setup_s"] = time.monotonic() - t0
+    diskspace.check_run(project, opts.files, opts.file_size, "the demo")
     run_dir = open_run("demo", fresh, opts.files, opts.file_size)
     progress.phase(f"landing {opts.files} files")
     t1 = time.monotonic()

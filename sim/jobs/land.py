@@ -16,6 +16,7 @@ from sim.core.errors import SimError
 from sim.core.runs import write_run
 from sim.infra.project import Project
 from sim.jobs.steps import drain, finish, open_run, watch_cpu
+from sim.ops import diskspace
 from sim.ops.checking import check_early, validate_all
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import Progress
@@ -51,6 +52,7 @@ def run(project: Project, opts: LandOptions, chosen: Selection, progress: Progre
     t0 = time.monotonic()
     fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data, phase=progress.phase)
     timings["setup_s"] = time.monotonic() - t0
+    diskspace.check_run(project, len(chosen.files), chosen.bytes // len(chosen.files), "landing these files")
     run_dir = open_run("land", fresh, len(chosen.files), chosen.bytes // len(chosen.files))
     progress.phase(f"landing {len(chosen.files)} files ({chosen.bytes} bytes)")
     t1 = time.monotonic()

@@ -23,11 +23,11 @@ from sim.core.runs import new_run_dir, write_run
 from sim.core.stats import percentiles
 from sim.infra.project import Project
 from sim.load import ceiling as ceiling_mod
-from sim.load import diskspace, engine_log, latency, locust_run, peak, record, shapes, stalls
+from sim.load import engine_log, latency, locust_run, peak, record, shapes, stalls
 from sim.load.measure import (Uploads, UploadCounter, locust_aggregate, peak_in_flight, read_uploads,
                               user_changes)
 from sim.load.timeline import Sampler, Timeline, read_timeline
-from sim.ops import priority
+from sim.ops import diskspace, priority
 from sim.ops.checking import check_early, validate_all
 from sim.ops.fresh import fresh_pipeline
 from sim.ops.progress import NoProgress, Progress
@@ -166,7 +166,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
     fresh = fresh_pipeline(project, batch_size=opts.batch_size, keep_data=opts.keep_data,
                            phase=progress.phase)
     settings, engine = fresh.settings, fresh.engine
-    disk = diskspace.check(project.workdir, shape.total_files, opts.file_size, f"the {shape.name} profile")
+    disk = diskspace.check_run(project, shape.total_files, opts.file_size, f"the {shape.name} profile")
     run_dir = new_run_dir("load")
     ceiling = None
     if opts.ceiling_s > 0:

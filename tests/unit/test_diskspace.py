@@ -1,11 +1,11 @@
-"""A load that the workdir's disk cannot hold is refused before it starts, with the figures."""
+"""A run that the workdir's disk cannot hold is refused before anything lands, with the figures."""
 
 import collections
 
 import pytest
 
 from sim.core.errors import SimError
-from sim.load import diskspace
+from sim.ops import diskspace
 
 Usage = collections.namedtuple("Usage", "total used free")
 MB = 1024**2
@@ -30,3 +30,15 @@ def test_a_load_that_fits_says_what_was_checked(monkeypatch, tmp_path):
 def test_the_need_grows_with_what_lands():
     assert diskspace.needed(0, MB) == diskspace.MARGIN_BYTES
     assert diskspace.needed(2000, MB) > diskspace.needed(1000, MB) > diskspace.needed(1000, MB // 2)
+
+
+def test_an_engine_elsewhere_is_not_checked_here(monkeypatch, tmp_path):
+    monkeypatch.setattr(diskspace.shutil, "disk_usage", lambda _p: Usage(100 * diskspace.GB, 100 * diskspace.GB, 0))
+
+    class Project:
+        workdir, embedded = tmp_path, False
+
+    assert diskspace.check_run(Project, 1000, MB, "the demo") is None
+    Project.embedded = True
+    with pytest.raises(SimError, match="the demo lands 1000 files"):
+        diskspace.check_run(Project, 1000, MB, "the demo")

@@ -1,4 +1,4 @@
-"""Enough disk for a load before it starts: a run that fills the disk half-way dies of ENOSPC in
+"""Enough disk for a run before anything lands (`sim load`, `sim demo`, `sim land`): a run that fills the disk half-way dies of ENOSPC in
 whichever process writes next (the engine, Locust, validation), and says nothing useful.
 
 What a run leaves on the workdir's disk, measured: the landed objects (the engine keeps them as
@@ -21,6 +21,14 @@ MARGIN_BYTES = 2 * GB  # logs, validation's scratch files, everything else on th
 
 def needed(files: int, file_size: int) -> int:
     return int(files * file_size * KEPT_PER_LANDED_BYTE) + MARGIN_BYTES
+
+
+def check_run(project, files: int, file_size: int, what: str) -> dict | None:
+    """`check` on the project's workdir when the embedded engine keeps the data there; None for an
+    engine elsewhere (its disk is not this one)."""
+    if not project.embedded:
+        return None
+    return check(project.workdir, files, file_size, what)
 
 
 def check(workdir: Path, files: int, file_size: int, what: str = "the load") -> dict:
