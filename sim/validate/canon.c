@@ -312,9 +312,11 @@ static int plain_text(int neg, const char *digits, int n, int point, char *out) 
 
 /* A double that is not integral, as orjson writes it where it writes it plainly (1e-4 <= |x| <
  * 1e15); 0 for any other x (at least 40 bytes of out). */
+static int plain_double(double ax) { return ax >= 1e-4 && ax < 1e15 && floor(ax) != ax; }
+
 static int double_text(double x, char *out) {
     double ax = fabs(x);
-    if (!(ax >= 1e-4 && ax < 1e15) || floor(ax) == ax) return 0;
+    if (!plain_double(ax)) return 0;
     char digits[24];
     int point;
     int n = shortest_digits(ax, digits, &point);
@@ -333,8 +335,7 @@ static int long_decimal(int neg, const uint8_t *digits, const uint8_t *int_end, 
     memcpy(tok + 1, digits, len);
     tok[len + 1] = 0;
     double x = strtod(neg ? tok : tok + 1, NULL);
-    int written = double_text(x, out);
-    if (!written) return 0;
+    if (!plain_double(fabs(x))) return 0;
     /* the token's significant digits and point, as shortest_digits gives them */
     char own[72];
     int n = 0, point = (int)(int_end - digits), seen = 0;
@@ -348,8 +349,8 @@ static int long_decimal(int neg, const uint8_t *digits, const uint8_t *int_end, 
     char best[24];
     int best_point;
     int m = shortest_digits(fabs(x), best, &best_point);
-    if (m != n || best_point != point || memcmp(best, own, n) != 0) return 0;
-    return written;
+    if (!m || m != n || best_point != point || memcmp(best, own, n) != 0) return 0;
+    return plain_text(x < 0, best, m, best_point, out);
 }
 
 /* Each of n doubles (from element `start` of `values`; `validity` an Arrow bitmap or NULL) as

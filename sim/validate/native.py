@@ -135,11 +135,7 @@ def texts_and_long_integers(lines: list[bytes]) -> tuple[list[bytes | None], lis
     if written == 0:
         return [None] * n, []
     array = pa.Array.from_buffers(pa.large_binary(), n, [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(out)])
-    flagged = []
-    if any(long_integers):
-        flags = pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(long_integers)])
-        flagged = pc.indices_nonzero(flags).to_pylist()
-    return array.to_pylist(), flagged
+    return array.to_pylist(), _set_bits(long_integers, n)
 
 
 class Lines:
@@ -189,11 +185,7 @@ def chunk_texts(data: bytes, first_line: int, line_count: int):
     numbers = [first_line + i for i in as_ints(indices)]
     texts = pa.Array.from_buffers(pa.large_binary(), kept, [pa.py_buffer(valid), pa.py_buffer(offsets),
                                                             pa.py_buffer(out)]).to_pylist()
-    flagged = []
-    if any(long_numbers):
-        flags = pa.Array.from_buffers(pa.bool_(), kept, [None, pa.py_buffer(long_numbers)])
-        flagged = pc.indices_nonzero(flags).to_pylist()
-    return numbers, Lines(data, as_ints(starts), as_ints(ends)), texts, flagged
+    return numbers, Lines(data, as_ints(starts), as_ints(ends)), texts, _set_bits(long_numbers, kept)
 
 
 _WIDTH = {pa.binary(): 4, pa.large_binary(): 8}
@@ -258,8 +250,11 @@ def doubles(array: pa.Array) -> tuple[pa.Array, list[int]] | None:
                     ctypes.addressof(pointer(out_valid)), ctypes.addressof(pointer(rest)))
     texts = pa.Array.from_buffers(pa.binary(), n, [pa.py_buffer(out_valid), pa.py_buffer(out_offsets),
                                                    pa.py_buffer(out)])
-    where = []
-    if left:
-        flags = pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(rest)])
-        where = pc.indices_nonzero(flags).to_pylist()
-    return texts, where
+    return texts, _set_bits(rest, n) if left else []
+
+
+def _set_bits(bitmap: bytearray, n: int) -> list[int]:
+    """The indices of the bits set among the first n of an Arrow bitmap canon.c filled."""
+    if not any(bitmap):
+        return []
+    return pc.indices_nonzero(pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(bitmap)])).to_pylist()

@@ -252,8 +252,9 @@ def _doubles(array: pa.Array) -> pa.Array:
         texts, where = found
         if not where:
             return texts
-        fixed = _bin([orjson.dumps(canonical.double(v)) for v in array.take(pa.array(where, pa.int64())).to_pylist()])
-        return _scatter(texts, pa.array(where, pa.int64()), fixed)
+        at = pa.array(where, pa.int64())
+        fixed = _bin([orjson.dumps(canonical.double(v)) for v in array.take(at).to_pylist()])
+        return _scatter(texts, at, fixed)
     values = array.to_pylist()
     dumped = orjson.dumps(values)[1:-1]
     texts = pa.array(dumped.split(b",") if values else [], pa.binary())
