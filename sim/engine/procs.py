@@ -42,6 +42,16 @@ def parse_stat(line: str) -> Stat:
                 children_cpu_s=(ticks[2] + ticks[3]) * TICK_S, nice=int(f[16]))
 
 
+def machine_idle_s() -> float | None:
+    """Seconds all cores have spent idle since boot (idle + iowait in /proc/stat), or None."""
+    try:
+        with open(PROC / "stat") as f:
+            fields = f.readline().split()
+        return (int(fields[4]) + int(fields[5])) * TICK_S
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def available() -> bool:
     return (PROC / "self" / "stat").exists()
 

@@ -189,6 +189,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
                                                                            progress, engine, watch)
     finally:
         cpu_s = watch.stop()
+        watch.write_series(run_dir / "cpu.csv")
     if project.pipeline.own:
         progress.phase("measuring end-to-end latency")
         conversions = latency.read_conversions(project.target, project.names)
@@ -200,6 +201,7 @@ def run(project: Project, opts: LoadOptions, progress: Progress | None = None) -
                    "engine_log": engine.log if engine else None, "batch_size": settings.batch_size,
                    "manifests": len(conversions.file_counts), "total_s": round(time.monotonic() - t0, 2),
                    "cpu_s": cpu_s, "cpu_s_until_drained": cpu_until_drained, "cpu_nice": cpu_nice(),
+                   "cpu_s_until_last_upload": watch.at(phase.upload_end), "cpu_idle_s": cpu_idle(watch, phase),
                    "cpu_lowered_processes": watch.lowered_counts(), "disk": disk})
     (run_dir / "load.json").write_text(json.dumps(result, indent=2, default=str, ensure_ascii=False))
     return result
@@ -225,6 +227,14 @@ def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engi
         if early is not None:
             early.close()
     return phase, cpu_until_drained, verdict, recorded
+
+
+def cpu_idle(watch: priority.CpuWatch, phase: Phase) -> dict:
+    """The machine's idle CPU seconds (all cores) from the run's start to the last upload, to the end
+    of the drain and to the verdict: what no part used (cpu.csv has them sample by sample)."""
+    marks = {"until_last_upload": phase.upload_end, "until_drained": phase.drained_at,
+             "until_verdict": phase.verdict_at or phase.drained_at}
+    return {name: watch.idle_at(when) for name, when in marks.items()}
 
 
 def cpu_nice() -> dict:

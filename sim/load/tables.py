@@ -48,8 +48,13 @@ def load_table(r: dict) -> Table:
         table.add_row("rate limited by", r["rate_limited_by"])
     if r.get("cpu_s"):
         table.add_row("CPU seconds by part", cpu_text(r["cpu_s"], r.get("cpu_nice") or {}))
+        if r.get("cpu_s_until_last_upload"):
+            table.add_row("  of which until the last upload", cpu_text(r["cpu_s_until_last_upload"], {}))
         if r.get("cpu_s_until_drained"):
             table.add_row("  of which until drained", cpu_text(r["cpu_s_until_drained"], {}))
+        idle = r.get("cpu_idle_s") or {}
+        if idle.get("until_last_upload") is not None:
+            table.add_row("machine idle (all cores)", idle_text(idle))
     return table
 
 
@@ -66,6 +71,13 @@ def cpu_text(cpu: dict, nice: dict) -> str:
         niced = f" (nice {nice[part]}" + (f", {early} while the run drains)" if early else ")") if nice.get(part) else ""
         return f"{CPU_LABELS[part]} {shown}{niced}"
     return ", ".join(one(p) for p in CPU_LABELS if p in cpu)
+
+
+def idle_text(idle: dict) -> str:
+    """What no process used, cumulative: a run CPU-bound after its uploads shows little growth there."""
+    marks = (("until_last_upload", "until the last upload"), ("until_drained", "until drained"),
+             ("until_verdict", "until the verdict"))
+    return ", ".join(f"{idle[k]:.1f} s {label}" for k, label in marks if idle.get(k) is not None)
 
 
 def peak_text(r: dict) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Callable, TypeVar
 
 from sim.engine import cpu, glue_slots, procs
@@ -100,6 +101,8 @@ class CpuWatch:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._first = True
+        self.series: list[tuple[float, dict, float | None]] = []  # (time, CPU by part so far, machine idle so far)
+        self._idle0: float | None = None
 
     def start(self) -> "CpuWatch":
         if self.enabled:
@@ -129,6 +132,34 @@ class CpuWatch:
         with self._lock:
             t = self.tally.totals()
         return {p: (None if p in ENGINE_PARTS and not self.engine_pid else round(t.get(p, 0.0), 2)) for p in PARTS}
+
+    def _last_sample(self, when: float):
+        with self._lock:
+            before = [s for s in self.series if s[0] <= when]
+        return before[-1] if before else None
+
+    def at(self, when: float) -> dict:
+        """CPU seconds by part as of the last sample at or before `when` (empty before the first)."""
+        last = self._last_sample(when)
+        return dict(last[1]) if last else {}
+
+    def idle_at(self, when: float) -> float | None:
+        """The machine's idle CPU seconds (all cores) from the first sample to the last at or before `when`."""
+        last = self._last_sample(when)
+        return last[2] if last else None
+
+    def write_series(self, path) -> None:
+        """The samples as CSV: seconds since the first, CPU seconds by part so far, the machine's idle so far."""
+        with self._lock:
+            rows = list(self.series)
+        if not rows:
+            return
+        t0 = rows[0][0]
+        lines = [",".join(("t", "at") + PARTS + ("idle",))]
+        for at, parts, idle in rows:
+            lines.append(",".join([f"{at - t0:.2f}", f"{at:.3f}"] + [str(parts[p]) for p in PARTS]
+                                  + ["" if idle is None else str(idle)]))
+        path.write_text("\n".join(lines) + "\n")
 
     def lowered_counts(self) -> dict[str, int]:
         """How many processes of each part were seen running at its lower priority."""
@@ -170,6 +201,12 @@ class CpuWatch:
                 samples[st.key] = cpu.Sample(part, parent_key, used, st.children_cpu_s)
             self.tally.update(samples, first=self._first)
             self._first = False
+            idle = procs.machine_idle_s()
+            if self._idle0 is None:
+                self._idle0 = idle
+            totals = self.tally.totals()
+            self.series.append((time.time(), {p: round(totals.get(p, 0.0), 2) for p in PARTS},
+                                None if idle is None or self._idle0 is None else round(idle - self._idle0, 2)))
 
     def _part(self, st: procs.Stat, parent: int, parent_part: str, root: int) -> str:
         key = st.key

@@ -132,4 +132,5 @@ def cpu_by_part(run_dir: Path) -> dict | None:
     if not isinstance(data.get("cpu_s"), dict):
         return None
     return {"whole_run": data["cpu_s"], "until_drained": data.get("cpu_s_until_drained") or {},
+            "until_last_upload": data.get("cpu_s_until_last_upload") or {}, "idle": data.get("cpu_idle_s") or {},
             "nice": data.get("cpu_nice") or {}}

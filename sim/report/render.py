@@ -36,19 +36,27 @@ CPU_PARTS = (("engine", "Engine (MiniStack: S3, SQS, DynamoDB, Step Functions)")
 
 
 def cpu_blocks(cpu: dict) -> list[tuple]:
-    """The CPU each part of a load run used, sampled from its processes (sim/ops/priority.py)."""
+    """The CPU each part of a load run used, sampled from its processes (sim/ops/priority.py), and
+    what no process used (older load.json files have neither the last upload's column nor idle)."""
     whole, drained, nice = cpu["whole_run"], cpu.get("until_drained") or {}, cpu.get("nice") or {}
+    uploads, idle = cpu.get("until_last_upload") or {}, cpu.get("idle") or {}
 
     def sec(x) -> str:
         return "not measured" if x is None else f"{x:.1f}"
 
     rows = [[label, sec(whole.get(part)), sec(drained.get(part)) if drained else "n/a", str(nice.get(part, 0))]
+            + ([sec(uploads.get(part))] if uploads else [])
             for part, label in CPU_PARTS if part in whole]
+    head = ["Part", "CPU s, whole run", "CPU s, until drained", "Nice"] + (["CPU s, until the last upload"] if uploads else [])
+    if idle.get("until_last_upload") is not None:
+        rows.append(["Idle (no process, all cores)", sec(idle.get("until_verdict")), sec(idle.get("until_drained")), ""]
+                    + ([sec(idle.get("until_last_upload"))] if uploads else []))
     return [("h3", "CPU by part"),
             ("p", "CPU seconds each part used over the run, sampled from its own processes; the builder, the "
                   "converter and validation ran at a lower priority (a higher nice value) than the engine and the "
-                  "load generator, so the front door kept the CPU it needed."),
-            ("table", ["Part", "CPU s, whole run", "CPU s, until drained", "Nice"], rows)]
+                  "load generator, so the front door kept the CPU it needed. Idle is what no process used: little "
+                  "idle after the last upload means the drain and the checks were bound by the machine's cores."),
+            ("table", head, rows)]
 
 
 def blocks(r: dict) -> list[tuple]:

@@ -75,6 +75,11 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     # outputs were checked as their workflows succeeded, below everything else, and none read again
     assert r["cpu_s_until_drained"]["validation"] <= cpu["validation"]
     assert r["cpu_s_until_drained"]["converter"] <= cpu["converter"]
+    upto = r["cpu_s_until_last_upload"]
+    assert set(upto) == set(cpu) and all(upto[p] <= r["cpu_s_until_drained"][p] for p in upto), upto
+    assert upto["load_generator"] > 0
+    idle = r["cpu_idle_s"]
+    assert 0 <= idle["until_last_upload"] <= idle["until_drained"] <= idle["until_verdict"], idle
     assert r["cpu_nice"]["validation_while_draining"] > r["cpu_nice"]["validation"] > 0
     early = v["early"]
     assert early["outputs_checked"] == early["outputs_reused"] == v["manifests"] > 0, early
@@ -87,7 +92,7 @@ def test_burst_with_two_locust_workers_lands_drains_and_validates(engine):
     run = read_run(run_dir)
     assert run["kind"] == "load" and run["started_at"] < run["ended_at"] and run["files"] == r["files_uploaded"]
     assert run["telemetry_file"].endswith("telemetry.jsonl")
-    for name in ("locust_stats.csv", "locust_stats_history.csv", "locust.html", "load.json", "timeline.csv"):
+    for name in ("locust_stats.csv", "locust_stats_history.csv", "locust.html", "load.json", "timeline.csv", "cpu.csv"):
         assert (run_dir / name).exists(), name
     assert len(list((run_dir / "uploads").glob("uploads-*.jsonl"))) == 2  # one log per worker process
     with open(run_dir / "timeline.csv") as fh:

@@ -1,6 +1,7 @@
 """The front door first (sim/ops/priority.py): the builder's and the converter's processes lowered,
 validation in a thread of its own at its priority, and CPU by part sampled from real processes."""
 
+import csv
 import os
 import subprocess
 import sys
@@ -76,3 +77,18 @@ def test_the_engine_s_builder_and_glue_runs_are_lowered_and_their_cpu_counted(tm
     assert watch.lowered_counts() == {"builder": 1, "converter": 1}
     assert [n for cmd, n in seen.items() if "_worker.py" in cmd][-1] == priority.BUILDER_NICE
     assert set(cpu) == set(priority.PARTS) and cpu["load_generator"] == 0
+    # sample by sample: CPU by part and the machine's idle, both only ever growing
+    times = [at for at, _, _ in watch.series]
+    assert len(times) >= 5 and times == sorted(times)
+    assert watch.at(times[0] - 1) == {} and watch.idle_at(times[0] - 1) is None
+    assert watch.at(times[-1]) == {p: round(v, 2) for p, v in cpu.items()}
+    middle = times[len(times) // 2]
+    assert watch.at(middle)["converter"] <= cpu["converter"]
+    idles = [watch.idle_at(t) for t in times]
+    assert idles[0] == 0 and idles == sorted(idles)
+    path = tmp_path / "cpu.csv"
+    watch.write_series(path)
+    with open(path) as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(times) and float(rows[-1]["converter"]) == watch.at(times[-1])["converter"]
+    assert float(rows[0]["t"]) == 0 and float(rows[-1]["idle"]) == idles[-1]

@@ -73,3 +73,13 @@ def test_the_cpu_by_part_of_a_load_run_is_a_table_of_the_report(tmp_path):
     assert rows["Engine (MiniStack: S3, SQS, DynamoDB, Step Functions)"][2] == "0"
     page = render.html_of(render.cpu_blocks(got), "t", {})
     assert "CPU by part" in page and "60.3" in page
+    # with the last upload's figures and the machine's idle (load.json from this version on)
+    (tmp_path / "load.json").write_text(json.dumps({
+        "cpu_s": cpu, "cpu_s_until_drained": {**cpu, "validation": 0.0},
+        "cpu_s_until_last_upload": {**cpu, "converter": 4.4, "validation": 0.0},
+        "cpu_idle_s": {"until_last_upload": 41.7, "until_drained": 45.8, "until_verdict": 50.0}}))
+    table = next(b for b in render.cpu_blocks(loadseries.cpu_by_part(tmp_path)) if b[0] == "table")
+    assert table[1][-1] == "CPU s, until the last upload"
+    rows = {row[0]: row[1:] for row in table[2]}
+    assert rows["Converter (Glue runs)"] == ["60.3", "60.3", "0", "4.4"]
+    assert rows["Idle (no process, all cores)"] == ["50.0", "45.8", "", "41.7"]
