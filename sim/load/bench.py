@@ -45,6 +45,7 @@ from sim.load.payloads import PayloadPool
 from sim.load.runner import LoadOptions, MIN_RATE_RATIO, NoProgress, replay
 from sim.load.tables import bench_markdown
 from sim.load.timeline import backlog_growth, read_timeline
+from sim.ops import diskspace
 from sim.ops.fresh import FreshPipeline, fresh_pipeline
 from sim.validate.run import validate
 from sim.workload.generator import DEFAULT_FILE_SIZE
@@ -248,6 +249,8 @@ def run_step(project: Project, settings, opts: BenchOptions, multiple: float, al
     hold = step_hold(opts, settings.batch_size, rate)
     allowance = allowance_for(hold)
     shape = shapes.Burst(multiplier=multiple, hold_s=hold, ramp_s=opts.ramp_s)
+    # Each step lands on a wiped pipeline: its own schedule is what the disk must hold now.
+    disk = diskspace.check_run(project, shape.total_files, opts.file_size, f"the bench step at {multiple:.0f}x")
     step_dir.mkdir(parents=True, exist_ok=True)
     load_opts = LoadOptions(profile="burst", multiplier=multiple, duration_s=hold, ramp_s=opts.ramp_s,
                             file_size=opts.file_size, workers=opts.workers, seed=opts.seed,
@@ -283,6 +286,7 @@ def run_step(project: Project, settings, opts: BenchOptions, multiple: float, al
         "started_at": min((p["started_at"] for p in up.processes), default=time.time()),
         "ended_at": drained_at,
         "run_dir": str(step_dir),
+        "disk": disk,
     }
     why = []
     if step["achieved_files_per_s"] < MIN_RATE_RATIO * step["target_files_per_s"]:

@@ -42,3 +42,20 @@ def test_an_engine_elsewhere_is_not_checked_here(monkeypatch, tmp_path):
     Project.embedded = True
     with pytest.raises(SimError, match="the demo lands 1000 files"):
         diskspace.check_run(Project, 1000, MB, "the demo")
+
+
+def test_a_bench_step_the_disk_cannot_hold_is_refused_before_it_lands_anything(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from sim.load import bench
+
+    monkeypatch.setattr(diskspace.shutil, "disk_usage", lambda _p: Usage(100 * diskspace.GB, 97 * diskspace.GB,
+                                                                         3 * diskspace.GB))
+    project = SimpleNamespace(workdir=tmp_path, embedded=True)
+    settings = SimpleNamespace(batch_size=200)
+    step_dir = tmp_path / "step-1-600x"
+    with pytest.raises(SimError) as err:
+        bench.run_step(project, settings, bench.BenchOptions(file_size=int(3.5 * MB)), 600.0, lambda hold: hold,
+                       step_dir)
+    assert "the bench step at 600x lands" in str(err.value) and "3.0 GB are free" in str(err.value)
+    assert not step_dir.exists()
