@@ -231,10 +231,10 @@ def _replay_and_validate(project, settings, opts, shape, run_dir, progress, engi
 
 def cpu_idle(watch: priority.CpuWatch, phase: Phase) -> dict:
     """The machine's idle CPU seconds (all cores) from the run's start to the last upload, to the end
-    of the drain and to the verdict: what no part used (cpu.csv has them sample by sample)."""
-    marks = {"until_last_upload": phase.upload_end, "until_drained": phase.drained_at,
-             "until_verdict": phase.verdict_at or phase.drained_at}
-    return {name: watch.idle_at(when) for name, when in marks.items()}
+    of the drain and to the verdict (None without validation): what no part used (cpu.csv has them
+    sample by sample)."""
+    marks = {"until_last_upload": phase.upload_end, "until_drained": phase.drained_at, "until_verdict": phase.verdict_at}
+    return {name: None if when is None else watch.idle_at(when) for name, when in marks.items()}
 
 
 def cpu_nice() -> dict:

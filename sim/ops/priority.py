@@ -130,7 +130,10 @@ class CpuWatch:
         if not self.enabled:
             return {p: None for p in PARTS}
         with self._lock:
-            t = self.tally.totals()
+            return self._totals()
+
+    def _totals(self) -> dict:
+        t = self.tally.totals()
         return {p: (None if p in ENGINE_PARTS and not self.engine_pid else round(t.get(p, 0.0), 2)) for p in PARTS}
 
     def _last_sample(self, when: float):
@@ -157,7 +160,7 @@ class CpuWatch:
         t0 = rows[0][0]
         lines = [",".join(("t", "at") + PARTS + ("idle",))]
         for at, parts, idle in rows:
-            lines.append(",".join([f"{at - t0:.2f}", f"{at:.3f}"] + [str(parts[p]) for p in PARTS]
+            lines.append(",".join([f"{at - t0:.2f}", f"{at:.3f}"] + ["" if parts[p] is None else str(parts[p]) for p in PARTS]
                                   + ["" if idle is None else str(idle)]))
         path.write_text("\n".join(lines) + "\n")
 
@@ -204,8 +207,7 @@ class CpuWatch:
             idle = procs.machine_idle_s()
             if self._idle0 is None:
                 self._idle0 = idle
-            totals = self.tally.totals()
-            self.series.append((time.time(), {p: round(totals.get(p, 0.0), 2) for p in PARTS},
+            self.series.append((time.time(), self._totals(),
                                 None if idle is None or self._idle0 is None else round(idle - self._idle0, 2)))
 
     def _part(self, st: procs.Stat, parent: int, parent_part: str, root: int) -> str:

@@ -44,13 +44,14 @@ def cpu_blocks(cpu: dict) -> list[tuple]:
     def sec(x) -> str:
         return "not measured" if x is None else f"{x:.1f}"
 
-    rows = [[label, sec(whole.get(part)), sec(drained.get(part)) if drained else "n/a", str(nice.get(part, 0))]
-            + ([sec(uploads.get(part))] if uploads else [])
+    rows = [[label, sec(whole.get(part)), sec(drained.get(part)) if drained else "n/a"]
+            + ([sec(uploads.get(part))] if uploads else []) + [str(nice.get(part, 0))]
             for part, label in CPU_PARTS if part in whole]
-    head = ["Part", "CPU s, whole run", "CPU s, until drained", "Nice"] + (["CPU s, until the last upload"] if uploads else [])
+    head = (["Part", "CPU s, whole run", "CPU s, until drained"] + (["CPU s, until the last upload"] if uploads else [])
+            + ["Nice"])
     if idle.get("until_last_upload") is not None:
-        rows.append(["Idle (no process, all cores)", sec(idle.get("until_verdict")), sec(idle.get("until_drained")), ""]
-                    + ([sec(idle.get("until_last_upload"))] if uploads else []))
+        rows.append(["Idle (no process, all cores)", sec(idle.get("until_verdict")), sec(idle.get("until_drained"))]
+                    + ([sec(idle.get("until_last_upload"))] if uploads else []) + [""])
     return [("h3", "CPU by part"),
             ("p", "CPU seconds each part used over the run, sampled from its own processes; the builder, the "
                   "converter and validation ran at a lower priority (a higher nice value) than the engine and the "
