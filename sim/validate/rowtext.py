@@ -283,22 +283,21 @@ def json_text_values(array: pa.Array) -> pa.Array:
         valid = array.is_valid()
         values = json_text_values(array.filter(valid))
         return pc.replace_with_mask(pa.nulls(len(array), pa.binary()), valid, values)
-    careful = pc.match_substring_regex(array, content.RISKY_NUMBER).to_pylist()
-    written = _native_json_texts(array)
-    out = []
-    for i, (value, exact) in enumerate(zip(array.to_pylist(), careful)):
-        if value is None:
-            out.append(None)
-            continue
-        if written is not None and written[i] is not False:
-            out.append(written[i])
-            continue
-        try:
-            parsed = content.parse(value, bool(exact))
-        except content.NotJson:
-            out.append(orjson.dumps(canonical.foreign(value)))
-            continue
-        out.append(None if parsed is None else canonical.text(parsed))
+    out = _native_json_texts(array)
+    if out is None:
+        out = [False if valid else None for valid in array.is_valid().to_pylist()]
+    left = [i for i, text in enumerate(out) if text is False]  # what the Python reading decides
+    if left:
+        at = pa.array(left, pa.int64())
+        rest = array.take(at)
+        careful = pc.match_substring_regex(rest, content.RISKY_NUMBER).to_pylist()
+        for i, value, exact in zip(left, rest.to_pylist(), careful):
+            try:
+                parsed = content.parse(value, bool(exact))
+            except content.NotJson:
+                out[i] = orjson.dumps(canonical.foreign(value))
+                continue
+            out[i] = None if parsed is None else canonical.text(parsed)
     return _bin(out)
 
 
